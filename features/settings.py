@@ -1,0 +1,68 @@
+"""Settings from the environment (prefix ``WAYPOINT_``), built by one cached function.
+
+Nothing is read at import time; tests override by calling ``get_settings.cache_clear()`` after
+changing the environment, or by passing a ``Settings`` object explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGED_ENCODER = "packaged:all-MiniLM-L6-v2"
+
+
+def _default_data_dir() -> Path:
+    shared = REPO_ROOT.parent / "shared" / "data"
+    if shared.is_dir():
+        return shared
+    return Path.home() / ".cache" / "waypoint" / "data"
+
+
+def _default_benchmarks_dir() -> Path:
+    return REPO_ROOT.parent / "shared" / "benchmarks"
+
+
+class Settings(BaseSettings):
+    """Every knob a deployment sets. Pipeline hyper-parameters live in ``params.yaml`` instead."""
+
+    model_config = SettingsConfigDict(env_prefix="WAYPOINT_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    benchmarks_dir: Path = Field(default_factory=_default_benchmarks_dir)
+    artifact_dir: Path = REPO_ROOT / "models"
+    database_url: str = f"sqlite:///{REPO_ROOT / 'models' / 'waypoint.db'}"
+    mlflow_tracking_uri: str = f"sqlite:///{REPO_ROOT / 'models' / 'mlflow.db'}"
+    encoder: str = PACKAGED_ENCODER
+    model_name: str = "waypoint-ranker"
+    demo_mode: bool = True
+    secret_key: str = "change-me"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def fetch_cache_dir(self) -> Path:
+        return Path.home() / ".cache" / "waypoint" / "data"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def set_offline_environment() -> None:
+    """Make sure no library reaches for the network at run time (weights, telemetry)."""
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "1",
+        "DVC_NO_ANALYTICS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
+        os.environ.setdefault(key, value)

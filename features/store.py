@@ -1,0 +1,253 @@
+"""The store: SQLAlchemy over a SQLite file by default, PostgreSQL by URL.
+
+Writes are transactional: a replace either lands whole or leaves the previous data untouched.
+Protected attributes are written here but never read here; see `features.protected`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+
+from features import tables as t
+from features.domain import (
+    Counts,
+    Course,
+    Department,
+    Employee,
+    Event,
+    Evidence,
+    Move,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStatus,
+    Organization,
+    Role,
+)
+from features.taxonomy import ReferenceData
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+CHUNK = 5_000
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with sane defaults; SQLite gets WAL, foreign keys and its folder created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            from pathlib import Path
+
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _rows(models: Iterable[BaseModel]) -> Iterator[dict[str, Any]]:
+    for model in models:
+        row = model.model_dump(mode="python")
+        for key, value in row.items():
+            if isinstance(value, tuple):
+                row[key] = list(value)
+        yield row
+
+
+def insert_chunked(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> int:
+    batch: list[dict[str, Any]] = []
+    total = 0
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= CHUNK:
+            conn.execute(table.insert(), batch)
+            total += len(batch)
+            batch = []
+    if batch:
+        conn.execute(table.insert(), batch)
+        total += len(batch)
+    return total
+
+
+class Store:
+    """Typed access to everything Waypoint persists (protected attributes excepted)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    def create_schema(self) -> None:
+        t.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ versions
+
+    def dataset_version(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(t.dataset_versions.c.version).where(t.dataset_versions.c.name == name)
+            ).scalar_one_or_none()
+
+    @staticmethod
+    def _set_version(conn: Connection, name: str, version: str, detail: dict[str, Any]) -> None:
+        conn.execute(t.dataset_versions.delete().where(t.dataset_versions.c.name == name))
+        conn.execute(t.dataset_versions.insert(), [{
+            "name": name, "version": version, "loaded_at": datetime.now(UTC), "detail": detail,
+        }])
+
+    # ------------------------------------------------------------------ writes
+
+    def replace_reference_data(self, data: ReferenceData, version: str) -> dict[str, int]:
+        """Replace all ESCO and O*NET tables in one transaction; returns rows per table."""
+        sources: dict[Table, Sequence[BaseModel]] = {
+            t.skills: data.skills,
+            t.esco_occupations: data.occupations,
+            t.occupation_skills: data.occupation_skills,
+            t.skill_broader: data.skill_broader,
+            t.skill_groups: data.skill_groups,
+            t.onet_occupations: data.onet_occupations,
+            t.onet_tasks: data.onet_tasks,
+            t.onet_technology: data.onet_technology,
+            t.onet_ratings: data.onet_ratings,
+            t.onet_alt_titles: data.onet_alt_titles,
+            t.career_changers: data.career_changers,
+        }
+        counts: dict[str, int] = {}
+        with self.engine.begin() as conn:
+            for table in reversed(t.REFERENCE_TABLES):
+                conn.execute(table.delete())
+            for table, models in sources.items():
+                rows = _dedupe(table, _rows(models))
+                counts[table.name] = insert_chunked(conn, table, rows)
+            self._set_version(conn, "reference", version, counts)
+        return counts
+
+    def replace_organization(self, org: Organization, version: str) -> dict[str, int]:
+        """Replace the whole organization (HR data) in one transaction."""
+        sources: dict[Table, Sequence[BaseModel]] = {
+            t.departments: org.departments,
+            t.roles: org.roles,
+            t.employees: org.employees,
+            t.protected_attributes: org.protected_attributes,
+            t.opportunities: org.opportunities,
+            t.courses: org.courses,
+            t.evidence: org.evidence,
+            t.moves: org.moves,
+            t.events: org.events,
+        }
+        counts: dict[str, int] = {}
+        with self.engine.begin() as conn:
+            for table in reversed(t.ORGANIZATION_TABLES):
+                conn.execute(table.delete())
+            for table, models in sources.items():
+                counts[table.name] = insert_chunked(conn, table, _rows(models))
+            self._set_version(conn, "organization", version, counts)
+        return counts
+
+    def add_event(self, new: Event) -> Event:
+        """Store an event once per idempotency key; a repeat returns the stored event."""
+        with self.engine.begin() as conn:
+            if new.idempotency_key:
+                existing = conn.execute(
+                    select(t.events).where(t.events.c.idempotency_key == new.idempotency_key)
+                ).mappings().first()
+                if existing is not None:
+                    return Event.model_validate(dict(existing))
+            conn.execute(t.events.insert(), [next(_rows([new]))])
+        return new
+
+    # ------------------------------------------------------------------ reads
+
+    def counts(self) -> Counts:
+        with self.engine.connect() as conn:
+            def n(table: Table) -> int:
+                return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+            return Counts(
+                skills=n(t.skills), occupations=n(t.esco_occupations),
+                onet_occupations=n(t.onet_occupations), employees=n(t.employees),
+                roles=n(t.roles), opportunities=n(t.opportunities), moves=n(t.moves),
+                evidence=n(t.evidence), courses=n(t.courses),
+            )
+
+    def _all(self, table: Table, model: type[ModelT], *where: Any,
+             limit: int | None = None, offset: int = 0) -> list[ModelT]:
+        query = select(table).where(*where).order_by(*table.primary_key.columns).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [model.model_validate(dict(row)) for row in conn.execute(query).mappings()]
+
+    def _one(self, table: Table, model: type[ModelT], key: str) -> ModelT | None:
+        found = self._all(table, model, next(iter(table.primary_key.columns)) == key)
+        return found[0] if found else None
+
+    def departments(self) -> list[Department]:
+        return self._all(t.departments, Department)
+
+    def roles(self) -> list[Role]:
+        return self._all(t.roles, Role)
+
+    def role(self, role_id: str) -> Role | None:
+        return self._one(t.roles, Role, role_id)
+
+    def employees(self, limit: int | None = None, offset: int = 0) -> list[Employee]:
+        return self._all(t.employees, Employee, limit=limit, offset=offset)
+
+    def employee(self, employee_id: str) -> Employee | None:
+        return self._one(t.employees, Employee, employee_id)
+
+    def opportunities(self, status: OpportunityStatus | None = None,
+                      kinds: Sequence[OpportunityKind] = ()) -> list[Opportunity]:
+        where = []
+        if status is not None:
+            where.append(t.opportunities.c.status == status.value)
+        if kinds:
+            where.append(t.opportunities.c.kind.in_([k.value for k in kinds]))
+        return self._all(t.opportunities, Opportunity, *where)
+
+    def opportunity(self, opportunity_id: str) -> Opportunity | None:
+        return self._one(t.opportunities, Opportunity, opportunity_id)
+
+    def courses(self) -> list[Course]:
+        return self._all(t.courses, Course)
+
+    def evidence(self, employee_id: str | None = None) -> list[Evidence]:
+        where = [] if employee_id is None else [t.evidence.c.employee_id == employee_id]
+        return self._all(t.evidence, Evidence, *where)
+
+    def moves(self) -> list[Move]:
+        return self._all(t.moves, Move)
+
+    def events(self, employee_id: str | None = None) -> list[Event]:
+        where = [] if employee_id is None else [t.events.c.employee_id == employee_id]
+        return self._all(t.events, Event, *where)
+
+
+def _dedupe(table: Table, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Drop exact primary-key repeats (the official files hold a few); the first row wins."""
+    columns = list(table.primary_key.columns)
+    if any(column.autoincrement is True for column in columns):
+        yield from rows
+        return
+    keys = [column.name for column in columns]
+    seen: set[tuple[Any, ...]] = set()
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        if key not in seen:
+            seen.add(key)
+            yield row
