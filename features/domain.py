@@ -302,3 +302,37 @@ class Organization(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     moves: list[Move] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- skill profiles
+
+
+class ProfileEntry(Frozen):
+    """One skill of a person: proficiency and confidence in [0, 1], and the evidence behind it."""
+
+    skill_uri: str
+    proficiency: float = Field(ge=0.0, le=1.0)
+    confidence: float = Field(ge=0.0, le=1.0)
+    evidence_ids: tuple[str, ...] = ()
+
+
+class EmployeeProfile(Frozen):
+    employee_id: str
+    as_of: date
+    entries: tuple[ProfileEntry, ...] = ()
+
+
+class Requirement(Frozen):
+    """One skill a role or opportunity needs: importance and required level in [0, 1]."""
+
+    skill_uri: str
+    importance: float = Field(ge=0.0, le=1.0)
+    level: float = Field(ge=0.0, le=1.0)
+    essential: bool = False
+
+
+class RequirementProfile(Frozen):
+    """What a role (``subject_id`` = role id) or an opportunity needs."""
+
+    subject_id: str
+    requirements: tuple[Requirement, ...] = ()

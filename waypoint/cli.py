@@ -1,7 +1,8 @@
 """``waypoint`` with one subcommand per pipeline stage.
 
-Each package contributes its verbs through ``<package>.commands.register(subparsers)``; a verb
-sets ``func(args) -> int`` on its parser. Errors Waypoint understands print one clear line and
+Every module in ``waypoint.commands`` contributes verbs through ``register(subparsers)``; a verb
+sets ``func(args) -> int`` on its parser. Command modules are the only place that imports
+``training``, ``inference`` and ``api`` together. Errors Waypoint understands print one clear line and
 exit 2; nothing else is swallowed.
 """
 
@@ -10,27 +11,23 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import pkgutil
 import sys
 from collections.abc import Sequence
 
 from features.errors import WaypointError
 from features.settings import set_offline_environment
 
-COMMAND_MODULES = ("features.commands", "training.commands", "inference.commands", "api.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="waypoint", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(subparsers)
+    import waypoint.commands as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{package.__name__}.{info.name}").register(subparsers)
     return parser
 
 

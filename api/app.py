@@ -1,0 +1,57 @@
+"""The app factory: ``create_app(settings)`` builds the app; the lifespan opens the store once.
+
+Routers are discovered in ``api.routes`` (every module exposing ``router``), so a route module
+is the only file a new endpoint needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from features.settings import Settings, get_settings, set_offline_environment
+from features.store import Store
+
+ATTRIBUTION = (
+    "This service uses the ESCO classification of the European Commission. "
+    "This product includes information from the O*NET 29.3 Database by the U.S. Department of "
+    "Labor, Employment and Training Administration (USDOL/ETA), used under the CC BY 4.0 license. "
+    "Skill-span data: Zhang et al., SkillSpan (NAACL 2022), MIT licence."
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    set_offline_environment()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(settings.database_url)
+        store.create_schema()
+        app.state.store = store
+        try:
+            yield
+        finally:
+            store.dispose()
+
+    app = FastAPI(
+        title="Waypoint",
+        version="0.1.0",
+        description="Internal talent-mobility recommendations. " + ATTRIBUTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    import api.routes as routes
+
+    for info in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{routes.__name__}.{info.name}")
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router)
+    return app

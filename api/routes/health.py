@@ -1,0 +1,28 @@
+"""Liveness and what the store holds."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.deps import StoreDep
+from features.domain import Counts
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+    counts: Counts
+    reference_version: str | None
+    organization_version: str | None
+
+
+@router.get("/healthz", response_model=Health)
+def healthz(store: StoreDep) -> Health:
+    return Health(
+        status="ok",
+        counts=store.counts(),
+        reference_version=store.dataset_version("reference"),
+        organization_version=store.dataset_version("organization"),
+    )

@@ -1,0 +1,1 @@
+"""Serving-side logic: skills engine, retrieval, recommender, fairness at serving time."""

@@ -1,0 +1,1 @@
+"""Training pipeline stages: ingest, simulate, training sets, ranker training, audits."""
