@@ -1,0 +1,95 @@
+"""Shared fixtures.
+
+Rules: tests that need ``../shared/data`` or a reachable PostgreSQL skip only when the resource
+is absent and ``CI`` is unset; with ``CI`` set they fail instead, so nothing is silently skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from features.settings import REPO_ROOT, set_offline_environment
+from features.taxonomy import ReferenceData, read_reference_data
+
+set_offline_environment()
+
+SHARED_DATA = Path(os.environ.get("WAYPOINT_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+POSTGRES_ADMIN_URL = os.environ.get(
+    "WAYPOINT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def in_ci() -> bool:
+    return bool(os.environ.get("CI"))
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a resource is missing, except in CI where a missing resource is a failure."""
+    if condition:
+        return
+    if in_ci():
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    require((SHARED_DATA / "esco" / "skills_en.csv").is_file(),
+            f"reference data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def reference_data(shared_data_dir: Path) -> ReferenceData:
+    return read_reference_data(shared_data_dir)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'waypoint.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_ADMIN_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        require(False, f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
+    finally:
+        engine.dispose()
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database per test, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"waypoint_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """Run a store test on SQLite always and on PostgreSQL when reachable (required in CI)."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("postgres_url"))
