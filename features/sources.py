@@ -45,7 +45,8 @@ class Row:
         try:
             return int(float(raw)) if "." in raw else int(raw)
         except ValueError:
-            raise self.error(column, f"column {column!r}: expected an integer, got {raw!r}") from None
+            message = f"column {column!r}: expected an integer, got {raw!r}"
+            raise self.error(column, message) from None
 
     def number(self, column: str) -> float:
         raw = self[column].strip()

@@ -62,7 +62,7 @@ def postgres_server_url() -> str:
     try:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:
         require(False, f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
     finally:
         engine.dispose()

@@ -13,8 +13,10 @@ SKILL = "http://data.europa.eu/esco/skill/"
 OCC = "http://data.europa.eu/esco/occupation/"
 
 ESCO_SKILLS = [
-    ("KnowledgeSkillCompetence", SKILL + "ccd0a1d9-afda-43d9-b901-96344886e14d", "skill/competence",
-     "cross-sector", "use spreadsheets software", "use spreadsheet software\nwork with spreadsheets",
+    ("KnowledgeSkillCompetence", SKILL + "ccd0a1d9-afda-43d9-b901-96344886e14d",
+     "skill/competence",
+     "cross-sector", "use spreadsheets software",
+     "use spreadsheet software\nwork with spreadsheets",
      "", "released", "2023-06-05T10:46:52Z", "", "", SKILL[:-7] + "concept-scheme/skills",
      "Use software tools to create and edit tabular data."),
     ("KnowledgeSkillCompetence", SKILL + "2b0fa1ff-2d7b-4b7a-9b8e-f4e4b6f8d4d7", "knowledge",

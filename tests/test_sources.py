@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from features.domain import OnetRatingKind
 from features.errors import MissingSourceError, SourceFormatError
 from features.sources import read_rows
 from features.taxonomy import read_esco_skills, read_job_zones, read_onet_ratings
-from features.domain import OnetRatingKind
 from tests.reference_factory import write_reference_dataset
 
 pytestmark = pytest.mark.unit

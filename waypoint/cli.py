@@ -2,8 +2,8 @@
 
 Every module in ``waypoint.commands`` contributes verbs through ``register(subparsers)``; a verb
 sets ``func(args) -> int`` on its parser. Command modules are the only place that imports
-``training``, ``inference`` and ``api`` together. Errors Waypoint understands print one clear line and
-exit 2; nothing else is swallowed.
+``training``, ``inference`` and ``api`` together. Errors Waypoint understands print one
+clear line and exit 2; nothing else is swallowed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from collections.abc import Sequence
 
 from features.errors import WaypointError
 from features.settings import set_offline_environment
-
 
 
 def build_parser() -> argparse.ArgumentParser:

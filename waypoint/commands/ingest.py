@@ -9,7 +9,9 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("ingest", help="load ESCO and O*NET reference data into the store")
+    parser = subparsers.add_parser(
+        "ingest", help="load ESCO and O*NET reference data into the store"
+    )
     parser.add_argument("--data-dir", type=Path, help="reference data folder (default: settings)")
     parser.add_argument("--force", action="store_true", help="reload even if unchanged")
     parser.add_argument("--summary", type=Path, help="write a JSON summary here")
