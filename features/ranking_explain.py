@@ -1,0 +1,113 @@
+"""Plain-word reasons for one ranking prediction from per-feature contributions.
+
+LightGBM's ``predict(..., pred_contrib=True)`` returns, per row, one SHAP-style contribution per
+feature plus the expected value last. ``top_reasons`` turns the largest ones into sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from features.ranking import FEATURE_NAMES, NO_EVENT_DAYS
+
+# feature -> (sentence when it helped, sentence when it hurt); {v} is the formatted value
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "embedding_cosine": ("Your overall skill profile is close to this one ({v})",
+                         "Your overall skill profile is far from this one ({v})"),
+    "skill_coverage": ("You already cover {v} of the skills it needs",
+                       "You cover only {v} of the skills it needs"),
+    "skill_gap": ("The skill gap to close is small ({v})",
+                  "There is a sizeable skill gap to close ({v})"),
+    "essential_coverage": ("You meet {v} of the essential skills",
+                           "You meet only {v} of the essential skills"),
+    "missing_essentials": ("No essential skill is missing",
+                           "{v} essential skills are missing from your profile"),
+    "required_confidence": ("The evidence for your matching skills is solid ({v})",
+                            "The evidence for your matching skills is thin ({v})"),
+    "level_delta": ("The level step ({v}) fits a next move",
+                    "The level step ({v}) is unusual for a next move"),
+    "level_distance": ("The level is close to yours", "The level is far from yours ({v})"),
+    "job_family_distance": ("It is in or near your job family",
+                            "It is outside your job family"),
+    "same_department": ("It is in your department", "It is in another department"),
+    "same_location": ("It is at your location", "It is at another location"),
+    "years_in_company": ("Your {v} years in the company count",
+                         "You joined recently ({v} years)"),
+    "years_in_role": ("You have {v} years in your current role",
+                      "You moved into your role recently ({v} years)"),
+    "prior_moves": ("Your past moves ({v}) show mobility", "Past moves ({v}) weigh against it"),
+    "days_since_relevant_learning": ("You recently learned skills it needs ({v} days ago)",
+                                     "No recent learning on the skills it needs"),
+    "relevant_learning_365d": ("You completed {v} relevant courses this year",
+                               "No relevant course this year"),
+    "days_since_relevant_evidence": ("Recent work shows skills it needs ({v} days ago)",
+                                     "No recent evidence of the skills it needs"),
+    "endorsements_on_required": ("Colleagues endorsed you on skills it needs",
+                                 "Few endorsements on the skills it needs"),
+    "aspiration_match": ("It matches your stated aspirations",
+                         "It is away from your stated aspirations"),
+    "career_changer_adjacency": ("People in your occupation often move to this one",
+                                 "This is not a usual move from your occupation"),
+}
+for _kind in (n for n in FEATURE_NAMES if n.startswith("kind_")):
+    _label = _kind.removeprefix("kind_").replace("_", " ")
+    TEMPLATES[_kind] = (f"You tend to suit this kind of opportunity ({_label})",
+                        f"This kind of opportunity ({_label}) is a weaker fit")
+
+_PERCENT = {"skill_coverage", "essential_coverage"}
+
+
+@dataclass(frozen=True)
+class Reason:
+    feature: str
+    value: float
+    contribution: float
+    text: str
+
+
+def _fmt(name: str, value: float) -> str:
+    if name in _PERCENT:
+        return f"{value:.0%}"
+    if name.startswith("days_since") and value >= NO_EVENT_DAYS:
+        return "never"
+    if float(value).is_integer():
+        return f"{int(value)}"
+    return f"{value:.2f}"
+
+
+def top_reasons(row: Sequence[float] | np.ndarray, contributions: Sequence[float] | np.ndarray,
+                feature_names: Sequence[str] = FEATURE_NAMES, k: int = 3,
+                positive_only: bool = False) -> list[Reason]:
+    """The ``k`` features that moved this score most, as plain-word reasons.
+
+    ``contributions`` has one value per feature, optionally followed by the expected value
+    (as LightGBM returns it), which is ignored.
+    """
+    contrib = np.asarray(contributions, dtype=np.float64)[: len(feature_names)]
+    values = np.asarray(row, dtype=np.float64)
+    order = np.argsort(-np.abs(contrib), kind="stable")
+    reasons: list[Reason] = []
+    for i in order:
+        c = float(contrib[i])
+        if c == 0.0 or (positive_only and c < 0):
+            continue
+        name = feature_names[i]
+        good, bad = TEMPLATES.get(name, (f"{name} helps ({{v}})", f"{name} hurts ({{v}})"))
+        text = (good if c > 0 else bad).format(v=_fmt(name, float(values[i])))
+        reasons.append(Reason(name, float(values[i]), c, text))
+        if len(reasons) == k:
+            break
+    return reasons
+
+
+def explain(booster: Any, row: Sequence[float] | np.ndarray, k: int = 3,
+            feature_names: Sequence[str] = FEATURE_NAMES,
+            positive_only: bool = False) -> list[Reason]:
+    """Top reasons for one row scored by a LightGBM ``Booster`` (``pred_contrib=True``)."""
+    x = np.asarray(row, dtype=np.float64).reshape(1, -1)
+    contrib = np.asarray(booster.predict(x, pred_contrib=True))[0]
+    return top_reasons(x[0], contrib, feature_names, k, positive_only)

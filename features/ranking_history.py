@@ -1,0 +1,113 @@
+"""Point-in-time views of an employee: what was known strictly before a date.
+
+The store holds each employee's *current* snapshot (role, level, role_since) and the full
+history of evidence and moves. Training a ranker on past decisions needs the employee as they
+were on the decision date; these pure functions rebuild that view and drop everything dated on
+or after it, so no feature can read the future by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from features.domain import (
+    Course,
+    Employee,
+    EmployeeProfile,
+    Evidence,
+    EvidenceKind,
+    Move,
+    Opportunity,
+    ProfileEntry,
+    Requirement,
+    RequirementProfile,
+    Role,
+)
+
+
+@dataclass(frozen=True)
+class EmployeeHistory:
+    """One employee's evidence and moves, each strictly before ``as_of``, oldest first."""
+
+    as_of: date
+    evidence: tuple[Evidence, ...] = ()
+    moves: tuple[Move, ...] = ()
+
+
+def history_before(as_of: date, evidence: Iterable[Evidence] = (),
+                   moves: Iterable[Move] = ()) -> EmployeeHistory:
+    """Keep only what happened strictly before ``as_of``."""
+    return EmployeeHistory(
+        as_of=as_of,
+        evidence=tuple(sorted((e for e in evidence if e.occurred_on < as_of),
+                              key=lambda e: (e.occurred_on, e.id))),
+        moves=tuple(sorted((m for m in moves if m.moved_on < as_of),
+                           key=lambda m: (m.moved_on, m.id))),
+    )
+
+
+def employee_as_of(employee: Employee, moves: Iterable[Move], roles: Mapping[str, Role],
+                   as_of: date) -> Employee | None:
+    """The employee as they were on ``as_of`` (role, level, role_since, department).
+
+    Returns None when they had not been hired yet. Moves on or after ``as_of`` are undone: the
+    role then is the ``from_role_id`` of the first such move.
+    """
+    if employee.hired_on >= as_of:
+        return None
+    own = sorted((m for m in moves if m.employee_id == employee.id),
+                 key=lambda m: (m.moved_on, m.id))
+    later = [m for m in own if m.moved_on >= as_of]
+    if not later:
+        return employee
+    earlier = [m for m in own if m.moved_on < as_of]
+    role_id = later[0].from_role_id
+    role = roles.get(role_id)
+    update: dict[str, object] = {
+        "role_id": role_id,
+        "role_since": earlier[-1].moved_on if earlier else employee.hired_on,
+    }
+    if role is not None:
+        update["level"] = role.level
+        update["department_id"] = role.department_id
+    return employee.model_copy(update=update)
+
+
+def basic_profile(employee_id: str, history: EmployeeHistory,
+                  courses: Mapping[str, Course] | None = None,
+                  as_of: date | None = None) -> EmployeeProfile:
+    """A simple evidence-count profile, a stand-in until the skills engine's profiles are wired.
+
+    Each piece of evidence naming a skill (or a completed course's skills) adds to that skill;
+    proficiency grows with the mean rating, confidence with the number of pieces. Only the
+    history's (already filtered) evidence is read.
+    """
+    courses = courses or {}
+    ratings: dict[str, list[float]] = {}
+    ids: dict[str, list[str]] = {}
+    for ev in history.evidence:
+        uris: tuple[str, ...] = ()
+        if ev.skill_uri:
+            uris = (ev.skill_uri,)
+        elif (ev.kind is EvidenceKind.COURSE_COMPLETION and ev.course_id is not None
+              and ev.course_id in courses):
+            uris = courses[ev.course_id].skill_uris
+        for uri in uris:
+            ratings.setdefault(uri, []).append(float(ev.rating or 3))
+            ids.setdefault(uri, []).append(ev.id)
+    entries = tuple(
+        ProfileEntry(skill_uri=uri, proficiency=min(1.0, sum(r) / len(r) / 5.0),
+                     confidence=min(1.0, 0.3 + 0.2 * len(r)), evidence_ids=tuple(ids[uri]))
+        for uri, r in sorted(ratings.items()))
+    return EmployeeProfile(employee_id=employee_id, as_of=as_of or history.as_of, entries=entries)
+
+
+def basic_requirements(opportunity: Opportunity) -> RequirementProfile:
+    """Requirements from the skills the poster named (a stand-in for inferred profiles)."""
+    n = len(opportunity.skill_uris)
+    return RequirementProfile(subject_id=opportunity.id, requirements=tuple(
+        Requirement(skill_uri=uri, importance=1.0 - 0.5 * i / max(n, 1), level=0.6,
+                    essential=i < 2)
+        for i, uri in enumerate(opportunity.skill_uris)))
