@@ -1,0 +1,119 @@
+"""The gate (plain-word violations, small groups not gated) and the MLflow export."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from inference.fairness.export import ALLOWED_NAME, metric_segment, mlflow_metrics
+from inference.fairness.gate import GateThresholds, evaluate_gate
+from inference.fairness.groups import INTERSECTION, SEX
+from inference.fairness.metrics import RankedList, audit_candidate_lists
+from inference.fairness.models import FairnessAudit, NdcgChange, iter_impact_ratios
+from inference.fairness.ranking_metrics import audit_rankings
+
+pytestmark = pytest.mark.unit
+
+
+def _audit(n_female_selected: int) -> FairnessAudit:
+    """One list of 100: 50 male, 49 female, 1 unknown (a small group), k = 20.
+
+    Males fill the top 20 except ``n_female_selected`` places; the unknown sits last.
+    """
+    ids = [f"m{i}" for i in range(20 - n_female_selected)] + [
+        f"f{i}" for i in range(n_female_selected)]
+    ids += [f"m{i}" for i in range(20 - n_female_selected, 50)]
+    ids += [f"f{i}" for i in range(n_female_selected, 49)] + ["u0"]
+    grouping = {i: ("male" if i[0] == "m" else "female" if i[0] == "f" else "") for i in ids}
+    inter = {i: f"{g or 'unknown'} | Hispanic/Latino" for i, g in grouping.items()}
+    ranked = RankedList.from_pairs("role-1", [(i, 100.0 - r) for r, i in enumerate(ids)])
+    groupings = {SEX: grouping, INTERSECTION: inter}
+    return FairnessAudit(
+        subject="ranker v1",
+        candidate_lists=audit_candidate_lists([ranked], groupings, k=20),
+        rankings=audit_rankings([ranked], groupings, k=20),
+        ndcg=NdcgChange(k=10, n_lists=1, before=0.80, after=0.75, delta=-0.05),
+    )
+
+
+def test_gate_passes_a_balanced_audit() -> None:
+    # 10 of 49 female vs 10 of 50 male selected: ratio (10/49) / (10/50) = 1.02 -> female is the
+    # reference and male's ratio is 0.98; the unknown (1 %) is small and only noted
+    result = evaluate_gate(_audit(10), GateThresholds(per_metric={"scoring_impact_ratio": None,
+                                                                  "exposure_impact_ratio": None}))
+    assert result.passed, result.violations
+    assert any("small group" in n and "'unknown'" in n for n in result.notes)
+    assert result.n_checked == 4  # selection ratio, 2 groups, 2 dimensions
+
+
+def test_gate_reports_violations_in_words() -> None:
+    # 5 of 49 female vs 15 of 50 male: (5/49) / (15/50) = 0.340 < 0.8
+    result = evaluate_gate(_audit(5))
+    assert not result.passed
+    words = [v for v in result.violations if "sex = 'female'" in v and "selection" in v]
+    assert len(words) == 1
+    assert "selection impact ratio 0.34 is below 0.80" in words[0]
+    assert "5 of 49 placed in the top 20" in words[0]
+    assert "reference group 'male'" in words[0]
+
+
+def test_gate_thresholds_per_metric_and_ndcg() -> None:
+    audit = _audit(5)
+    lenient = GateThresholds(min_impact_ratio=0.3, max_ndcg_drop=0.01)
+    result = evaluate_gate(audit, lenient)
+    # selection 0.34 >= 0.3 passes; a 0.05 NDCG drop exceeds the allowed 0.01
+    assert not any("selection impact ratio" in v for v in result.violations)
+    assert any("costs 0.050 NDCG@10" in v for v in result.violations)
+    only_sex = GateThresholds(min_impact_ratio=0.3, dimensions=[SEX],
+                              per_metric={"scoring_impact_ratio": None,
+                                          "exposure_impact_ratio": None})
+    assert evaluate_gate(audit, only_sex).passed
+
+
+def test_gate_fails_when_nothing_was_checked() -> None:
+    result = evaluate_gate(FairnessAudit())
+    assert not result.passed and "nothing could be checked" in result.violations[0]
+    assert evaluate_gate(FairnessAudit(), GateThresholds(fail_when_nothing_checked=False)).passed
+
+
+def test_every_impact_ratio_key_contains_impact_ratio() -> None:
+    audit = _audit(5)
+    data = json.loads(audit.model_dump_json())
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if "ratio" in key:
+                    found.append(key)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(data)
+    assert found and all("impact_ratio" in key for key in found)
+    assert sum(1 for _ in iter_impact_ratios(audit)) == sum(
+        1 for key in found if not key.startswith("min_"))
+
+
+def test_mlflow_metrics_names_and_values() -> None:
+    metrics = mlflow_metrics(_audit(5))
+    assert all(ALLOWED_NAME.match(name) for name in metrics)
+    assert all(isinstance(v, float) for v in metrics.values())
+    key = "fairness/candidate_lists/sex/female/selection_impact_ratio"
+    assert metrics[key] == pytest.approx((5 / 49) / (15 / 50))
+    # "female | Hispanic/Latino" -> one path segment, no "|" and no extra "/"
+    inter = [n for n in metrics if n.startswith("fairness/candidate_lists/sex_x_race_ethnicity/")]
+    assert "fairness/candidate_lists/sex_x_race_ethnicity/female _ Hispanic_Latino/n_selected" \
+        in inter
+    assert metrics["fairness/candidate_lists/sex/unknown/small_group"] == 1.0
+    assert metrics["fairness/ndcg/delta"] == pytest.approx(-0.05)
+
+
+def test_metric_segment() -> None:
+    assert metric_segment("Black or African American") == "Black or African American"
+    assert re.fullmatch(r"[A-Za-z0-9_. -]+", metric_segment("a/b|c:é"))
+    assert metric_segment("  ") == "_"
