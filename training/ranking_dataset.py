@@ -1,0 +1,285 @@
+"""Point-in-time learning-to-rank sets from historical moves and applications.
+
+One query per past decision: a filled historical opportunity (applicants, the mover) or a move
+without an opportunity (to its role). Its candidates are the people who applied or moved plus
+the negatives retrieval would have returned on that date, searched among the employees *as
+they were then* (role and level rebuilt from the move history, opted-in, hired before).
+Features are computed by ``features.ranking`` from what was known strictly before the
+decision date: each candidate's history is cut with ``history_before`` *before* the profile
+builder sees it, so no builder can read the future. Grades: 3 moved and thrived, 2 moved,
+1 applied, 0 retrieved but not chosen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from features.domain import (
+    Course,
+    Employee,
+    EmployeeProfile,
+    EventKind,
+    Evidence,
+    Move,
+    Opportunity,
+    Organization,
+    RequirementProfile,
+    Role,
+)
+from features.ranking import (
+    FEATURE_NAMES,
+    Target,
+    employee_context,
+    feature_row,
+    target_from_opportunity,
+    target_from_role,
+)
+from features.ranking_history import (
+    EmployeeHistory,
+    basic_profile,
+    basic_requirements,
+    employee_as_of,
+    history_before,
+)
+from inference.retrieval import DEFAULT_LEVEL_WINDOW, EmployeeIndex, SkillProfileVectorizer
+
+THRIVED, MOVED, APPLIED, NOT_CHOSEN = 3, 2, 1, 0
+
+ProfileBuilder = Callable[[Employee, EmployeeHistory], EmployeeProfile]
+"""(employee as of the date, their history strictly before it) -> profile as of the day before."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """One historical decision."""
+
+    id: str
+    as_of: date
+    target: Target
+    requirements: RequirementProfile
+    grades: Mapping[str, int]
+    """employee id -> grade for the people who applied or moved."""
+
+
+@dataclass
+class RankingDataset:
+    features: np.ndarray
+    labels: np.ndarray
+    group_sizes: np.ndarray
+    query_ids: list[str]
+    query_dates: list[date]
+    employee_ids: list[str]
+    feature_names: tuple[str, ...] = FEATURE_NAMES
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def subset(self, query_mask: Sequence[bool] | np.ndarray) -> RankingDataset:
+        """The queries where ``query_mask`` is true (rows follow)."""
+        qmask = np.asarray(query_mask, dtype=bool)
+        row_mask = np.repeat(qmask, self.group_sizes)
+        return RankingDataset(
+            features=self.features[row_mask], labels=self.labels[row_mask],
+            group_sizes=self.group_sizes[qmask],
+            query_ids=[q for q, keep in zip(self.query_ids, qmask, strict=True) if keep],
+            query_dates=[d for d, keep in zip(self.query_dates, qmask, strict=True) if keep],
+            employee_ids=[e for e, keep in zip(self.employee_ids, row_mask, strict=True) if keep],
+            feature_names=self.feature_names)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, features=self.features, labels=self.labels,
+                            group_sizes=self.group_sizes)
+        path.with_suffix(".json").write_text(json.dumps({
+            "feature_names": list(self.feature_names), "query_ids": self.query_ids,
+            "query_dates": [d.isoformat() for d in self.query_dates],
+            "employee_ids": self.employee_ids, "stats": self.stats}))
+
+    @classmethod
+    def load(cls, path: Path) -> RankingDataset:
+        arrays = np.load(path)
+        meta = json.loads(path.with_suffix(".json").read_text())
+        return cls(features=arrays["features"], labels=arrays["labels"],
+                   group_sizes=arrays["group_sizes"], query_ids=meta["query_ids"],
+                   query_dates=[date.fromisoformat(d) for d in meta["query_dates"]],
+                   employee_ids=meta["employee_ids"],
+                   feature_names=tuple(meta["feature_names"]), stats=meta["stats"])
+
+
+def historical_queries(
+    org: Organization,
+    opportunity_requirements: Callable[[Opportunity], RequirementProfile] = basic_requirements,
+    role_requirements: Mapping[str, RequirementProfile] | None = None,
+) -> list[Query]:
+    """One query per historical opportunity with applications or a move, and per move without
+    an opportunity whose target role has a requirement profile; oldest first."""
+    roles = {r.id: r for r in org.roles}
+    opportunities = {o.id: o for o in org.opportunities}
+    grades: dict[str, dict[str, int]] = defaultdict(dict)
+    decided: dict[str, date] = {}
+    applied_on: dict[str, date] = {}
+    for ev in org.events:
+        if ev.opportunity_id is None or ev.opportunity_id not in opportunities:
+            continue
+        g = grades[ev.opportunity_id]
+        day = ev.occurred_at.date()
+        if ev.kind is EventKind.APPLICATION:
+            g[ev.employee_id] = max(g.get(ev.employee_id, 0), APPLIED)
+            applied_on[ev.opportunity_id] = max(applied_on.get(ev.opportunity_id, day), day)
+        elif ev.kind is EventKind.ACCEPTED_MOVE:
+            g[ev.employee_id] = max(g.get(ev.employee_id, 0), MOVED)
+            decided[ev.opportunity_id] = min(decided.get(ev.opportunity_id, day), day)
+    queries: list[Query] = []
+    for move in org.moves:
+        grade = THRIVED if move.thrived else MOVED
+        if move.opportunity_id and move.opportunity_id in opportunities:
+            g = grades[move.opportunity_id]
+            g[move.employee_id] = max(g.get(move.employee_id, 0), grade)
+            decided[move.opportunity_id] = min(decided.get(move.opportunity_id, move.moved_on),
+                                               move.moved_on)
+        elif role_requirements and move.to_role_id in role_requirements \
+                and move.to_role_id in roles:
+            queries.append(Query(id=f"move:{move.id}", as_of=move.moved_on,
+                                 target=target_from_role(roles[move.to_role_id]),
+                                 requirements=role_requirements[move.to_role_id],
+                                 grades={move.employee_id: grade}))
+    for opp_id, g in grades.items():
+        opp = opportunities[opp_id]
+        as_of = decided.get(opp_id) or opp.closes_on or (applied_on[opp_id] + timedelta(days=1))
+        queries.append(Query(id=f"opp:{opp_id}", as_of=as_of,
+                             target=target_from_opportunity(opp, roles),
+                             requirements=opportunity_requirements(opp), grades=dict(g)))
+    queries.sort(key=lambda q: (q.as_of, q.id))
+    return queries
+
+
+def _unit_hash(key: str) -> float:
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") / 2.0 ** 64
+
+
+class _Org:
+    """Per-employee indexes over the organization, built once."""
+
+    def __init__(self, org: Organization) -> None:
+        self.roles: dict[str, Role] = {r.id: r for r in org.roles}
+        self.employees = {e.id: e for e in org.employees}
+        self.evidence: dict[str, list[Evidence]] = defaultdict(list)
+        for ev in org.evidence:
+            self.evidence[ev.employee_id].append(ev)
+        self.moves: dict[str, list[Move]] = defaultdict(list)
+        for mv in org.moves:
+            self.moves[mv.employee_id].append(mv)
+        self.courses: dict[str, Course] = {c.id: c for c in org.courses}
+
+    def as_of(self, employee_id: str, day: date) -> Employee | None:
+        emp = self.employees.get(employee_id)
+        return None if emp is None else employee_as_of(emp, self.moves[employee_id], self.roles,
+                                                       day)
+
+    def history(self, employee_id: str, day: date) -> EmployeeHistory:
+        return history_before(day, self.evidence[employee_id], self.moves[employee_id])
+
+
+def build_dataset(
+    org: Organization,
+    *,
+    queries: Sequence[Query] | None = None,
+    profile_builder: ProfileBuilder | None = None,
+    vectorizer: SkillProfileVectorizer | None = None,
+    adjacency: Mapping[tuple[str, str], int] | None = None,
+    negatives: int = 20,
+    random_negatives: int = 5,
+    pool_fraction: float = 1.0,
+    level_window: tuple[int, int] = DEFAULT_LEVEL_WINDOW,
+    seed: int = 0,
+) -> RankingDataset:
+    """Rows for every query: the graded people plus up to ``negatives`` retrieved others.
+
+    ``random_negatives`` more are drawn uniformly from the eligible pool, so the model does not
+    learn only the difference between how applicants and retrieved negatives were selected.
+    Negatives are searched among a pool of employees (each kept with probability
+    ``pool_fraction`` by a hash of their id, so the pool never depends on who else exists), using
+    their
+    profiles as of the first day of the decision's month (strictly past data, cached per month);
+    the features of every chosen candidate are then computed exactly as of the decision date.
+    """
+    world = _Org(org)
+    queries = historical_queries(org) if queries is None else queries
+    vectorizer = vectorizer or SkillProfileVectorizer()
+    courses = world.courses
+
+    def default_builder(emp: Employee, hist: EmployeeHistory) -> EmployeeProfile:
+        return basic_profile(emp.id, hist, courses, as_of=hist.as_of - timedelta(days=1))
+
+    build = profile_builder or default_builder
+    pool = sorted(i for i in world.employees if _unit_hash(f"{seed}:{i}") < pool_fraction)
+    snapshots: dict[date, tuple[EmployeeIndex, list[str]] | None] = {}
+
+    def snapshot(day: date) -> tuple[EmployeeIndex, list[str]] | None:
+        month = day.replace(day=1)
+        if month not in snapshots:
+            emps = [e for i in pool if (e := world.as_of(i, month)) is not None]
+            if not emps:
+                snapshots[month] = None
+            else:
+                vecs = np.stack([vectorizer.employee(build(e, world.history(e.id, month)))
+                                 for e in emps])
+                snapshots[month] = (EmployeeIndex(emps, vecs), [e.id for e in emps])
+        return snapshots[month]
+
+    rows: list[np.ndarray] = []
+    labels: list[int] = []
+    sizes: list[int] = []
+    qids: list[str] = []
+    qdates: list[date] = []
+    eids: list[str] = []
+    skipped = 0
+    for q in queries:
+        target_vec = vectorizer.requirements(q.requirements)
+        graded = {e: g for e, g in q.grades.items() if world.as_of(e, q.as_of) is not None}
+        if not any(g > 0 for g in graded.values()):
+            skipped += 1
+            continue
+        candidates = dict(graded)
+        snap = snapshot(q.as_of)
+        if snap is not None and negatives > 0:
+            index, ids = snap
+            for c in index.retrieve(q.target.level, q.target.role_id, target_vec, negatives,
+                                    level_window=level_window, exclude_ids=set(graded)):
+                candidates[c.id] = NOT_CHOSEN
+            mask = index.allowed(q.target.level, q.target.role_id, level_window=level_window,
+                                 exclude_ids=set(candidates))
+            eligible = [ids[i] for i in np.flatnonzero(mask)]
+            qrng = random.Random(f"{seed}:neg:{q.id}")
+            for emp_id in qrng.sample(eligible, min(random_negatives, len(eligible))):
+                candidates[emp_id] = NOT_CHOSEN
+        order = sorted(candidates)
+        random.Random(f"{seed}:{q.id}").shuffle(order)
+        for emp_id in order:
+            emp = world.as_of(emp_id, q.as_of)
+            assert emp is not None
+            hist = world.history(emp_id, q.as_of)
+            profile = build(emp, hist)
+            ctx = employee_context(emp, profile, hist, q.as_of,
+                                   current_role=world.roles.get(emp.role_id), courses=courses,
+                                   vector=vectorizer.employee(profile))
+            rows.append(feature_row(ctx, q.target, q.requirements, target_vec, adjacency))
+            labels.append(candidates[emp_id])
+            eids.append(emp_id)
+        sizes.append(len(order))
+        qids.append(q.id)
+        qdates.append(q.as_of)
+    width = len(FEATURE_NAMES)
+    return RankingDataset(
+        features=np.vstack(rows) if rows else np.zeros((0, width)),
+        labels=np.asarray(labels, dtype=np.int32), group_sizes=np.asarray(sizes, dtype=np.int32),
+        query_ids=qids, query_dates=qdates, employee_ids=eids,
+        stats={"queries": len(sizes), "rows": len(labels), "skipped_queries": skipped})
