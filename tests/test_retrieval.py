@@ -76,7 +76,7 @@ def test_exact_search_matches_faiss_flat(synthetic: SyntheticDataset) -> None:
 @pytest.mark.parametrize("selectivity", [0.5, 0.02, 0.001])
 def test_filtered_search_guarantees_depth(synthetic: SyntheticDataset, selectivity: float) -> None:
     index = VectorIndex(synthetic.get_database(), exact_threshold=1000)
-    allowed: np.ndarray = np.random.default_rng(3).random(index.n) < selectivity
+    allowed = np.asarray(np.random.default_rng(3).random(index.n) < selectivity, dtype=bool)
     q = synthetic.get_queries()[0]
     depth = 50
     scores, rows = filtered_search(index, q, depth, allowed)
