@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     secret_key: str = "change-me"
     host: str = "127.0.0.1"
     port: int = 8000
+    # security (see docs/security.md)
+    token_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    """Lifetime of a signed bearer token."""
+    rate_limit_per_minute: int = Field(default=120, ge=1)
+    """Default token-bucket size per principal and list endpoint (OWASP API4)."""
+    rate_limits: dict[str, int] = Field(default_factory=dict)
+    """Per-endpoint overrides by limiter name, e.g. ``{"employees.list": 30}``."""
+    token_rate_limit_per_minute: int = Field(default=10, ge=1)
+    """Sign-in attempts per user name per minute at ``POST /v1/auth/token``."""
 
     @property
     def fetch_cache_dir(self) -> Path:
