@@ -1,0 +1,119 @@
+"""Evidence about each person's hidden skills: reviews, courses, endorsements, self-declarations.
+
+Everything is generated from the person's true skills (`SkillSet`) on the day of the evidence:
+reviews praise skills held with high proficiency and name growth areas among the role's skills
+held weakly or not at all; endorsements and most self-declarations name skills truly held;
+about one self-declared skill in seven is an over-claim (a role skill not held).
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_right
+
+import numpy as np
+
+from features.domain import Evidence, EvidenceKind
+from training.simulation.people import Person, day
+from training.simulation.phrasing import Phraser
+from training.simulation.roles import Catalog
+from training.simulation.skillsets import fit_score
+
+
+class EvidenceWriter:
+    def __init__(self, catalog: Catalog, courses: dict[str, tuple[str, int]],
+                 course_for_skill: dict[int, list[str]], as_of: int, start: int,
+                 rnd: random.Random) -> None:
+        self.catalog, self.courses, self.course_for_skill = catalog, courses, course_for_skill
+        self.as_of, self.start, self.rnd = as_of, start, rnd
+        self.rows: list[Evidence] = []
+        self.phraser = Phraser(catalog.skills, rnd)
+
+    def _add(self, person: Person, kind: EvidenceKind, when: int, **fields: object) -> None:
+        self.rows.append(Evidence.model_validate({
+            "id": f"X{len(self.rows) + 1:08d}", "employee_id": person.id, "kind": kind,
+            "occurred_on": day(when), **fields,
+        }))
+
+    def _role_on(self, person: Person, when: int) -> int:
+        starts = [start for start, _ in person.timeline]
+        return person.timeline[max(0, bisect_right(starts, when) - 1)][1]
+
+    def review(self, person: Person, when: int, manager: str | None) -> None:
+        rnd, spec = self.rnd, self.catalog.roles[self._role_on(person, when)]
+        skills = person.skills
+        fit = fit_score(skills, spec.skill_idx, spec.skill_weight, when)
+        rating = int(np.clip(round(3 + 0.6 * person.talent + 2.0 * (fit - 0.3)
+                                   + rnd.gauss(0, 0.6)), 1, 5))
+        first = person.name.split(" ")[0]
+        held = skills.held_on(when)
+        strong = [int(i) for i, p, h in zip(skills.idx, skills.prof, held, strict=True)
+                  if h and p >= 0.5]
+        have = {int(i): float(p) for i, p, h in zip(skills.idx, skills.prof, held, strict=True)
+                if h}
+        weak = [int(i) for i in spec.skill_idx if have.get(int(i), 0.0) < 0.3]
+        phraser = self.phraser
+        sentences = [phraser.opening(rating, first, spec.role.title)]
+        n_strong = min(len(strong), 1 + (rating >= 3) + (rating >= 5))
+        for index in rnd.sample(strong, n_strong):
+            sentences.append(phraser.strength(self.catalog.skills[index], first))
+        n_weak = min(len(weak), 1 + (rating <= 2) + (rnd.random() < 0.3))
+        for index in rnd.sample(weak, n_weak):
+            sentences.append(phraser.growth(self.catalog.skills[index], first))
+        sentences.append(phraser.closing(rating))
+        self._add(person, EvidenceKind.PERFORMANCE_REVIEW, when, text=" ".join(sentences),
+                  rating=rating, author_id=manager)
+
+    def for_person(self, person: Person, manager: Person | None) -> None:
+        rnd, skills = self.rnd, person.skills
+        manager_id = None if manager is None else manager.id
+        cycle = rnd.randrange(365)
+        first_review = max(person.hired_on + 180, self.start)
+        when = self.start - 365 + cycle
+        while when <= self.as_of:
+            if when >= first_review:
+                self.review(person, when, manager_id)
+            when += 365
+        held = np.flatnonzero(skills.since <= self.as_of)
+        if len(held) == 0:
+            return
+        # course completions, near the time the skill was picked up
+        for k in rnd.sample(list(held), min(len(held), rnd.choice((0, 1, 1, 2, 3, 4)))):
+            course_ids = self.course_for_skill.get(int(skills.idx[k]))
+            if not course_ids:
+                continue
+            course_id = course_ids[rnd.randrange(len(course_ids))]
+            title, hours = self.courses[course_id]
+            when = min(max(int(skills.since[k]) + rnd.randint(-90, 60), person.hired_on),
+                       self.as_of)
+            self._add(person, EvidenceKind.COURSE_COMPLETION, when, course_id=course_id,
+                      text=f"Completed the course '{title}' ({hours} hours).")
+        # manager endorsements of well-held skills, during the current role
+        strong = [int(k) for k in held if skills.prof[k] >= 0.55]
+        if manager is not None:
+            for j in rnd.sample(strong, min(len(strong), rnd.choice((0, 1, 2, 3)))):
+                low = max(person.role_since, int(skills.since[j]))
+                if low > self.as_of:
+                    continue
+                skill = self.catalog.skills[int(skills.idx[j])]
+                self._add(person, EvidenceKind.MANAGER_ENDORSEMENT, rnd.randint(low, self.as_of),
+                          skill_uri=skill.uri, author_id=manager.id,
+                          text=f"{manager.name} endorsed {person.name} for {skill.label}.")
+        self._self_declared(person, held)
+
+    def _self_declared(self, person: Person, held: np.ndarray) -> None:
+        rnd, skills = self.rnd, person.skills
+        weights = [float(skills.prof[k]) for k in held]
+        count = rnd.randint(2, 6)
+        picks = {int(k) for k in rnd.choices(list(held), weights=weights, k=count)}
+        declared = [int(skills.idx[k]) for k in picks]
+        spec = self.catalog.roles[person.role]
+        if rnd.random() < 0.15:  # an over-claim: a role skill the person does not hold
+            missing = np.setdiff1d(spec.skill_idx, skills.idx[held])
+            if len(missing):
+                declared.append(int(missing[rnd.randrange(len(missing))]))
+        for index in declared:
+            skill = self.catalog.skills[index]
+            self._add(person, EvidenceKind.SELF_DECLARED,
+                      rnd.randint(person.hired_on, self.as_of), skill_uri=skill.uri,
+                      text=f"Added '{skill.label}' to their profile.")
