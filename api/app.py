@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.security import check_secret
 from features.settings import Settings, get_settings, set_offline_environment
 from features.store import Store
 
@@ -27,6 +28,7 @@ ATTRIBUTION = (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    check_secret(settings)  # refuse to start with the placeholder secret outside demo mode
     set_offline_environment()
 
     @asynccontextmanager
