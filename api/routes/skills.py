@@ -1,0 +1,84 @@
+"""``POST /v1/skills/infer``: text -> ESCO skills with scores, evidence spans and polarity.
+
+The engine is loaded lazily, once per app, from ``settings.artifact_dir`` (trained encoder and
+its label cache when present, else the packaged encoder) and cached on ``app.state``.
+
+Limits: ``text`` at most ``MAX_TEXT_CHARS`` characters (413 beyond); a body that is not JSON or
+not the schema is a 422. Empty or whitespace-only text, and text with too few letters to be
+language (binary garbage), return ``200`` with an empty ``skills`` list.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from api.deps import SettingsDep
+from features.errors import WaypointError
+from features.inferred_skills import InferredSkill, SourceKind
+from inference.skills.engine import SkillEngine
+
+router = APIRouter(prefix="/v1/skills", tags=["skills"])
+MAX_TEXT_CHARS = 20_000
+MAX_BODY_BYTES = 4 * MAX_TEXT_CHARS + 4_096
+_LOCK = threading.Lock()
+
+
+class SkillInferRequest(BaseModel):
+    text: str = Field(description=f"The text, at most {MAX_TEXT_CHARS} characters. Empty text "
+                                  "returns an empty list.")
+    source: SourceKind = Field(default=SourceKind.JOB_DESCRIPTION,
+                               description="Where the text comes from; reviews get polarity.")
+    top_k: int | None = Field(default=None, ge=1, le=100,
+                              description="Return the N best skills with no score threshold.")
+
+
+class SkillInferResponse(BaseModel):
+    source: SourceKind
+    encoder: str
+    skills: list[InferredSkill]
+
+
+def get_engine(request: Request, settings: SettingsDep) -> SkillEngine:
+    engine: SkillEngine | None = getattr(request.app.state, "skills_engine", None)
+    if engine is not None:
+        return engine
+    with _LOCK:
+        engine = getattr(request.app.state, "skills_engine", None)
+        if engine is None:
+            from inference.skills.artifacts import load_engine
+
+            try:
+                engine = load_engine(settings)
+            except (WaypointError, OSError) as exc:
+                raise HTTPException(503, f"the skills engine is unavailable: {exc}") from exc
+            request.app.state.skills_engine = engine
+    return engine
+
+
+def limit_body(request: Request) -> None:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise HTTPException(413, f"request body over {MAX_BODY_BYTES} bytes")
+
+
+EngineDep = Annotated[SkillEngine, Depends(get_engine)]
+
+
+@router.post("/infer", response_model=SkillInferResponse,
+             dependencies=[Depends(limit_body)],
+             responses={413: {"description": "text too long"},
+                        422: {"description": "body is not valid JSON or not the schema"}})
+def infer_skills(body: SkillInferRequest, engine: EngineDep) -> SkillInferResponse:
+    """ESCO skills in the text, best first, each with URI, label, calibrated score in [0, 1],
+    character spans into ``text`` and, for reviews and self descriptions, a polarity
+    (``strength`` or ``development_need``)."""
+    if len(body.text) > MAX_TEXT_CHARS:
+        raise HTTPException(413, f"text has {len(body.text)} characters; at most "
+                                 f"{MAX_TEXT_CHARS} are accepted")
+    result = engine.infer(body.text, body.source, top_k=body.top_k)
+    return SkillInferResponse(source=result.source, encoder=engine.encoder.name,
+                              skills=list(result.skills))

@@ -1,0 +1,240 @@
+"""Skill profiles as pure functions of evidence and an as-of date (no model needed).
+
+An **employee profile** aggregates observations of skills: skills inferred from review text
+(with polarity and the review's rating), courses completed, manager endorsements, self-declared
+skills, and the requirements of the roles the person held. Each observation carries a level
+signal in [0, 1] and a weight
+
+    weight = reliability[source] * score * 0.5 ** (age_days / half_life_days)
+
+Proficiency is the weighted mean level; confidence is ``1 - exp(-sum(weight) / saturation)``.
+Observations dated after ``as_of`` are ignored, so profiles can be rebuilt as of any past date.
+
+A **requirement profile** (role or opportunity) reconciles up to three sources per skill:
+skills inferred from its description (score), ESCO essential/optional relations of the ESCO
+occupation matched to it, and O*NET importance (1-5) and level (0-7) ratings mapped to ESCO.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from features.domain import (
+    EmployeeProfile,
+    Evidence,
+    EvidenceKind,
+    ProfileEntry,
+    RelationType,
+    Requirement,
+    RequirementProfile,
+)
+from features.inferred_skills import InferredSkill, Polarity
+
+
+class ObservationSource(StrEnum):
+    REVIEW = "review"
+    COURSE = "course"
+    ENDORSEMENT = "endorsement"
+    SELF_DECLARED = "self_declared"
+    CURRENT_ROLE = "current_role"
+    PAST_ROLE = "past_role"
+
+
+class Observation(BaseModel):
+    """One piece of evidence about one skill of one person."""
+
+    model_config = ConfigDict(frozen=True)
+
+    evidence_id: str
+    skill_uri: str
+    occurred_on: date
+    source: ObservationSource
+    level: float = Field(ge=0.0, le=1.0)
+    """What this observation says about proficiency."""
+    score: float = Field(default=1.0, ge=0.0, le=1.0)
+    """How sure we are the skill is meant at all (the engine's score; 1 for explicit skills)."""
+
+
+class ProfileParams(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    half_life_days: float = 730.0
+    saturation: float = 1.5
+    reliability: dict[str, float] = Field(default_factory=lambda: {
+        ObservationSource.REVIEW.value: 1.0, ObservationSource.ENDORSEMENT.value: 0.8,
+        ObservationSource.COURSE.value: 0.6, ObservationSource.CURRENT_ROLE.value: 0.5,
+        ObservationSource.PAST_ROLE.value: 0.4, ObservationSource.SELF_DECLARED.value: 0.3})
+    course_level: float = 0.5
+    endorsement_level: float = 0.7
+    self_declared_level: float = 0.5
+    development_need_level: float = 0.2
+    min_confidence: float = 0.0
+
+
+# ------------------------------------------------------------------ observations
+
+
+def review_level(polarity: Polarity | None, rating: int | None, params: ProfileParams) -> float:
+    """A strength reads as 0.5..0.9 by rating (3 when unknown); a development need as low."""
+    if polarity is Polarity.DEVELOPMENT_NEED:
+        return params.development_need_level
+    r = 3 if rating is None else rating
+    return min(1.0, max(0.0, 0.5 + 0.1 * (r - 3) + 0.1))
+
+
+def role_level(level: int) -> float:
+    """Org level 1..5 -> a proficiency signal 0.3..0.8 for the skills a role requires."""
+    return 0.3 + 0.125 * (min(5, max(1, level)) - 1)
+
+
+def evidence_observations(evidence: Evidence, inferred: Sequence[InferredSkill],
+                          course_skills: Mapping[str, Sequence[str]],
+                          params: ProfileParams) -> list[Observation]:
+    """Observations from one evidence record; ``inferred`` = the engine's skills for its text."""
+    out: list[Observation] = []
+    seen: set[str] = set()
+
+    def add(uri: str, source: ObservationSource, level: float, score: float = 1.0) -> None:
+        if uri not in seen:
+            seen.add(uri)
+            out.append(Observation(evidence_id=evidence.id, skill_uri=uri,
+                                   occurred_on=evidence.occurred_on, source=source,
+                                   level=level, score=score))
+
+    if evidence.kind is EvidenceKind.PERFORMANCE_REVIEW:
+        for skill in inferred:
+            add(skill.uri, ObservationSource.REVIEW,
+                review_level(skill.polarity, evidence.rating, params), skill.score)
+    elif evidence.kind is EvidenceKind.COURSE_COMPLETION:
+        for uri in course_skills.get(evidence.course_id or "", ()):
+            add(uri, ObservationSource.COURSE, params.course_level)
+        for skill in inferred:
+            add(skill.uri, ObservationSource.COURSE, params.course_level, skill.score)
+    elif evidence.kind is EvidenceKind.MANAGER_ENDORSEMENT:
+        if evidence.skill_uri:
+            add(evidence.skill_uri, ObservationSource.ENDORSEMENT, params.endorsement_level)
+        for skill in inferred:
+            add(skill.uri, ObservationSource.ENDORSEMENT, params.endorsement_level, skill.score)
+    elif evidence.kind is EvidenceKind.SELF_DECLARED:
+        if evidence.skill_uri:
+            add(evidence.skill_uri, ObservationSource.SELF_DECLARED, params.self_declared_level)
+        for skill in inferred:
+            level = (params.development_need_level
+                     if skill.polarity is Polarity.DEVELOPMENT_NEED
+                     else params.self_declared_level)
+            add(skill.uri, ObservationSource.SELF_DECLARED, level, skill.score)
+    return out
+
+
+def role_observations(role_id: str, since: date, requirements: RequirementProfile | None,
+                      role_level_value: int, current: bool) -> list[Observation]:
+    """Holding a role is weak evidence of its essential and important skills."""
+    if requirements is None:
+        return []
+    source = ObservationSource.CURRENT_ROLE if current else ObservationSource.PAST_ROLE
+    return [Observation(evidence_id=f"role:{role_id}", skill_uri=req.skill_uri,
+                        occurred_on=since, source=source,
+                        level=min(req.level, role_level(role_level_value)),
+                        score=req.importance)
+            for req in requirements.requirements if req.essential or req.importance >= 0.5]
+
+
+# ------------------------------------------------------------------ aggregation
+
+
+def decay(age_days: int, half_life_days: float) -> float:
+    return 0.5 ** (max(0, age_days) / half_life_days)
+
+
+def build_employee_profile(employee_id: str, as_of: date, observations: Iterable[Observation],
+                           params: ProfileParams | None = None) -> EmployeeProfile:
+    """Aggregate observations dated on or before ``as_of`` into one entry per skill."""
+    params = params or ProfileParams()
+    weight_sum: dict[str, float] = defaultdict(float)
+    level_sum: dict[str, float] = defaultdict(float)
+    evidence_ids: dict[str, set[str]] = defaultdict(set)
+    for obs in observations:
+        if obs.occurred_on > as_of:
+            continue
+        reliability = params.reliability.get(obs.source.value, 0.5)
+        weight = reliability * obs.score * decay((as_of - obs.occurred_on).days,
+                                                 params.half_life_days)
+        if weight <= 0:
+            continue
+        weight_sum[obs.skill_uri] += weight
+        level_sum[obs.skill_uri] += weight * obs.level
+        evidence_ids[obs.skill_uri].add(obs.evidence_id)
+    entries = []
+    for uri, total in weight_sum.items():
+        confidence = 1.0 - math.exp(-total / params.saturation)
+        if confidence < params.min_confidence:
+            continue
+        entries.append(ProfileEntry(
+            skill_uri=uri, proficiency=round(min(1.0, level_sum[uri] / total), 4),
+            confidence=round(confidence, 4), evidence_ids=tuple(sorted(evidence_ids[uri]))))
+    entries.sort(key=lambda e: (-e.proficiency * e.confidence, e.skill_uri))
+    return EmployeeProfile(employee_id=employee_id, as_of=as_of, entries=tuple(entries))
+
+
+# ------------------------------------------------------------------ requirements
+
+
+class OnetSkillRating(BaseModel):
+    """An O*NET rating already mapped to an ESCO skill."""
+
+    model_config = ConfigDict(frozen=True)
+
+    skill_uri: str
+    importance: float = Field(ge=1.0, le=5.0)
+    level: float = Field(ge=0.0, le=7.0)
+
+
+def build_requirements(subject_id: str, inferred: Sequence[InferredSkill],
+                       esco_relations: Mapping[str, RelationType],
+                       onet: Sequence[OnetSkillRating], org_level: int,
+                       explicit: Sequence[str] = (), max_optional: int = 15,
+                       ) -> RequirementProfile:
+    """Reconcile description skills, ESCO relations and O*NET ratings into requirements.
+
+    importance = max of: inferred score; 0.8 essential / 0.4 optional (ESCO); (IM - 1) / 4
+    (O*NET); 1.0 for skills the poster named explicitly. level = LV / 7 (O*NET) where rated,
+    else the org level's typical proficiency. A skill named by two sources gains +0.1.
+    Optional ESCO skills not otherwise supported are kept only up to ``max_optional``.
+    """
+    importance: dict[str, list[float]] = defaultdict(list)
+    levels: dict[str, float] = {}
+    essential: set[str] = set()
+    for uri in explicit:
+        importance[uri].append(1.0)
+    for skill in inferred:
+        importance[skill.uri].append(skill.score)
+    for rating in onet:
+        importance[rating.skill_uri].append((rating.importance - 1.0) / 4.0)
+        levels[rating.skill_uri] = max(levels.get(rating.skill_uri, 0.0), rating.level / 7.0)
+    optional_only: list[str] = []
+    for uri, relation in sorted(esco_relations.items()):
+        if relation is RelationType.ESSENTIAL:
+            essential.add(uri)
+            importance[uri].append(0.8)
+        else:
+            if uri not in importance:
+                optional_only.append(uri)
+                continue
+            importance[uri].append(0.4)
+    for uri in optional_only[:max_optional]:
+        importance[uri].append(0.4)
+    default_level = role_level(org_level)
+    requirements = []
+    for uri, values in importance.items():
+        value = min(1.0, max(values) + (0.1 if len(values) > 1 else 0.0))
+        requirements.append(Requirement(
+            skill_uri=uri, importance=round(value, 4),
+            level=round(levels.get(uri, default_level), 4), essential=uri in essential))
+    requirements.sort(key=lambda r: (-r.importance, r.skill_uri))
+    return RequirementProfile(subject_id=subject_id, requirements=tuple(requirements))

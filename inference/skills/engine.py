@@ -1,0 +1,289 @@
+"""The skills engine: text -> ESCO skills with calibrated scores, spans and polarity.
+
+Steps, for each text:
+
+1. clean it (control characters out; text with too few letters yields nothing);
+2. segment it into sentences, clauses and phrases with character offsets (``segment``); for a
+   developmental clause ("needs to improve X") also the part after the cue ("X");
+3. encode every segment (batched across texts, each distinct segment once) and look its nearest
+   skill texts up in the FAISS index; a skill's similarity is the max over its texts (label,
+   alternative/hidden labels, label + description), weighted by segment level;
+4. add a bonus where a skill's preferred label (exact) or an alias appears verbatim;
+5. re-score: a logistic calibration turns the raw score into a probability-like score in
+   [0, 1]; keep skills over ``min_score`` (or the ``top_k`` best, with no threshold);
+6. for review text, each skill's polarity comes from the clause of its strongest evidence; a
+   developmental clause never yields a strength.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from features.inferred_skills import (
+    InferredSkill,
+    MatchKind,
+    Polarity,
+    SkillInference,
+    SourceKind,
+    TextSpan,
+)
+from inference.skills.encoder import TextEncoder
+from inference.skills.index import SkillIndex
+from inference.skills.matching import LabelMatch, find_labels
+from inference.skills.polarity import _DEVELOPMENT, clause_polarity
+from inference.skills.segment import Level, Segment, Segmentation, segment
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Re-scoring knobs; tuned on the TECH/HOUSE validation sets (see docs/skills.md)."""
+
+    level_weights: dict[str, float] = field(default_factory=lambda: {
+        Level.SENTENCE.value: 1.0, Level.CLAUSE.value: 1.0, Level.PHRASE.value: 1.0})
+    exact_bonus: float = 0.15
+    alias_bonus: float = 0.10
+    single_token_alias_factor: float = 0.5
+    calibration_slope: float = 12.0
+    calibration_intercept: float = -8.0
+    min_score: float = 0.5
+    k_per_segment: int = 10
+    max_chars: int = 100_000
+    max_segments: int = 4_000
+    min_letter_ratio: float = 0.25
+    max_control_ratio: float = 0.05
+
+    def calibrate(self, raw: float) -> float:
+        z = self.calibration_slope * raw + self.calibration_intercept
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters and replacement marks; keep offsets of everything else stable
+    by replacing them with spaces (so spans still index the caller's text)."""
+    return _CONTROL.sub(" ", text)
+
+
+def looks_like_text(text: str, min_letter_ratio: float) -> bool:
+    stripped = "".join(text.split())
+    if not stripped:
+        return False
+    letters = sum(1 for ch in stripped if unicodedata.category(ch).startswith("L"))
+    return letters / len(stripped) >= min_letter_ratio
+
+
+@dataclass
+class DenseParts:
+    levels: list[str]
+    sims: np.ndarray
+    matches: list[LabelMatch]
+
+
+def _bonus(match: LabelMatch, config: EngineConfig) -> float:
+    if match.kind is MatchKind.EXACT:
+        return config.exact_bonus
+    if match.tokens == 1:
+        return config.alias_bonus * config.single_token_alias_factor
+    return config.alias_bonus
+
+
+def _best_bonus(matches: Sequence[LabelMatch], config: EngineConfig) -> dict[int, float]:
+    best: dict[int, float] = {}
+    for match in matches:
+        best[match.skill] = max(best.get(match.skill, 0.0), _bonus(match, config))
+    return best
+
+
+@dataclass
+class _Evidence:
+    raw: float
+    spans: list[tuple[float, int, int]]
+    polarity_raw: dict[Polarity | None, float]
+    match: MatchKind = MatchKind.SEMANTIC
+
+
+def _developmental_remainder(text: str, lo: int, hi: int) -> tuple[int, int] | None:
+    """The span after a development cue inside a clause ("needs to improve [X]")."""
+    found = _DEVELOPMENT.search(text, lo, hi)
+    if found is None:
+        return None
+    start = found.end()
+    while start < hi and not text[start].isalnum():
+        start += 1
+    return (start, hi) if hi - start >= 2 else None
+
+
+class SkillEngine:
+    def __init__(self, index: SkillIndex, encoder: TextEncoder,
+                 config: EngineConfig | None = None) -> None:
+        self.index = index
+        self.encoder = encoder
+        self.config = config or EngineConfig()
+
+    @property
+    def catalog(self):  # type: ignore[no-untyped-def]
+        return self.index.catalog
+
+    # ------------------------------------------------------------------ public API
+
+    def infer(self, text: str, source: SourceKind, top_k: int | None = None) -> SkillInference:
+        return self.infer_many([text], source, top_k=top_k)[0]
+
+    def infer_many(self, texts: Sequence[str], source: SourceKind, top_k: int | None = None,
+                   batch_size: int = 128) -> list[SkillInference]:
+        """Infer skills for many texts at once; segments shared between texts are encoded once."""
+        prepared = [self._prepare(text) for text in texts]
+        unique: dict[str, int] = {}
+        for _, segmentation in prepared:
+            for seg in segmentation.segments:
+                unique.setdefault(seg.text, len(unique))
+        vectors = self.encoder.encode(list(unique), batch_size=batch_size)
+        neighbours = self.index.top_skills(vectors, k=self.config.k_per_segment)
+        results = []
+        for cleaned, segmentation in prepared:
+            hits = [neighbours[unique[seg.text]] for seg in segmentation.segments]
+            results.append(self._assemble(cleaned, segmentation, hits, source, top_k))
+        return results
+
+    def rank_all(self, texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
+        """Raw scores of every skill for every text, shape (n_texts, n_skills): the same scoring
+        as ``infer`` but dense, used by the benchmark that ranks all skills."""
+        return self.combine(self.dense_parts(texts, batch_size), self.config)
+
+    def dense_parts(self, texts: Sequence[str], batch_size: int = 128) -> list[DenseParts]:
+        """What ``rank_all`` needs before re-scoring: per text, each segment's similarity to
+        every skill, and the verbatim label matches (cached by the tuner)."""
+        prepared = [self._prepare(text) for text in texts]
+        unique: dict[str, int] = {}
+        for _, segmentation in prepared:
+            for seg in segmentation.segments:
+                unique.setdefault(seg.text, len(unique))
+        vectors = self.encoder.encode(list(unique), batch_size=batch_size)
+        dense = self.index.all_skill_scores(vectors)
+        parts = []
+        for cleaned, segmentation in prepared:
+            rows = [unique[seg.text] for seg in segmentation.segments]
+            parts.append(DenseParts(
+                levels=[seg.level.value for seg in segmentation.segments],
+                sims=dense[rows] if rows else np.zeros((0, dense.shape[1]), np.float32),
+                matches=self._label_matches(cleaned) if rows else []))
+        return parts
+
+    def combine(self, parts: Sequence[DenseParts], config: EngineConfig) -> np.ndarray:
+        out = np.full((len(parts), len(self.catalog)), -1.0, dtype=np.float32)
+        for row, part in enumerate(parts):
+            for level, sims in zip(part.levels, part.sims, strict=True):
+                np.maximum(out[row], config.level_weights.get(level, 1.0) * sims, out=out[row])
+            for skill, bonus in _best_bonus(part.matches, config).items():
+                out[row, skill] += bonus
+        return out
+
+    # ------------------------------------------------------------------ internals
+
+    def _prepare(self, text: str) -> tuple[str, Segmentation]:
+        text = text[: self.config.max_chars]
+        cleaned = clean_text(text)
+        binary = len(_CONTROL.findall(text)) > self.config.max_control_ratio * max(1, len(text))
+        if binary or not looks_like_text(cleaned, self.config.min_letter_ratio):
+            return cleaned, Segmentation([], [])
+        segmentation = segment(cleaned, max_segments=self.config.max_segments)
+        extra: list[Segment] = []
+        known = {(s.start, s.end) for s in segmentation.segments}
+        for clause_id, (lo, hi) in enumerate(segmentation.clauses):
+            remainder = _developmental_remainder(cleaned, lo, hi)
+            if remainder is not None and remainder not in known:
+                known.add(remainder)
+                r_lo, r_hi = remainder
+                extra.append(Segment(r_lo, r_hi, cleaned[r_lo:r_hi], Level.PHRASE, clause_id))
+        for match in find_labels(cleaned, self.catalog):
+            span = (match.start, match.end)
+            if span not in known and (match.kind is MatchKind.EXACT or match.tokens > 1
+                                      or match.proper):
+                known.add(span)
+                clause_id = self._clause_of(segmentation, match.start, match.end)
+                extra.append(Segment(match.start, match.end, cleaned[match.start:match.end],
+                                     Level.PHRASE, clause_id))
+        segmentation.segments.extend(extra)
+        return cleaned, segmentation
+
+    def _label_matches(self, text: str) -> list[LabelMatch]:
+        if not looks_like_text(text, self.config.min_letter_ratio):
+            return []
+        return find_labels(text, self.catalog)
+
+    def _clause_of(self, segmentation: Segmentation, lo: int, hi: int) -> int:
+        for i, (c_lo, c_hi) in enumerate(segmentation.clauses):
+            if c_lo <= lo and hi <= c_hi:
+                return i
+        return -1
+
+    def _assemble(self, text: str, segmentation: Segmentation, hits: list[dict[int, float]],
+                  source: SourceKind, top_k: int | None) -> SkillInference:
+        polarities = [clause_polarity(text[lo:hi], source) for lo, hi in segmentation.clauses]
+        evidence: dict[int, _Evidence] = {}
+        for seg, found in zip(segmentation.segments, hits, strict=True):
+            weight = self.config.level_weights.get(seg.level.value, 1.0)
+            polarity = polarities[seg.clause] if 0 <= seg.clause < len(polarities) else None
+            for skill, sim in found.items():
+                raw = weight * sim
+                item = evidence.setdefault(skill, _Evidence(raw, [], {}))
+                item.raw = max(item.raw, raw)
+                item.spans.append((raw, seg.start, seg.end))
+                item.polarity_raw[polarity] = max(item.polarity_raw.get(polarity, -1.0), raw)
+        matches = self._label_matches(text) if segmentation.segments else []
+        bonuses = _best_bonus(matches, self.config)
+        for skill, bonus in bonuses.items():
+            if skill in evidence:
+                evidence[skill].raw += bonus
+        for match in matches:
+            found_item = evidence.get(match.skill)
+            if found_item is None:
+                continue  # a verbatim label the encoder does not support at all: not credited
+            item = found_item
+            clause = self._clause_of(segmentation, match.start, match.end)
+            polarity = polarities[clause] if clause >= 0 else None
+            item.polarity_raw[polarity] = max(item.polarity_raw.get(polarity, -1.0), item.raw)
+            item.spans.append((item.raw + 1.0, match.start, match.end))
+            if item.match is MatchKind.SEMANTIC or match.kind is MatchKind.EXACT:
+                item.match = match.kind
+        ranked = sorted(evidence.items(), key=lambda kv: -kv[1].raw)
+        skills: list[InferredSkill] = []
+        for skill_id, item in ranked:
+            score = self.config.calibrate(item.raw)
+            if top_k is None and score < self.config.min_score:
+                break
+            if top_k is not None and len(skills) >= top_k:
+                break
+            skills.append(self._skill(text, skill_id, item, score, source))
+        return SkillInference(source=source, skills=tuple(skills))
+
+    def _skill(self, text: str, skill_id: int, item: _Evidence, score: float,
+               source: SourceKind) -> InferredSkill:
+        best = max(raw for raw, _, _ in item.spans)
+        chosen: list[tuple[int, int]] = []
+        for raw, lo, hi in sorted(item.spans, key=lambda s: (-s[0], s[2] - s[1])):
+            if raw < best - 0.05 and chosen:
+                break
+            if any(lo < c_hi and c_lo < hi for c_lo, c_hi in chosen):
+                continue
+            chosen.append((lo, hi))
+            if len(chosen) >= 3:
+                break
+        polarity: Polarity | None = None
+        if any(p is not None for p in item.polarity_raw):
+            need = item.polarity_raw.get(Polarity.DEVELOPMENT_NEED, -math.inf)
+            strength = item.polarity_raw.get(Polarity.STRENGTH, -math.inf)
+            polarity = Polarity.STRENGTH if strength > need else Polarity.DEVELOPMENT_NEED
+        skill = self.catalog.skills[skill_id]
+        return InferredSkill(
+            uri=skill.uri, label=skill.label, score=round(score, 4),
+            spans=tuple(TextSpan(start=lo, end=hi, text=text[lo:hi]) for lo, hi in sorted(chosen)),
+            polarity=polarity, match=item.match,
+        )

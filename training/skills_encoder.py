@@ -1,0 +1,330 @@
+"""Train the domain-adapted skill encoder (pipeline stage ``waypoint skills train-encoder``).
+
+Contrastive fine-tuning of the packaged MiniLM with in-batch negatives (multiple negatives
+ranking loss: each anchor must pick its own positive among the batch's positives), on pairs
+built from the taxonomy and from SkillSpan's *train* split only:
+
+- ``alt``: alternative / hidden label -> preferred label;
+- ``description``: first sentence of the description -> preferred label;
+- ``occupation``: a synthetic job-posting sentence naming one or two skills of an occupation
+  (by alternative labels, co-occurring per the occupation-skill relations) -> one preferred label;
+- ``skillspan``: a SkillSpan train sentence, or one of its tagged spans -> the ESCO label the
+  baseline engine gives that span with high confidence (pseudo-label; spans carry no ESCO label).
+  Sentences that also appear in the benchmark files are excluded.
+
+Writes the model to ``models/skill_encoder/`` and ``training.json`` (where, how long, data).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import platform
+import random
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from features.taxonomy import ESCO_FILES, read_esco_occupations, read_occupation_skills
+from inference.skills.catalog import SkillCatalog, normalize
+from inference.skills.engine import SkillEngine
+
+log = logging.getLogger(__name__)
+TEMPLATES = (
+    "Experience with {a}.", "You will {a} and {b}.", "Ability to {a}.", "Knowledge of {a}.",
+    "Strong {a} skills.", "We are looking for a {occ} who can {a}.", "{a} and {b} required.",
+    "As a {occ} you {a}.", "Proven track record in {a}.", "Familiarity with {a} is a plus.",
+    "Responsibilities include {a}, {b}.", "Must be able to {a}.", "Good understanding of {a}.",
+    "{occ} with experience in {a} and {b}.", "Hands-on {a}.", "Excellent {a}.",
+)
+
+
+@dataclass
+class EncoderParams:
+    base: str = "packaged:all-MiniLM-L6-v2"
+    seed: int = 13
+    steps: int = 700
+    batch_size: int = 64
+    max_seq_length: int = 48
+    learning_rate: float = 5.0e-5
+    warmup_ratio: float = 0.1
+    scale: float = 20.0
+    mix: dict[str, float] = field(default_factory=lambda: {
+        "alt": 0.3, "description": 0.1, "occupation": 0.25, "skillspan": 0.35})
+    pseudo_label_min_sim: float = 0.62
+    threads: int = 2
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any]) -> EncoderParams:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+
+Pair = tuple[str, str]
+
+
+# ------------------------------------------------------------------ pairs
+
+
+def taxonomy_pairs(catalog: SkillCatalog) -> dict[str, list[Pair]]:
+    alt: list[Pair] = []
+    description: list[Pair] = []
+    for skill in catalog.skills:
+        alt.extend((a, skill.label) for a in (*skill.alt_labels, *skill.hidden_labels)
+                   if normalize(a) != normalize(skill.label))
+        if skill.description:
+            first = re.split(r"(?<=[.!?])\s", skill.description.strip(), maxsplit=1)[0]
+            description.append((first[:300], skill.label))
+    return {"alt": alt, "description": description}
+
+
+def occupation_pairs(catalog: SkillCatalog, data_dir: Path, rng: random.Random,
+                     count: int) -> list[Pair]:
+    occupations = {o.uri: o for o in read_esco_occupations(data_dir / ESCO_FILES["occupations"])}
+    by_occupation: dict[str, list[int]] = {}
+    for rel in read_occupation_skills(data_dir / ESCO_FILES["occupation_skills"]):
+        index = catalog.uri_to_index.get(rel.skill_uri)
+        if index is not None and rel.occupation_uri in occupations:
+            by_occupation.setdefault(rel.occupation_uri, []).append(index)
+    keys = sorted(by_occupation)
+    pairs: list[Pair] = []
+
+    def surface(i: int) -> str:
+        skill = catalog.skills[i]
+        options = [*skill.alt_labels, skill.label]
+        return rng.choice(options)
+
+    while len(pairs) < count and keys:
+        occ_uri = rng.choice(keys)
+        skills = by_occupation[occ_uri]
+        a, b = rng.choice(skills), rng.choice(skills)
+        occupation = occupations[occ_uri]
+        occ = rng.choice([occupation.label, *occupation.alt_labels])
+        text = rng.choice(TEMPLATES).format(a=surface(a), b=surface(b), occ=occ)
+        pairs.append((text, catalog.skills[a].label))
+    return pairs
+
+
+def skillspan_spans(path: Path, excluded: set[str]) -> Iterator[tuple[str, list[str]]]:
+    """(sentence, tagged spans) of SkillSpan JSON lines, minus excluded sentences."""
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            tokens: list[str] = row["tokens"]
+            sentence = " ".join(tokens)
+            if normalize(sentence) in excluded:
+                continue
+            spans: list[str] = []
+            for tags in (row["tags_skill"], row["tags_knowledge"]):
+                current: list[str] = []
+                for token, tag in zip(tokens, tags, strict=True):
+                    if tag.startswith("B"):
+                        if current:
+                            spans.append(" ".join(current))
+                        current = [token]
+                    elif tag.startswith("I") and current:
+                        current.append(token)
+                    else:
+                        if current:
+                            spans.append(" ".join(current))
+                        current = []
+                if current:
+                    spans.append(" ".join(current))
+            if spans:
+                yield sentence, spans
+
+
+def skillspan_pairs(path: Path, excluded: set[str], engine: SkillEngine,
+                    min_sim: float) -> tuple[list[Pair], dict[str, int]]:
+    """Pseudo-label each span with the baseline engine's best skill when it is confident."""
+    rows = list(skillspan_spans(path, excluded))
+    spans = sorted({span for _, found in rows for span in found})
+    vectors = engine.encoder.encode(spans, batch_size=256)
+    best = engine.index.top_skills(vectors, k=1)
+    label_of: dict[str, str] = {}
+    for span, top in zip(spans, best, strict=True):
+        if top:
+            skill, sim = next(iter(top.items()))
+            if sim >= min_sim:
+                label_of[span] = engine.catalog.skills[skill].label
+    pairs: list[Pair] = []
+    for sentence, found in rows:
+        for span in found:
+            label = label_of.get(span)
+            if label is not None:
+                pairs.append((sentence, label))
+                if normalize(span) != normalize(label):
+                    pairs.append((span, label))
+    stats = {"sentences": len(rows), "spans": len(spans), "pseudo_labelled_spans": len(label_of),
+             "pairs": len(pairs)}
+    return pairs, stats
+
+
+def mix_pairs(sources: dict[str, list[Pair]], mix: dict[str, float], total: int,
+              rng: random.Random) -> list[Pair]:
+    out: list[Pair] = []
+    weight = sum(mix.get(k, 0.0) for k in sources) or 1.0
+    for name, pairs in sources.items():
+        want = round(total * mix.get(name, 0.0) / weight)
+        if not pairs or want <= 0:
+            continue
+        chosen = rng.sample(pairs, want) if want <= len(pairs) else [
+            rng.choice(pairs) for _ in range(want)]
+        out.extend(chosen)
+    rng.shuffle(out)
+    return out
+
+
+def batches(pairs: Sequence[Pair], size: int) -> Iterator[list[Pair]]:
+    """Batches with no repeated anchor or positive (a repeat would be a false negative)."""
+    pending = list(pairs)
+    while pending:
+        batch: list[Pair] = []
+        seen: set[str] = set()
+        rest: list[Pair] = []
+        for pair in pending:
+            if len(batch) < size and pair[0] not in seen and pair[1] not in seen:
+                batch.append(pair)
+                seen.update(pair)
+            else:
+                rest.append(pair)
+        if len(batch) < 2:
+            return
+        yield batch
+        pending = rest
+
+
+# ------------------------------------------------------------------ training
+
+
+def train_encoder(pairs: Sequence[Pair], params: EncoderParams, base_path: Path,
+                  out_dir: Path, extra: dict[str, Any]) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as functional
+    from sentence_transformers import SentenceTransformer
+
+    torch.manual_seed(params.seed)
+    torch.set_num_threads(params.threads)
+    model = SentenceTransformer(str(base_path), device="cpu")
+    model.max_seq_length = params.max_seq_length
+    transformer: Any = model[0].auto_model
+    tokenizer = model.tokenizer
+    transformer.train()
+    optimizer = torch.optim.AdamW(transformer.parameters(), lr=params.learning_rate,
+                                  weight_decay=0.01)
+    warmup = max(1, int(params.steps * params.warmup_ratio))
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (params.steps - step) / max(1, params.steps - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+
+    def embed(texts: list[str]) -> torch.Tensor:
+        encoded = tokenizer(texts, padding=True, truncation=True,
+                            max_length=params.max_seq_length, return_tensors="pt")
+        hidden = transformer(**encoded).last_hidden_state
+        mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return functional.normalize(pooled, dim=-1)
+
+    started = time.perf_counter()
+    step = 0
+    losses: list[float] = []
+    epoch = 0
+    while step < params.steps:
+        epoch += 1
+        for batch in batches(pairs, params.batch_size):
+            anchors = embed([a for a, _ in batch])
+            positives = embed([p for _, p in batch])
+            logits = params.scale * anchors @ positives.T
+            loss = functional.cross_entropy(logits, torch.arange(len(batch)))
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(transformer.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            losses.append(float(loss.item()))
+            step += 1
+            if step % 50 == 0 or step == 1:
+                log.info("step %d/%d loss %.3f (%.0fs)", step, params.steps,
+                         float(np.mean(losses[-50:])), time.perf_counter() - started)
+            if step >= params.steps:
+                break
+    seconds = time.perf_counter() - started
+    transformer.eval()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.max_seq_length = 128
+    model.save(str(out_dir))
+    report = {
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": platform.node(), "platform": platform.platform(),
+        "device": "cpu", "torch_threads": params.threads,
+        "train_seconds": round(seconds, 1), "steps": step, "epochs_started": epoch,
+        "pairs": len(pairs), "loss_first_50": round(float(np.mean(losses[:50])), 4),
+        "loss_last_50": round(float(np.mean(losses[-50:])), 4),
+        "params": asdict(params), **extra,
+    }
+    (out_dir / "training.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def build_training_pairs(catalog: SkillCatalog, data_dir: Path, excluded: set[str],
+                         baseline: SkillEngine, params: EncoderParams,
+                         ) -> tuple[list[Pair], dict[str, Any]]:
+    rng = random.Random(params.seed)
+    total = params.steps * params.batch_size
+    sources = taxonomy_pairs(catalog)
+    occ_count = math.ceil(total * params.mix.get("occupation", 0.0)) + 1
+    sources["occupation"] = occupation_pairs(catalog, data_dir, rng, occ_count)
+    span_pairs, span_stats = skillspan_pairs(
+        data_dir / "skillspan" / "json" / "train.json", excluded, baseline,
+        params.pseudo_label_min_sim)
+    sources["skillspan"] = span_pairs
+    pairs = mix_pairs(sources, params.mix, total, rng)
+    stats: dict[str, Any] = {"available_pairs": {k: len(v) for k, v in sources.items()},
+                             "skillspan": span_stats,
+                             "excluded_benchmark_sentences": len(excluded)}
+    return pairs, stats
+
+
+def read_params(path: Path = Path("params.yaml")) -> tuple[EncoderParams, dict[str, Any]]:
+    """The ``skills_encoder:`` section of params.yaml: training params, and the rest (static
+    distillation, profiles) as a plain mapping. Defaults for whatever is missing."""
+    import yaml
+
+    section: dict[str, Any] = {}
+    if path.is_file():
+        section = (yaml.safe_load(path.read_text()) or {}).get("skills_encoder") or {}
+    return EncoderParams.from_mapping(section.get("train") or {}), section
+
+
+def distill_static(encoder_path: Path, out_dir: Path, catalog: SkillCatalog,
+                   pca_dims: int = 256) -> dict[str, Any]:
+    """A model2vec static model distilled locally from the (trained) encoder; its vocabulary
+    is the encoder's plus every word of the ESCO labels."""
+    from model2vec.distill import distill
+
+    started = time.perf_counter()
+    words: set[str] = set()
+    for skill in catalog.skills:
+        for label in (skill.label, *skill.alt_labels):
+            words.update(w for w in re.findall(r"[a-z][a-z+#.]+", label.lower()) if len(w) > 2)
+    model = distill(str(encoder_path), vocabulary=sorted(words), pca_dims=pca_dims,
+                    device="cpu")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out_dir))
+    report = {"distilled_from": str(encoder_path), "pca_dims": pca_dims,
+              "extra_vocabulary": len(words),
+              "distill_seconds": round(time.perf_counter() - started, 1),
+              "host": platform.node(), "device": "cpu"}
+    (out_dir / "distill.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report

@@ -1,0 +1,266 @@
+"""Pipeline stage ``waypoint skills profiles``: skills for every text in the store, then profiles.
+
+1. Every distinct text (review and self-description evidence, course, role and opportunity
+   descriptions) goes through the engine once, per source kind, in batches.
+2. Roles are matched to an ESCO occupation by title (encoder similarity over ESCO occupation
+   labels and alternative labels) for its essential/optional skills; O*NET skill and knowledge
+   ratings are mapped to ESCO skills by the engine (element name -> best skill).
+3. Requirement profiles for roles and opportunities; observations for every employee (evidence
+   and roles held, all dated) and their profiles as of the given date.
+
+Writes into ``models/profiles/``: ``inferred_skills.jsonl.gz`` (per evidence / course / role /
+opportunity), ``observations.jsonl.gz`` (dated, so the ranker can rebuild a profile as of any
+past date with ``features.profiles.build_employee_profile``), ``employee_profiles.jsonl.gz``,
+``requirements.jsonl.gz``, ``occupation_matches.json`` and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from features.domain import (
+    EvidenceKind,
+    OnetRatingKind,
+    RelationType,
+    RequirementProfile,
+)
+from features.inferred_skills import InferredSkill, SourceKind
+from features.profiles import (
+    Observation,
+    OnetSkillRating,
+    ProfileParams,
+    build_employee_profile,
+    build_requirements,
+    evidence_observations,
+    role_observations,
+)
+from features.store import Store
+from features.taxonomy import (
+    ESCO_FILES,
+    ONET_FILES,
+    read_esco_occupations,
+    read_occupation_skills,
+    read_onet_ratings,
+)
+from inference.skills.engine import SkillEngine
+
+log = logging.getLogger(__name__)
+EVIDENCE_SOURCE = {
+    EvidenceKind.PERFORMANCE_REVIEW: SourceKind.PERFORMANCE_REVIEW,
+    EvidenceKind.SELF_DECLARED: SourceKind.SELF_DESCRIPTION,
+    EvidenceKind.MANAGER_ENDORSEMENT: SourceKind.PERFORMANCE_REVIEW,
+    EvidenceKind.COURSE_COMPLETION: SourceKind.COURSE_DESCRIPTION,
+}
+
+
+def read_as_of(params_path: Path) -> date:
+    import yaml
+
+    if params_path.is_file():
+        data = yaml.safe_load(params_path.read_text()) or {}
+        value = (data.get("simulate") or {}).get("as_of")
+        if value:
+            return date.fromisoformat(str(value))
+    return date.today()
+
+
+def infer_texts(engine: SkillEngine, texts: dict[SourceKind, set[str]], chunk: int = 512,
+                ) -> dict[tuple[SourceKind, str], tuple[InferredSkill, ...]]:
+    """Each distinct (source, text) once; progress in the log."""
+    out: dict[tuple[SourceKind, str], tuple[InferredSkill, ...]] = {}
+    total = sum(len(v) for v in texts.values())
+    done = 0
+    started = time.perf_counter()
+    for source, items in texts.items():
+        ordered = sorted(t for t in items if t.strip())
+        for lo in range(0, len(ordered), chunk):
+            batch = ordered[lo:lo + chunk]
+            for text, result in zip(batch, engine.infer_many(batch, source), strict=True):
+                out[(source, text)] = result.skills
+            done += len(batch)
+            log.info("inferred skills for %d/%d distinct texts (%.0fs)", done, total,
+                     time.perf_counter() - started)
+    return out
+
+
+def match_occupations(engine: SkillEngine, titles: Sequence[str], data_dir: Path,
+                      min_sim: float = 0.6) -> dict[str, tuple[str, float]]:
+    """Role title -> (ESCO occupation URI, similarity) by the engine's encoder."""
+    occupations = list(read_esco_occupations(data_dir / ESCO_FILES["occupations"]))
+    names: list[str] = []
+    owners: list[int] = []
+    for i, occ in enumerate(occupations):
+        for name in (occ.label, *occ.alt_labels):
+            names.append(name)
+            owners.append(i)
+    if not titles:
+        return {}
+    occ_vectors = engine.encoder.encode(names, batch_size=256)
+    title_vectors = engine.encoder.encode(list(titles), batch_size=256)
+    sims = title_vectors @ occ_vectors.T
+    best = sims.argmax(axis=1)
+    out: dict[str, tuple[str, float]] = {}
+    for title, j, row in zip(titles, best.tolist(), sims, strict=True):
+        if float(row[j]) >= min_sim:
+            out[title] = (occupations[owners[j]].uri, round(float(row[j]), 4))
+    return out
+
+
+def onet_ratings_by_code(engine: SkillEngine, data_dir: Path,
+                         ) -> dict[str, list[OnetSkillRating]]:
+    """O*NET skill/knowledge ratings per occupation code, elements mapped to ESCO skills."""
+    ratings = [*read_onet_ratings(data_dir / ONET_FILES["skills"], OnetRatingKind.SKILL),
+               *read_onet_ratings(data_dir / ONET_FILES["knowledge"], OnetRatingKind.KNOWLEDGE)]
+    elements = sorted({r.element_name for r in ratings})
+    results = engine.infer_many(elements, SourceKind.JOB_DESCRIPTION, top_k=1)
+    element_uri = {name: result.skills[0].uri for name, result in zip(elements, results,
+                                                                       strict=True)
+                   if result.skills}
+    out: dict[str, list[OnetSkillRating]] = defaultdict(list)
+    for r in ratings:
+        uri = element_uri.get(r.element_name)
+        if uri is not None:
+            out[r.code].append(OnetSkillRating(skill_uri=uri,
+                                               importance=min(5.0, max(1.0, r.importance)),
+                                               level=min(7.0, max(0.0, r.level))))
+    return out
+
+
+def _write_jsonl(path: Path, rows: Iterable[BaseModel | dict[str, Any]]) -> int:
+    count = 0
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        for row in rows:
+            data = row.model_dump(mode="json") if isinstance(row, BaseModel) else row
+            handle.write(json.dumps(data) + "\n")
+            count += 1
+    return count
+
+
+def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of: date,
+                       out_dir: Path, params: ProfileParams | None = None) -> dict[str, Any]:
+    params = params or ProfileParams()
+    started = time.perf_counter()
+    employees, roles = store.employees(), store.roles()
+    opportunities, courses = store.opportunities(), store.courses()
+    evidence, moves = store.evidence(), store.moves()
+
+    texts: dict[SourceKind, set[str]] = defaultdict(set)
+    for item in evidence:
+        if item.text.strip():
+            texts[EVIDENCE_SOURCE[item.kind]].add(item.text)
+    for course in courses:
+        texts[SourceKind.COURSE_DESCRIPTION].add(course.description)
+    for role in roles:
+        texts[SourceKind.JOB_DESCRIPTION].add(role.description)
+    for opp in opportunities:
+        texts[SourceKind.JOB_DESCRIPTION].add(opp.description)
+    inferred = infer_texts(engine, texts)
+    inference_seconds = time.perf_counter() - started
+
+    relations: dict[str, dict[str, RelationType]] = defaultdict(dict)
+    for rel in read_occupation_skills(data_dir / ESCO_FILES["occupation_skills"]):
+        relations[rel.occupation_uri][rel.skill_uri] = rel.relation
+    occupation_of = match_occupations(engine, sorted({r.title for r in roles}), data_dir)
+    onet = onet_ratings_by_code(engine, data_dir)
+
+    def role_requirements(role_id: str) -> RequirementProfile | None:
+        return role_profiles.get(role_id)
+
+    role_profiles: dict[str, RequirementProfile] = {}
+    for role in roles:
+        occ = occupation_of.get(role.title)
+        role_profiles[role.id] = build_requirements(
+            role.id, inferred.get((SourceKind.JOB_DESCRIPTION, role.description), ()),
+            relations.get(occ[0], {}) if occ else {},
+            onet.get(role.onet_code or "", []), role.level)
+    opportunity_profiles: list[RequirementProfile] = []
+    role_by_id = {role.id: role for role in roles}
+    for opp in opportunities:
+        opp_role = role_by_id.get(opp.role_id or "")
+        occ = occupation_of.get(opp_role.title) if opp_role else None
+        opportunity_profiles.append(build_requirements(
+            opp.id, inferred.get((SourceKind.JOB_DESCRIPTION, opp.description), ()),
+            relations.get(occ[0], {}) if occ else {},
+            onet.get(opp_role.onet_code or "", []) if opp_role else [], opp.level,
+            explicit=opp.skill_uris))
+
+    course_skills = {c.id: c.skill_uris for c in courses}
+    course_text = {c.id: c.description for c in courses}
+    by_employee: dict[str, list[Observation]] = defaultdict(list)
+    evidence_rows: list[dict[str, Any]] = []
+    for item in evidence:
+        source = EVIDENCE_SOURCE[item.kind]
+        found = inferred.get((source, item.text), ()) if item.text.strip() else ()
+        if item.kind is EvidenceKind.COURSE_COMPLETION and not found:
+            found = inferred.get((SourceKind.COURSE_DESCRIPTION,
+                                  course_text.get(item.course_id or "", "")), ())
+        evidence_rows.append({"kind": "evidence", "id": item.id, "employee_id": item.employee_id,
+                              "occurred_on": item.occurred_on.isoformat(), "source": source.value,
+                              "skills": [s.model_dump(mode="json") for s in found]})
+        by_employee[item.employee_id].extend(
+            evidence_observations(item, found, course_skills, params))
+    moves_by_employee: dict[str, list[Any]] = defaultdict(list)
+    for move in moves:
+        moves_by_employee[move.employee_id].append(move)
+    for emp in employees:
+        history = sorted(moves_by_employee.get(emp.id, []), key=lambda m: m.moved_on)
+        since = emp.hired_on
+        for move in history:
+            by_employee[emp.id].extend(role_observations(
+                move.from_role_id, since, role_requirements(move.from_role_id),
+                role_by_id[move.from_role_id].level if move.from_role_id in role_by_id else 1,
+                current=False))
+            since = move.moved_on
+        by_employee[emp.id].extend(role_observations(
+            emp.role_id, emp.role_since, role_requirements(emp.role_id), emp.level,
+            current=True))
+    profiles = [build_employee_profile(emp.id, as_of, by_employee.get(emp.id, []), params)
+                for emp in employees]
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    described = [{"kind": kind, "id": subject_id,
+                  "skills": [s.model_dump(mode="json") for s in inferred.get(
+                      (source, text), ())]}
+                 for kind, source, items in (
+                     ("course", SourceKind.COURSE_DESCRIPTION,
+                      [(c.id, c.description) for c in courses]),
+                     ("role", SourceKind.JOB_DESCRIPTION, [(r.id, r.description) for r in roles]),
+                     ("opportunity", SourceKind.JOB_DESCRIPTION,
+                      [(o.id, o.description) for o in opportunities]))
+                 for subject_id, text in items]
+    counts = {
+        "inferred_skills": _write_jsonl(out_dir / "inferred_skills.jsonl.gz",
+                                        [*evidence_rows, *described]),
+        "observations": _write_jsonl(out_dir / "observations.jsonl.gz", (
+            {"employee_id": emp_id, **obs.model_dump(mode="json")}
+            for emp_id, items in sorted(by_employee.items()) for obs in items)),
+        "employee_profiles": _write_jsonl(out_dir / "employee_profiles.jsonl.gz", profiles),
+        "requirements": _write_jsonl(out_dir / "requirements.jsonl.gz", [
+            *({"kind": "role", **p.model_dump(mode="json")} for p in role_profiles.values()),
+            *({"kind": "opportunity", **p.model_dump(mode="json")}
+              for p in opportunity_profiles)]),
+    }
+    (out_dir / "occupation_matches.json").write_text(json.dumps(occupation_of, indent=2) + "\n")
+    entries = [len(p.entries) for p in profiles]
+    summary = {
+        "as_of": as_of.isoformat(), "encoder": engine.encoder.name,
+        "distinct_texts": sum(len(v) for v in texts.values()),
+        "inference_seconds": round(inference_seconds, 1),
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "roles_matched_to_esco": f"{len(occupation_of)}/{len({r.title for r in roles})}",
+        "mean_skills_per_employee": round(float(np.mean(entries)), 1) if entries else 0.0,
+        "params": params.model_dump(mode="json"), "rows": counts,
+    }
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

@@ -1,0 +1,285 @@
+"""``waypoint skills ...``: the skills engine's verbs.
+
+- ``skills index``: build the label-embedding caches (FAISS) of each variant into
+  ``models/skills/`` and tune/calibrate its re-scoring on the validation sets;
+- ``skills train-encoder``: train the domain-adapted encoder, distill its static variant;
+- ``skills evaluate``: TECH/HOUSE MRR and RP@5 and throughput of every variant, side by side;
+- ``skills infer``: JSON lines in, skills out;
+- ``skills profiles``: infer skills for every evidence text and description in the store and
+  write employee and role/opportunity profiles into ``models/profiles/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from features.errors import WaypointError
+
+log = logging.getLogger("waypoint.skills")
+SOURCES = ("job_description", "course_description", "performance_review", "self_description")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("skills", help="skills engine: index, train, evaluate, infer")
+    verbs = parser.add_subparsers(dest="skills_command", required=True, metavar="VERB")
+
+    index = verbs.add_parser("index", help="build label-embedding caches and calibrate them")
+    index.add_argument("--variant", action="append", dest="variants",
+                       help="variant(s) to build (default: every one whose encoder exists)")
+    index.add_argument("--no-tune", action="store_true", help="skip tuning and calibration")
+    index.add_argument("--force", action="store_true", help="rebuild caches that exist")
+    index.set_defaults(func=run_index)
+
+    train = verbs.add_parser("train-encoder", help="train the domain-adapted skill encoder")
+    train.add_argument("--params", type=Path, default=Path("params.yaml"))
+    train.add_argument("--steps", type=int, help="override skills_encoder.train.steps")
+    train.add_argument("--no-static", action="store_true", help="skip the static distillation")
+    train.set_defaults(func=run_train)
+
+    evaluate = verbs.add_parser("evaluate", help="MRR / RP@5 / speed on TECH and HOUSE")
+    evaluate.add_argument("--variant", action="append", dest="variants",
+                          help="variant(s) to evaluate (default: every available one)")
+    evaluate.add_argument("--repeats", type=int, default=2, help="timing repeats (best kept)")
+    evaluate.add_argument("--out", type=Path, help="report folder (default: models/reports)")
+    evaluate.set_defaults(func=run_evaluate)
+
+    infer = verbs.add_parser("infer", help='JSON lines {"id","text"} on stdin -> skills on stdout')
+    infer.add_argument("--source", required=True, choices=SOURCES)
+    infer.add_argument("--top-k", type=int, help="return the N best skills, no threshold")
+    infer.add_argument("--variant", help="engine variant (default: trained, else baseline)")
+    infer.add_argument("--batch", type=int, default=256, help="texts per encoding batch")
+    infer.set_defaults(func=run_infer)
+
+    profiles = verbs.add_parser("profiles", help="build employee and role skill profiles")
+    profiles.add_argument("--as-of", type=date.fromisoformat,
+                          help="profile date (default: params simulate.as_of, else today)")
+    profiles.add_argument("--variant", default="static",
+                          help="engine variant for bulk inference (default: static)")
+    profiles.add_argument("--params", type=Path, default=Path("params.yaml"))
+    profiles.add_argument("--out", type=Path, help="output folder (default: models/profiles)")
+    profiles.set_defaults(func=run_profiles)
+
+
+# ------------------------------------------------------------------ index
+
+
+def _available_bases(artifact_dir: Path) -> list[str]:
+    from inference.skills.artifacts import encoder_dir, static_dir
+
+    bases = ["baseline"]
+    if (encoder_dir(artifact_dir) / "modules.json").is_file():
+        bases.append("trained")
+    if (static_dir(artifact_dir) / "config.json").is_file():
+        bases.append("static")
+    return bases
+
+
+def build_index(variant: str, tune: bool, force: bool) -> dict[str, Any]:
+    from features.settings import get_settings
+    from inference.skills.artifacts import (
+        encoder_spec,
+        index_dir,
+        load_config,
+        save_config,
+        variant_available,
+    )
+    from inference.skills.catalog import SkillCatalog
+    from inference.skills.encoder import load_encoder
+    from inference.skills.engine import SkillEngine
+    from inference.skills.index import SkillIndex
+
+    settings = get_settings()
+    catalog = SkillCatalog.from_data_dir(settings.data_dir)
+    folder = index_dir(settings.artifact_dir, variant)
+    encoder = load_encoder(encoder_spec(settings.artifact_dir, variant))
+    if force or not variant_available(settings.artifact_dir, variant):
+        started = time.perf_counter()
+        index = SkillIndex.build(catalog, encoder)
+        index.save(folder, {"build_seconds": round(time.perf_counter() - started, 1)})
+    else:
+        index = SkillIndex.load(folder, catalog)
+    summary: dict[str, Any] = {"variant": variant, "folder": str(folder),
+                               "texts": len(catalog.texts)}
+    if tune:
+        from training.skills_eval import load_benchmarks, tune_config
+
+        sets = load_benchmarks(settings.benchmarks_dir, catalog)
+        engine = SkillEngine(index, encoder, load_config(folder))
+        config, figures = tune_config(engine, sets)
+        save_config(folder, config)
+        summary["tuning"] = figures
+    return summary
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from features.settings import get_settings
+
+    variants = args.variants or _available_bases(get_settings().artifact_dir)
+    for variant in variants:
+        summary = build_index(variant.removesuffix("-int8"), not args.no_tune, args.force)
+        print(json.dumps(summary))
+    return 0
+
+
+# ------------------------------------------------------------------ train
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from features.settings import get_settings
+    from inference.skills.artifacts import encoder_dir, load_variant, static_dir
+    from inference.skills.catalog import SkillCatalog
+    from inference.skills.encoder import resolve_transformer_path
+    from training.skills_encoder import (
+        build_training_pairs,
+        distill_static,
+        read_params,
+        train_encoder,
+    )
+    from training.skills_eval import benchmark_sentences
+
+    settings = get_settings()
+    params, section = read_params(args.params)
+    if args.steps:
+        params.steps = args.steps
+    catalog = SkillCatalog.from_data_dir(settings.data_dir)
+    try:
+        baseline = load_variant(settings, "baseline", catalog)
+    except WaypointError:
+        build_index("baseline", tune=False, force=False)
+        baseline = load_variant(settings, "baseline", catalog)
+    excluded = benchmark_sentences(settings.benchmarks_dir)
+    started = time.perf_counter()
+    pairs, stats = build_training_pairs(catalog, settings.data_dir, excluded, baseline, params)
+    stats["pair_building_seconds"] = round(time.perf_counter() - started, 1)
+    log.info("training on %d pairs: %s", len(pairs), stats)
+    report = train_encoder(pairs, params, resolve_transformer_path(params.base),
+                           encoder_dir(settings.artifact_dir), stats)
+    print(json.dumps({k: report[k] for k in ("train_seconds", "steps", "pairs", "host",
+                                             "loss_first_50", "loss_last_50")}))
+    if not args.no_static:
+        artifact_dir = settings.artifact_dir
+        static = distill_static(encoder_dir(artifact_dir), static_dir(artifact_dir), catalog,
+                                int(section.get("static_pca_dims", 256)))
+        print(json.dumps(static))
+    return 0
+
+
+# ------------------------------------------------------------------ evaluate
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from features.settings import get_settings
+    from inference.skills.artifacts import load_variant, variant_available
+    from inference.skills.catalog import SkillCatalog
+    from training.skills_eval import (
+        evaluate_engine,
+        evaluate_plain_labels,
+        load_benchmarks,
+        write_report,
+    )
+
+    settings = get_settings()
+    catalog = SkillCatalog.from_data_dir(settings.data_dir)
+    sets = load_benchmarks(settings.benchmarks_dir, catalog)
+    wanted = args.variants or ["baseline", "baseline-int8", "trained", "trained-int8", "static"]
+    results = []
+    for variant in wanted:
+        if not variant_available(settings.artifact_dir, variant):
+            log.warning("skipping %s: no artifacts (run `waypoint skills index`)", variant)
+            continue
+        engine = load_variant(settings, variant, catalog)
+        if variant == "baseline":
+            results.append(evaluate_plain_labels(engine, sets))
+        notes = {"baseline": "packaged MiniLM + engine (phrases, alt labels, descriptions, "
+                             "exact/alias bonus, tuned re-scoring)",
+                 "trained": "domain-adapted MiniLM (models/skill_encoder) + engine",
+                 "static": "model2vec static model distilled from the trained encoder + engine",
+                 }.get(variant, "int8 dynamic quantization of the query encoder; fp32 label "
+                                "cache of its base variant")
+        results.append(evaluate_engine(engine, sets, variant, args.repeats, notes))
+        log.info("%s: %s", variant, results[-1].sets)
+    if not results:
+        raise WaypointError("no skills variant is available; run `waypoint skills index`")
+    command = "waypoint skills evaluate" + "".join(
+        f" --variant {v}" for v in (args.variants or []))
+    out = args.out or settings.artifact_dir / "reports"
+    json_path, md_path = write_report(results, sets, out, command)
+    print(md_path.read_text())
+    print(f"wrote {json_path} and {md_path}", file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------ infer
+
+
+class BadInputLine(WaypointError):
+    pass
+
+
+def parse_line(number: int, line: str) -> tuple[Any, str]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BadInputLine(f"line {number}: not valid JSON ({exc.msg})") from None
+    if not isinstance(record, dict) or "text" not in record or "id" not in record:
+        raise BadInputLine(f'line {number}: expected an object with "id" and "text"')
+    if not isinstance(record["text"], str):
+        raise BadInputLine(f'line {number}: "text" must be a string')
+    return record["id"], record["text"]
+
+
+def run_infer(args: argparse.Namespace) -> int:
+    from features.inferred_skills import SourceKind
+    from features.settings import get_settings
+    from inference.skills.artifacts import load_engine
+
+    if args.top_k is not None and args.top_k < 1:
+        raise WaypointError("--top-k must be at least 1")
+    records: list[tuple[Any, str]] = []
+    for number, line in enumerate(sys.stdin, start=1):
+        if line.strip():
+            records.append(parse_line(number, line))
+    engine = load_engine(get_settings(), args.variant)
+    source = SourceKind(args.source)
+    started = time.perf_counter()
+    for lo in range(0, len(records), args.batch):
+        chunk = records[lo:lo + args.batch]
+        results = engine.infer_many([text for _, text in chunk], source, top_k=args.top_k)
+        for (record_id, _), result in zip(chunk, results, strict=True):
+            skills = [s.model_dump(mode="json", exclude_none=True) for s in result.skills]
+            sys.stdout.write(json.dumps({"id": record_id, "skills": skills}) + "\n")
+        sys.stdout.flush()
+        if len(records) > args.batch:
+            print(f"skills infer: {min(lo + args.batch, len(records))}/{len(records)} texts "
+                  f"({time.perf_counter() - started:.0f}s)", file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------ profiles
+
+
+def run_profiles(args: argparse.Namespace) -> int:
+    from features.settings import get_settings
+    from features.store import Store
+    from inference.skills.artifacts import ArtifactMissing, load_engine
+    from training.skills_profiles import build_all_profiles, read_as_of
+
+    settings = get_settings()
+    as_of = args.as_of or read_as_of(args.params)
+    try:
+        engine = load_engine(settings, args.variant if args.variant != "auto" else None)
+    except ArtifactMissing as exc:
+        log.warning("%s; using the default engine", exc)
+        engine = load_engine(settings)
+    store = Store(settings.database_url)
+    out = args.out or settings.artifact_dir / "profiles"
+    summary = build_all_profiles(store, engine, settings.data_dir, as_of, out)
+    print(json.dumps(summary, indent=2))
+    return 0
