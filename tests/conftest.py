@@ -93,3 +93,23 @@ def store_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("postgres_url"))
+
+
+# --------------------------------------------------------------------------- skills engine
+
+
+@pytest.fixture(scope="session")
+def packaged_encoder():  # type: ignore[no-untyped-def]
+    """The one small real encoder (packaged all-MiniLM-L6-v2), loaded once per session."""
+    from features.settings import PACKAGED_ENCODER
+    from inference.skills.encoder import load_encoder
+
+    return load_encoder(PACKAGED_ENCODER)
+
+
+@pytest.fixture(scope="session")
+def small_skill_engine(packaged_encoder):  # type: ignore[no-untyped-def]
+    """A real engine (packaged encoder, default re-scoring) over a ~25-skill catalog."""
+    from tests.skills_factory import make_skill_engine
+
+    return make_skill_engine(packaged_encoder)
