@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from features.domain import (
 from features.ranking_history import EmployeeHistory
 
 KIND_FEATURES = tuple(f"kind_{k.value}" for k in OpportunityKind)
+_KIND_ONE_HOT = {k: tuple(float(k is j) for j in OpportunityKind) for k in OpportunityKind}
 
 FEATURE_NAMES: tuple[str, ...] = (
     "embedding_cosine",
@@ -70,6 +72,7 @@ _STOP = frozenset((
 ))
 
 
+@lru_cache(maxsize=65536)
 def tokens(text: str) -> frozenset[str]:
     """Lower-case content words of at least three characters."""
     return frozenset(t for t in _TOKEN.findall(text.lower()) if t not in _STOP)
@@ -173,10 +176,10 @@ def employee_context(employee: Employee, profile: EmployeeProfile, history: Empl
 def cosine(a: np.ndarray | None, b: np.ndarray | None) -> float:
     if a is None or b is None:
         return math.nan
-    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
     if na == 0.0 or nb == 0.0:
         return 0.0
-    return float(np.dot(a, b) / (na * nb))
+    return float(np.dot(a, b)) / (na * nb)
 
 
 def job_family_distance(ctx: EmployeeContext, target: Target) -> float:
@@ -209,29 +212,43 @@ def feature_row(ctx: EmployeeContext, target: Target, requirements: RequirementP
     last_learn: date | None = None
     last_ev: date | None = None
     learn_recent = 0
+    skill_of = ctx.skills.get
+    extra = bool(ctx.endorsements or ctx.last_learning or ctx.last_evidence)
     for req in requirements.requirements:
-        prof, c = ctx.skills.get(req.skill_uri, (0.0, 0.0))
-        ratio = min(1.0, prof / max(req.level, 0.05))
-        imp = req.importance
+        imp, level = req.importance, req.level
         total_imp += imp
-        covered += imp * ratio
-        gap += imp * max(0.0, req.level - prof)
-        if prof > 0.0:
-            conf += c
-            n_matched += 1
-        if req.essential:
-            ess_total += 1.0
-            ess_cov += ratio
-            missing_ess += prof == 0.0
-        endorse += imp * min(3, ctx.endorsements.get(req.skill_uri, 0)) / 3.0
-        d = ctx.last_learning.get(req.skill_uri)
-        if d is not None and (last_learn is None or d > last_learn):
-            last_learn = d
-        learn_recent += sum(1 for x in ctx.learning_dates.get(req.skill_uri, ())
-                            if (ctx.as_of - x).days <= 365)
-        d = ctx.last_evidence.get(req.skill_uri)
-        if d is not None and (last_ev is None or d > last_ev):
-            last_ev = d
+        hit = skill_of(req.skill_uri)
+        if hit is None:  # the common case: a skill the employee does not show
+            gap += imp * level
+            if req.essential:
+                ess_total += 1.0
+                missing_ess += 1
+        else:
+            prof, c = hit
+            ratio = prof / (level if level > 0.05 else 0.05)
+            if ratio > 1.0:
+                ratio = 1.0
+            covered += imp * ratio
+            if level > prof:
+                gap += imp * (level - prof)
+            if prof > 0.0:
+                conf += c
+                n_matched += 1
+            if req.essential:
+                ess_total += 1.0
+                ess_cov += ratio
+                missing_ess += prof == 0.0
+        if extra:
+            uri = req.skill_uri
+            endorse += imp * min(3, ctx.endorsements.get(uri, 0)) / 3.0
+            d = ctx.last_learning.get(uri)
+            if d is not None and (last_learn is None or d > last_learn):
+                last_learn = d
+            learn_recent += sum(1 for x in ctx.learning_dates.get(uri, ())
+                                if (ctx.as_of - x).days <= 365)
+            d = ctx.last_evidence.get(uri)
+            if d is not None and (last_ev is None or d > last_ev):
+                last_ev = d
     denom = total_imp if total_imp > 0 else 1.0
     level_delta = float(target.level - emp.level)
     target_tokens = tokens(f"{target.title} {target.description} {target.job_family or ''}")
@@ -264,9 +281,9 @@ def feature_row(ctx: EmployeeContext, target: Target, requirements: RequirementP
         endorse / denom if total_imp > 0 else 0.0,
         asp,
         adj,
-        *(float(target.kind is k) for k in OpportunityKind),
+        *_KIND_ONE_HOT[target.kind],
     ]
-    return np.asarray(row, dtype=np.float64)
+    return np.array(row, dtype=np.float64)
 
 
 def feature_matrix(ctx: EmployeeContext,

@@ -145,6 +145,17 @@ class VectorIndex:
             efSearch=max(self.ef_search, 2 * k))
         return self.index.search(q, k, params=params)
 
+    def exact_filtered(self, query: np.ndarray, k: int,
+                       allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-``k`` of one query among ``allowed`` rows (FAISS flat scan + id bitmap)."""
+        flat = self.index if self.exact else faiss.downcast_index(self.index.storage)
+        bitmap = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
+        selector = faiss.IDSelectorBitmap(self.n, faiss.swig_ptr(bitmap))
+        params = faiss.SearchParameters(sel=selector)  # type: ignore[attr-defined]
+        scores, ids = flat.search(normalize(query), k, params=params)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
     def exact_search(self, queries: np.ndarray, k: int,
                      rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Brute-force top-``k`` over all rows, or over ``rows`` only (ids stay global)."""
@@ -200,9 +211,7 @@ def filtered_search(index: VectorIndex, query: np.ndarray, depth: int, allowed: 
             if int(keep.sum()) >= want:
                 return s[keep][:want], i[keep][:want]
             fetch *= 2
-    rows = np.flatnonzero(allowed)
-    s, i = index.exact_search(query, want, rows)
-    return s[0], i[0]
+    return index.exact_filtered(query, want, allowed)
 
 
 # --------------------------------------------------------------------------- catalogs
