@@ -148,10 +148,11 @@ class VectorIndex:
     def exact_filtered(self, query: np.ndarray, k: int,
                        allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact top-``k`` of one query among ``allowed`` rows (FAISS flat scan + id bitmap)."""
-        flat = self.index if self.exact else faiss.downcast_index(self.index.storage)
+        flat = self.index if self.exact else faiss.downcast_index(
+            self.index.storage)  # type: ignore[attr-defined]
         bitmap = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
         selector = faiss.IDSelectorBitmap(self.n, faiss.swig_ptr(bitmap))
-        params = faiss.SearchParameters(sel=selector)  # type: ignore[attr-defined]
+        params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         scores, ids = flat.search(normalize(query), k, params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
