@@ -22,8 +22,8 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-import yaml
 
+from features.params import load_section
 from features.ranking import FEATURE_NAMES
 from features.ranking_model import Ranker
 from training.ranking_dataset import RankingDataset
@@ -67,12 +67,9 @@ class RankerParams:
         return cls(**{k: type(getattr(defaults, k))(v) for k, v in values.items()})
 
 
-def read_params(path: Path = Path("params.yaml")) -> RankerParams:
-    """The ``ranker:`` section of params.yaml, defaults for whatever is missing."""
-    if not path.is_file():
-        return RankerParams()
-    data = yaml.safe_load(path.read_text()) or {}
-    return RankerParams.from_mapping(data.get("ranker"))
+def read_params(path: Path | None = None) -> RankerParams:
+    """The ``ranker:`` section of params.yaml (the repo's by default), defaults for the rest."""
+    return RankerParams.from_mapping(load_section("ranker", path))
 
 
 def time_split(data: RankingDataset, valid_fraction: float, test_fraction: float
@@ -190,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Train on a saved dataset (``RankingDataset.save``); exit 1 when the gate fails."""
     parser = argparse.ArgumentParser(prog="python -m training.ranker", description=__doc__)
     parser.add_argument("dataset", type=Path, help="a .npz written by RankingDataset.save")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--params", type=Path, default=None, help="default: repo params.yaml")
     parser.add_argument("--out", type=Path, default=Path("models/ranker"))
     args = parser.parse_args(argv)
     params = read_params(args.params)
