@@ -3,7 +3,7 @@
 The engine is loaded lazily, once per app, from ``settings.artifact_dir`` (trained encoder and
 its label cache when present, else the packaged encoder) and cached on ``app.state``.
 
-Limits: ``text`` at most ``MAX_TEXT_CHARS`` characters (413 beyond); a body that is not JSON or
+Any signed-in user may call it (it reads no one's data). Limits: ``text`` at most ``MAX_TEXT_CHARS`` characters (413 beyond); a body that is not JSON or
 not the schema is a 422. Empty or whitespace-only text, and text with too few letters to be
 language (binary garbage), return ``200`` with an empty ``skills`` list.
 """
@@ -17,6 +17,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from api.deps import SettingsDep
+from api.ratelimit import rate_limited
+from api.security import Principal
 from features.errors import WaypointError
 from features.inferred_skills import InferredSkill, SourceKind
 from inference.skills.engine import SkillEngine
@@ -72,10 +74,13 @@ EngineDep = Annotated[SkillEngine, Depends(get_engine)]
              dependencies=[Depends(limit_body)],
              responses={413: {"description": "text too long"},
                         422: {"description": "body is not valid JSON or not the schema"}})
-def infer_skills(body: SkillInferRequest, engine: EngineDep) -> SkillInferResponse:
+def infer_skills(
+    body: SkillInferRequest, engine: EngineDep,
+    _principal: Annotated[Principal, Depends(rate_limited("skills.infer"))],
+) -> SkillInferResponse:
     """ESCO skills in the text, best first, each with URI, label, calibrated score in [0, 1],
     character spans into ``text`` and, for reviews and self descriptions, a polarity
-    (``strength`` or ``development_need``)."""
+    (``strength`` or ``development_need``). Any signed-in user; rate limited."""
     if len(body.text) > MAX_TEXT_CHARS:
         raise HTTPException(413, f"text has {len(body.text)} characters; at most "
                                  f"{MAX_TEXT_CHARS} are accepted")
