@@ -3,9 +3,10 @@
 The engine is loaded lazily, once per app, from ``settings.artifact_dir`` (trained encoder and
 its label cache when present, else the packaged encoder) and cached on ``app.state``.
 
-Any signed-in user may call it (it reads no one's data). Limits: ``text`` at most ``MAX_TEXT_CHARS`` characters (413 beyond); a body that is not JSON or
-not the schema is a 422. Empty or whitespace-only text, and text with too few letters to be
-language (binary garbage), return ``200`` with an empty ``skills`` list.
+Any signed-in user may call it (it reads no one's data). Limits: ``text`` at most
+``MAX_TEXT_CHARS`` characters (413 beyond); a body that is not JSON or not the schema is a 422.
+Empty or whitespace-only text, and text with too few letters to be language (binary garbage),
+return ``200`` with an empty ``skills`` list.
 """
 
 from __future__ import annotations
