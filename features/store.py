@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -79,6 +80,52 @@ def insert_chunked(conn: Connection, table: Table, rows: Iterable[dict[str, Any]
         conn.execute(table.insert(), batch)
         total += len(batch)
     return total
+
+
+def _plain(value: Any) -> Any:
+    """A model field value as the column types expect it (enum -> value, tuple -> list)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def bulk_insert_models(conn: Connection, table: Table, models: Sequence[BaseModel]) -> int:
+    """Insert many models fast, inside the caller's transaction.
+
+    Same rows as ``insert_chunked(conn, table, _rows(models))`` but several times faster for
+    millions of rows: values are read straight off the (already validated) models, converted by
+    the column types' own bind processors (so SQLite dates and JSON are stored exactly as the
+    Core path stores them), and sent with ``executemany`` on this connection's DBAPI cursor.
+    Every table column must be a field of the model.
+    """
+    if not models:
+        return 0
+    dialect = conn.dialect
+    columns = list(table.columns)
+    compiled = table.insert().compile(dialect=dialect)
+    by_name = {column.name: column for column in columns}
+    positional = bool(compiled.positional)
+    names = [str(key) for key in compiled.positiontup or ()] if positional else list(by_name)
+    processors = [by_name[name].type.dialect_impl(dialect).bind_processor(dialect)
+                  for name in names]
+    converters = [(name, processor) for name, processor in zip(names, processors, strict=True)]
+
+    def row(model: BaseModel) -> Any:
+        values = model.__dict__
+        converted = [_plain(values[name]) for name, _ in converters]
+        converted = [value if proc is None or value is None else proc(value)
+                     for value, (_, proc) in zip(converted, converters, strict=True)]
+        return tuple(converted) if positional else dict(zip(names, converted, strict=True))
+
+    cursor = conn.connection.cursor()
+    try:
+        for start in range(0, len(models), CHUNK):
+            cursor.executemany(str(compiled), [row(m) for m in models[start:start + CHUNK]])
+    finally:
+        cursor.close()
+    return len(models)
 
 
 class Store:
@@ -154,7 +201,7 @@ class Store:
             for table in reversed(t.ORGANIZATION_TABLES):
                 conn.execute(table.delete())
             for table, models in sources.items():
-                counts[table.name] = insert_chunked(conn, table, _rows(models))
+                counts[table.name] = bulk_insert_models(conn, table, models)
             self._set_version(conn, "organization", version, counts)
         return counts
 

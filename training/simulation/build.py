@@ -6,6 +6,7 @@ import gzip
 import json
 import random
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +56,16 @@ class SimulationResult:
         }
 
     def write_truth(self, path: Path) -> None:
-        """True skills (employee -> [[skill index, proficiency, since day]]) and applicant fit."""
+        """True skills per employee (indices into ``skill_uris``, proficiency, held since) and
+        every historical applicant's true fit; gzip JSON, for evaluating the skills engine."""
+        days = {int(d) for p in self.people for d in np.unique(p.skills.since)}
+        iso = {d: date.fromordinal(d).isoformat() for d in days}
         payload = {
             "skill_uris": self.skill_uris,
             "employees": {
-                p.id: [[int(i), round(float(v), 3), int(s)]
-                       for i, v, s in zip(p.skills.idx, p.skills.prof, p.skills.since, strict=True)]
+                p.id: {"skill": p.skills.idx.tolist(),
+                       "proficiency": np.round(p.skills.prof.astype(np.float64), 3).tolist(),
+                       "since": [iso[d] for d in p.skills.since.tolist()]}
                 for p in self.people
             },
             "applications": [[a.opportunity_id, self.people[a.person].id, round(a.fit, 4),
@@ -68,7 +73,7 @@ class SimulationResult:
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         with gzip.open(path, "wt", compresslevel=1) as handle:
-            json.dump(payload, handle, separators=(",", ":"))
+            handle.write(json.dumps(payload, separators=(",", ":")))
 
 
 def simulate(reference: ReferenceData, params: SimulationParams,

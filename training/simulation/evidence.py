@@ -17,7 +17,8 @@ from features.domain import Evidence, EvidenceKind
 from training.simulation.people import Person, day
 from training.simulation.phrasing import Phraser
 from training.simulation.roles import Catalog
-from training.simulation.skillsets import fit_score
+from training.simulation.skillsets import proficiency_on
+from training.simulation.text import below, between
 
 
 class EvidenceWriter:
@@ -42,16 +43,14 @@ class EvidenceWriter:
     def review(self, person: Person, when: int, manager: str | None) -> None:
         rnd, spec = self.rnd, self.catalog.roles[self._role_on(person, when)]
         skills = person.skills
-        fit = fit_score(skills, spec.skill_idx, spec.skill_weight, when)
-        rating = int(np.clip(round(3 + 0.6 * person.talent + 2.0 * (fit - 0.3)
-                                   + rnd.gauss(0, 0.6)), 1, 5))
-        first = person.name.split(" ")[0]
         held = skills.held_on(when)
-        strong = [int(i) for i, p, h in zip(skills.idx, skills.prof, held, strict=True)
-                  if h and p >= 0.5]
-        have = {int(i): float(p) for i, p, h in zip(skills.idx, skills.prof, held, strict=True)
-                if h}
-        weak = [int(i) for i in spec.skill_idx if have.get(int(i), 0.0) < 0.3]
+        prof_on_day = proficiency_on(skills, spec.skill_idx, when)
+        fit = float(prof_on_day @ spec.skill_weight) / spec.total_weight
+        rating = min(5, max(1, round(3 + 0.6 * person.talent + 2.0 * (fit - 0.3)
+                                     + rnd.gauss(0, 0.6))))
+        first = person.name.split(" ")[0]
+        strong: list[int] = skills.idx[held & (skills.prof >= 0.5)].tolist()
+        weak: list[int] = spec.skill_idx[prof_on_day < 0.3].tolist()
         phraser = self.phraser
         sentences = [phraser.opening(rating, first, spec.role.title)]
         n_strong = min(len(strong), 1 + (rating >= 3) + (rating >= 5))
@@ -67,7 +66,7 @@ class EvidenceWriter:
     def for_person(self, person: Person, manager: Person | None) -> None:
         rnd, skills = self.rnd, person.skills
         manager_id = None if manager is None else manager.id
-        cycle = rnd.randrange(365)
+        cycle = below(rnd, 365)
         first_review = max(person.hired_on + 180, self.start)
         when = self.start - 365 + cycle
         while when <= self.as_of:
@@ -78,42 +77,42 @@ class EvidenceWriter:
         if len(held) == 0:
             return
         # course completions, near the time the skill was picked up
-        for k in rnd.sample(list(held), min(len(held), rnd.choice((0, 1, 1, 2, 3, 4)))):
+        held_list: list[int] = held.tolist()
+        for k in rnd.sample(held_list, min(len(held_list), rnd.choice((0, 1, 1, 2, 3, 4)))):
             course_ids = self.course_for_skill.get(int(skills.idx[k]))
             if not course_ids:
                 continue
-            course_id = course_ids[rnd.randrange(len(course_ids))]
+            course_id = course_ids[below(rnd, len(course_ids))]
             title, hours = self.courses[course_id]
-            when = min(max(int(skills.since[k]) + rnd.randint(-90, 60), person.hired_on),
+            when = min(max(int(skills.since[k]) + between(rnd, -90, 60), person.hired_on),
                        self.as_of)
             self._add(person, EvidenceKind.COURSE_COMPLETION, when, course_id=course_id,
                       text=f"Completed the course '{title}' ({hours} hours).")
         # manager endorsements of well-held skills, during the current role
-        strong = [int(k) for k in held if skills.prof[k] >= 0.55]
+        strong: list[int] = held[skills.prof[held] >= 0.55].tolist()
         if manager is not None:
             for j in rnd.sample(strong, min(len(strong), rnd.choice((0, 1, 2, 3)))):
                 low = max(person.role_since, int(skills.since[j]))
                 if low > self.as_of:
                     continue
                 skill = self.catalog.skills[int(skills.idx[j])]
-                self._add(person, EvidenceKind.MANAGER_ENDORSEMENT, rnd.randint(low, self.as_of),
+                self._add(person, EvidenceKind.MANAGER_ENDORSEMENT, between(rnd, low, self.as_of),
                           skill_uri=skill.uri, author_id=manager.id,
                           text=f"{manager.name} endorsed {person.name} for {skill.label}.")
         self._self_declared(person, held)
 
     def _self_declared(self, person: Person, held: np.ndarray) -> None:
         rnd, skills = self.rnd, person.skills
-        weights = [float(skills.prof[k]) for k in held]
-        count = rnd.randint(2, 6)
-        picks = {int(k) for k in rnd.choices(list(held), weights=weights, k=count)}
-        declared = [int(skills.idx[k]) for k in picks]
+        confident: list[int] = held[skills.prof[held] >= 0.3].tolist()
+        picks = rnd.sample(confident, min(len(confident), between(rnd, 2, 6)))
+        declared = [int(skills.idx[k]) for k in sorted(picks)]
         spec = self.catalog.roles[person.role]
         if rnd.random() < 0.15:  # an over-claim: a role skill the person does not hold
             missing = np.setdiff1d(spec.skill_idx, skills.idx[held])
             if len(missing):
-                declared.append(int(missing[rnd.randrange(len(missing))]))
+                declared.append(int(missing[below(rnd, len(missing))]))
         for index in declared:
             skill = self.catalog.skills[index]
             self._add(person, EvidenceKind.SELF_DECLARED,
-                      rnd.randint(person.hired_on, self.as_of), skill_uri=skill.uri,
+                      between(rnd, person.hired_on, self.as_of), skill_uri=skill.uri,
                       text=f"Added '{skill.label}' to their profile.")

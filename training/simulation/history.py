@@ -10,6 +10,7 @@ depends on the mover's skill fit plus noise, never on their group.
 from __future__ import annotations
 
 import heapq
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from training.simulation.postings import (
 )
 from training.simulation.roles import Catalog
 from training.simulation.skillsets import fit_score
+from training.simulation.text import below, between
 
 SIDE_KINDS = (OpportunityKind.PROJECT, OpportunityKind.GIG, OpportunityKind.ROTATION)
 MIN_DAYS_IN_ROLE = 365
@@ -97,6 +99,8 @@ class _Simulator:
         self.dept_names = {d.id: d.name for d in catalog.departments}
         self.history = History()
         self.pending: list[tuple[int, int, int, int]] = []  # (day, person, back_to, seq)
+        self.rnd = random.Random(int(rng.integers(2**62)))  # fast scalar draws
+        self.midnight: dict[int, datetime] = {}
 
     # ---------------------------------------------------------------- bookkeeping
 
@@ -116,29 +120,33 @@ class _Simulator:
         return (person.hired_on <= when - 90 and person.role_since <= when - MIN_DAYS_IN_ROLE
                 and self.catalog.roles[person.role].level >= level - 1)
 
-    def _applicants(self, role: int, when: int) -> list[int]:
+    def _candidates(self, role: int, when: int) -> tuple[list[int], list[int]]:
+        """Applicants (from feeder roles, plus sometimes a wildcard) and a few other viewers."""
         level = self.catalog.roles[role].level
         feeders, weights = self.feeders[role]
         sizes = np.array([len(self.members[r]) for r in feeders], dtype=np.float64)
         mass = weights * sizes
         wanted = 1 + int(self.rng.poisson(self.params.applicants_mean - 1))
+        viewers = between(self.rnd, 0, 3)
         chosen: list[int] = []
         if mass.sum() > 0:
-            picks = self.rng.choice(len(feeders), size=4 * wanted, p=mass / mass.sum())
+            picks = self.rng.choice(len(feeders), size=3 * (wanted + viewers),
+                                    p=mass / mass.sum()).tolist()
             for pick in picks:
                 members = self.members[int(feeders[pick])]
-                candidate = members[int(self.rng.integers(len(members)))]
+                candidate = members[below(self.rnd, len(members))]
                 if candidate not in chosen and self._eligible(self.people[candidate], when, level):
                     chosen.append(candidate)
-                if len(chosen) >= wanted:
+                if len(chosen) >= wanted + viewers:
                     break
-        if self.rng.random() < 0.15:  # a wildcard from anywhere in the company
-            candidate = int(self.rng.integers(len(self.people)))
+        applicants, others = chosen[:wanted], chosen[wanted:]
+        if self.rnd.random() < 0.15:  # a wildcard from anywhere in the company
+            candidate = below(self.rnd, len(self.people))
             person = self.people[candidate]
             if (candidate not in chosen and person.role != role
                     and self._eligible(person, when, level)):
-                chosen.append(candidate)
-        return chosen
+                applicants.append(candidate)
+        return applicants, others
 
     def _posting(self, role: int, kind: OpportunityKind, location: str) -> Posting:
         spec = self.catalog.roles[role]
@@ -159,7 +167,7 @@ class _Simulator:
         role = int(self.rng.choice(len(weights), p=weights / weights.sum()))
         kind = (OpportunityKind.OPEN_ROLE if self.rng.random() < 0.85
                 else SIDE_KINDS[int(self.rng.integers(len(SIDE_KINDS)))])
-        applicants = self._applicants(role, when)
+        applicants, viewers = self._candidates(role, when)
         spec = self.catalog.roles[role]
         fits = np.array([fit_score(self.people[i].skills, spec.skill_idx, spec.skill_weight, when)
                          for i in applicants])
@@ -183,7 +191,7 @@ class _Simulator:
         for k, person in enumerate(applicants):
             self.history.applications.append(
                 Application(opp_id, person, float(fits[k]), k == winner, when))
-        self._events(opp_id, role, when, applicants, winner, decided)
+        self._events(opp_id, when, applicants, viewers, winner, decided)
         if winner is not None and kind is OpportunityKind.OPEN_ROLE:
             self._move(self.people[applicants[winner]], role, decided, float(fits[winner]), opp_id)
 
@@ -216,28 +224,30 @@ class _Simulator:
             since = when + self.rng.integers(30, 366, size)
             person.skills.merge(spec.skill_idx[learn], prof[learn], since[learn])
 
-    def _events(self, opp_id: str, role: int, when: int, applicants: list[int],
+    def _events(self, opp_id: str, when: int, applicants: list[int], viewers: list[int],
                 winner: int | None, decided: int) -> None:
-        viewers = [v for v in self._applicants(role, when)[:3] if v not in applicants]
-        add = self._event
+        """Impressions for everyone shown the opening; clicks, applications, the acceptance."""
+        add, rnd = self._event, self.rnd
         for person in [*applicants, *viewers]:
-            add(EventKind.IMPRESSION, person, when + int(self.rng.integers(0, 8)), opp_id)
+            add(EventKind.IMPRESSION, person, when + below(rnd, 8), opp_id)
         for person in viewers:
-            if self.rng.random() < 0.3:
-                add(EventKind.CLICK, person, when + int(self.rng.integers(0, 10)), opp_id)
-            elif self.rng.random() < 0.1:
-                add(EventKind.NOT_INTERESTED, person, when + int(self.rng.integers(0, 10)), opp_id)
+            if rnd.random() < 0.3:
+                add(EventKind.CLICK, person, when + below(rnd, 10), opp_id)
+            elif rnd.random() < 0.1:
+                add(EventKind.NOT_INTERESTED, person, when + below(rnd, 10), opp_id)
         for k, person in enumerate(applicants):
-            applied = when + int(self.rng.integers(1, 26))
-            add(EventKind.CLICK, person, applied, opp_id)
-            add(EventKind.APPLICATION, person, applied, opp_id)
+            add(EventKind.APPLICATION, person, when + between(rnd, 1, 25), opp_id)
             if k == winner:
                 add(EventKind.ACCEPTED_MOVE, person, decided, opp_id, "chosen")
 
     def _event(self, kind: EventKind, person: int, when: int, opp_id: str,
                detail: str = "") -> None:
-        stamp = datetime.combine(day(min(when, self.as_of)), datetime.min.time(), tzinfo=UTC)
-        stamp += timedelta(minutes=int(self.rng.integers(8 * 60, 19 * 60)))
+        midnight = self.midnight.get(when)
+        if midnight is None:
+            midnight = datetime.combine(day(min(when, self.as_of)), datetime.min.time(),
+                                        tzinfo=UTC)
+            self.midnight[when] = midnight
+        stamp = midnight + timedelta(minutes=between(self.rnd, 8 * 60, 19 * 60))
         self.history.events.append(Event(
             id=f"EV{len(self.history.events) + 1:08d}", kind=kind,
             employee_id=self.people[person].id, occurred_at=stamp, opportunity_id=opp_id,

@@ -66,8 +66,11 @@ def aspiration(catalog: Catalog, person: Person, rnd: random.Random) -> str:
     options = catalog.cc_targets.get(person.role) or [
         r for r in catalog.family_roles()[spec.family] if r != person.role] or [person.role]
     target = catalog.roles[options[rnd.randrange(min(len(options), 5))]]
-    labels = [skill_phrase(catalog.skills[int(i)]) for i in target.skill_idx] or ["new skills"]
-    a, b = rnd.choice(labels), rnd.choice(labels)
+    a, b = "new skills", "new skills"
+    if len(target.skill_idx):
+        picks = target.skill_idx
+        a = skill_phrase(catalog.skills[int(picks[rnd.randrange(len(picks))])])
+        b = skill_phrase(catalog.skills[int(picks[rnd.randrange(len(picks))])])
     template = ASPIRATIONS[rnd.randrange(len(ASPIRATIONS))]
     return template.format(target=target.role.title, current=current, a=a, b=b)
 

@@ -119,21 +119,22 @@ def _age_band(rng: np.random.Generator, tenure_years: float) -> str:
 def _initial_skills(catalog: Catalog, role: int, since: int, years_in_role: float,
                     talent: float, rng: np.random.Generator, prior: list[int],
                     transversal: np.ndarray) -> SkillSet:
-    skills = SkillSet.empty()
     spec = catalog.roles[role]
     include = rng.random(len(spec.skill_idx)) < np.clip(
         0.45 + 0.4 * spec.skill_weight + 0.08 * talent, 0.05, 0.95)
     prof = np.clip(0.35 + 0.25 * min(years_in_role, 6.0) / 6.0 + 0.12 * talent
                    + rng.normal(0, 0.12, len(spec.skill_idx)), 0.05, 1.0)
     delay = rng.integers(0, 240, len(spec.skill_idx))
-    skills.merge(spec.skill_idx[include], prof[include], (since + delay)[include])
+    parts = [(spec.skill_idx[include], prof[include], (since + delay)[include])]
     for past in prior:
         other = catalog.roles[past]
         keep = rng.random(len(other.skill_idx)) < 0.1 + 0.35 * other.skill_weight
         prof = np.clip(0.3 + 0.1 * talent + rng.normal(0, 0.12, len(other.skill_idx)), 0.05, 0.9)
-        skills.merge(other.skill_idx[keep], prof[keep], np.full(int(keep.sum()), since))
+        parts.append((other.skill_idx[keep], prof[keep], np.full(int(keep.sum()), since)))
     picked = rng.choice(transversal, size=min(3, len(transversal)), replace=False)
-    skills.merge(picked, rng.uniform(0.3, 0.8, len(picked)), np.full(len(picked), since))
+    parts.append((picked, rng.uniform(0.3, 0.8, len(picked)), np.full(len(picked), since)))
+    skills = SkillSet.empty()
+    skills.merge(*(np.concatenate(column) for column in zip(*parts, strict=True)))
     return skills
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 from features.domain import Skill, SkillType
+from training.simulation.text import below
 
 SKILL_STRENGTHS = (
     "{n} can {x} with very little supervision.",
@@ -63,14 +64,14 @@ class Phraser:
     def surface(self, skill: Skill) -> str:
         """The preferred label most of the time, otherwise a fitting alternative label."""
         if skill.alt_labels and self.rnd.random() < 0.35:
-            alt = skill.alt_labels[self.rnd.randrange(len(skill.alt_labels))]
+            alt = skill.alt_labels[below(self.rnd, len(skill.alt_labels))]
             if skill.skill_type is not SkillType.SKILL or alt.split(" ")[0] in self.verbs:
                 return alt
         return skill.label
 
     def _pick(self, pool: tuple[str, ...], name: str, skill: Skill) -> str:
         phrase = self.surface(skill)
-        text = pool[self.rnd.randrange(len(pool))].format(
+        text = pool[below(self.rnd, len(pool))].format(
             n=name, x=phrase, X=phrase[:1].upper() + phrase[1:])
         return text[:1].upper() + text[1:]
 
@@ -84,7 +85,7 @@ class Phraser:
 
     def opening(self, rating: int, name: str, role: str) -> str:
         options = OPENINGS[rating]
-        return options[self.rnd.randrange(len(options))].format(n=name, role=role)
+        return options[below(self.rnd, len(options))].format(n=name, role=role)
 
     def closing(self, rating: int) -> str:
-        return CLOSINGS[self.rnd.randrange(len(CLOSINGS))].format(r=rating)
+        return CLOSINGS[below(self.rnd, len(CLOSINGS))].format(r=rating)

@@ -68,6 +68,11 @@ class RoleSpec:
     def level(self) -> int:
         return self.role.level
 
+    @property
+    def total_weight(self) -> float:
+        """Sum of the skill weights (1.0 for a role without skills, to divide by safely)."""
+        return float(self.skill_weight.sum()) or 1.0
+
 
 @dataclass
 class Catalog:
@@ -77,15 +82,16 @@ class Catalog:
     skill_index: dict[str, int]
     cc_targets: dict[int, list[int]] = field(default_factory=dict)
     """Career Changers Matrix as role indices: source role -> target roles, best first."""
+    _families: dict[str, list[int]] = field(default_factory=dict)
 
     def role_by_code(self) -> dict[str, int]:
         return {spec.code: spec.index for spec in self.roles}
 
     def family_roles(self) -> dict[str, list[int]]:
-        groups: dict[str, list[int]] = defaultdict(list)
-        for spec in self.roles:
-            groups[spec.family].append(spec.index)
-        return dict(groups)
+        if not self._families:
+            for spec in self.roles:
+                self._families.setdefault(spec.family, []).append(spec.index)
+        return self._families
 
 
 def _management_department(code: str, neighbours: dict[str, list[str]]) -> str:

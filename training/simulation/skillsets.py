@@ -46,7 +46,13 @@ def fit_score(skills: SkillSet, role_idx: np.ndarray, role_weight: np.ndarray, d
     total = float(role_weight.sum())
     if total <= 0 or len(skills.idx) == 0:
         return 0.0
-    _, mine, theirs = np.intersect1d(skills.idx, role_idx, assume_unique=True,
-                                     return_indices=True)
-    held = skills.since[mine] <= day
-    return float((skills.prof[mine][held] * role_weight[theirs][held]).sum()) / total
+    return float((proficiency_on(skills, role_idx, day) * role_weight).sum()) / total
+
+
+def proficiency_on(skills: SkillSet, role_idx: np.ndarray, day: int) -> np.ndarray:
+    """Proficiency in each of ``role_idx`` (sorted skill indices) on ``day``; 0 where not held."""
+    if len(skills.idx) == 0:
+        return np.zeros(len(role_idx), dtype=np.float32)
+    pos = np.minimum(np.searchsorted(skills.idx, role_idx), len(skills.idx) - 1)
+    held = (skills.idx[pos] == role_idx) & (skills.since[pos] <= day)
+    return np.where(held, skills.prof[pos], np.float32(0.0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Sequence
 
@@ -103,3 +104,13 @@ def gerund(phrase: str) -> str:
     else:
         verb += "ing"
     return f"{verb} {rest}".strip()
+
+
+def below(rnd: random.Random, n: int) -> int:
+    """A uniform integer in [0, n): ``rnd.randrange(n)``, several times faster."""
+    return int(rnd.random() * n)
+
+
+def between(rnd: random.Random, low: int, high: int) -> int:
+    """A uniform integer in [low, high], inclusive: a fast ``rnd.randint``."""
+    return low + int(rnd.random() * (high - low + 1))
