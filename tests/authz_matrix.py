@@ -201,7 +201,7 @@ def api_routes(app: FastAPI) -> list[tuple[str, str, set[str]]]:
     try:
         from fastapi.routing import iter_route_contexts
     except ImportError:  # pragma: no cover - older FastAPI
-        return [(r.path, r.path_format, set(r.methods)) for r in app.routes
+        return [(r.path, r.path_format, set(r.methods or ())) for r in app.routes
                 if isinstance(r, APIRoute)]
     return [(str(c.path), str(c.path_format), set(c.methods or ()))
             for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)]

@@ -148,7 +148,7 @@ def test_bad_tokens_are_401(client: TestClient, settings: Settings) -> None:
     header, payload, signature = good.split(".")
     tampered = ".".join([header, payload, signature[:-2] + ("AA" if signature[-2:] != "AA"
                                                             else "BB")])
-    unsigned = jwt.encode({"sub": "e1", "role": "hr_admin"}, key=None, algorithm="none")
+    unsigned = jwt.encode({"sub": "e1", "role": "hr_admin"}, key="", algorithm="none")
     other_key = _forge(settings, b"x" * 32)
     no_exp = _forge(settings, signing_key(settings), exp=None)    # right key, no exp
     wrong_aud = _forge(settings, signing_key(settings), aud="elsewhere")
