@@ -5,7 +5,11 @@ Use from a route module (the whole public API; details in docs/security.md)::
     from api.ratelimit import rate_limited
     from api.security import (CurrentUser, Principal, UserRole, authorize_candidate_view,
                               authorize_employee, authorize_opportunity,
-                              authorize_role_for_recruiter, require_roles)
+                              authorize_role_for_recruiter, get_current_principal,
+                              require_roles)
+
+    # router-level dependencies run first: no body parsing or model loading before the token
+    router = APIRouter(prefix="/v1/...", dependencies=[Depends(get_current_principal)])
 
     @router.get("/v1/employees/{employee_id}/recommendations")
     def recommendations(employee_id: str, principal: CurrentUser, store: StoreDep) -> ...:
