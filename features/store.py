@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from features import tables as t
 from features.domain import (
+    CareerChange,
     Counts,
     Course,
     Department,
@@ -279,6 +280,18 @@ class Store:
 
     def moves(self) -> list[Move]:
         return self._all(t.moves, Move)
+
+    def career_changes(self) -> list[CareerChange]:
+        return self._all(t.career_changers, CareerChange)
+
+    def organization(self) -> Organization:
+        """Everything HR knows, for training; protected attributes are left out (see
+        ``features.protected``)."""
+        return Organization(
+            departments=self.departments(), roles=self.roles(), employees=self.employees(),
+            opportunities=self.opportunities(), courses=self.courses(),
+            evidence=self.evidence(), moves=self.moves(), events=self.events(),
+        )
 
     def events(self, employee_id: str | None = None) -> list[Event]:
         where = [] if employee_id is None else [t.events.c.employee_id == employee_id]
