@@ -1,0 +1,179 @@
+"""Pipeline stages ``waypoint dataset`` and ``waypoint train``.
+
+``dataset``: point-in-time learning-to-rank rows from the store's history, with profiles rebuilt
+from the dated observations the profiles stage wrote (only observations strictly before each
+decision date are used). ``train``: LambdaRank with early stopping on a later validation slice,
+evaluation against the baselines on the latest period (the quality gate), then the serving
+bundle, and an MLflow run that logs parameters, metrics, the feature list, the data version and
+the report, logs the model and registers it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from features.domain import Employee, EmployeeProfile, Opportunity, RequirementProfile
+from features.profiles import ProfileParams, build_employee_profile
+from features.ranking import FEATURE_NAMES
+from features.ranking_history import EmployeeHistory, basic_requirements
+from features.settings import Settings
+from features.store import Store
+from inference.bundle import write_bundle
+from inference.profile_artifacts import ProfileArtifacts, read_profile_artifacts
+from inference.retrieval import SkillProfileVectorizer
+from training.ranker import EvaluationReport, RankerParams, format_report, train_and_evaluate
+from training.ranking_dataset import (
+    ProfileBuilder,
+    RankingDataset,
+    build_dataset,
+    historical_queries,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainPaths:
+    artifact_dir: Path
+
+    @property
+    def profiles(self) -> Path:
+        return self.artifact_dir / "profiles"
+
+    @property
+    def dataset(self) -> Path:
+        return self.artifact_dir / "ranking" / "dataset.npz"
+
+    @property
+    def ranker(self) -> Path:
+        return self.artifact_dir / "ranker"
+
+    @property
+    def bundle(self) -> Path:
+        return self.artifact_dir / "bundle"
+
+    @property
+    def reports(self) -> Path:
+        return self.artifact_dir / "reports"
+
+    @property
+    def summary(self) -> Path:
+        return self.artifact_dir / "train_summary.json"
+
+
+def career_adjacency(store: Store) -> dict[tuple[str, str], int]:
+    return {(c.source, c.target): c.rank for c in store.career_changes()}
+
+
+def point_in_time_builder(profiles: ProfileArtifacts,
+                          params: ProfileParams | None = None) -> ProfileBuilder:
+    """Rebuild a profile from observations strictly before the history's date."""
+    params = params or ProfileParams()
+
+    def build(employee: Employee, history: EmployeeHistory) -> EmployeeProfile:
+        before = [o for o in profiles.observations.get(employee.id, ())
+                  if o.occurred_on < history.as_of]
+        return build_employee_profile(employee.id, history.as_of - timedelta(days=1), before,
+                                      params)
+
+    return build
+
+
+def build_training_set(store: Store, profiles: ProfileArtifacts, params: RankerParams,
+                       vectorizer: SkillProfileVectorizer | None = None) -> RankingDataset:
+    org = store.organization()
+
+    def opportunity_requirements(opportunity: Opportunity) -> RequirementProfile:
+        found = profiles.opportunity_requirements.get(opportunity.id)
+        return found if found is not None else basic_requirements(opportunity)
+
+    queries = historical_queries(org, opportunity_requirements, profiles.role_requirements)
+    log.info("%d historical decisions", len(queries))
+    return build_dataset(
+        org, queries=queries, profile_builder=point_in_time_builder(profiles),
+        vectorizer=vectorizer or SkillProfileVectorizer(), adjacency=career_adjacency(store),
+        negatives=params.negatives, random_negatives=params.random_negatives,
+        pool_fraction=params.pool_fraction, seed=params.seed,
+    )
+
+
+def run_dataset_stage(settings: Settings, params: RankerParams) -> dict[str, Any]:
+    paths = TrainPaths(settings.artifact_dir)
+    store = Store(settings.database_url)
+    profiles = read_profile_artifacts(paths.profiles, observations=True)
+    data = build_training_set(store, profiles, params)
+    data.save(paths.dataset)
+    log.info("dataset: %s", data.stats)
+    return dict(data.stats)
+
+
+def flat_metrics(report: EvaluationReport) -> dict[str, float]:
+    """MLflow metric names: the ranker's without prefix (the gate reads ``ndcg_at_10``), the
+    baselines' prefixed with their name."""
+    out: dict[str, float] = {}
+    for model, values in report.metrics.items():
+        for name, value in values.items():
+            clean = name.replace("@", "_at_")
+            out[clean if model == "ranker" else f"{model}.{clean}"] = float(value)
+    out["relative_improvement"] = report.relative_improvement
+    return out
+
+
+def write_evaluation_report(report: EvaluationReport, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    as_json = folder / "ranker_eval.json"
+    as_json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    names = list(next(iter(report.metrics.values())))
+    rows = ["| model | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    rows += [f"| {model} | " + " | ".join(f"{v:.4f}" for v in values.values()) + " |"
+             for model, values in report.metrics.items()]
+    verdict = "PASS" if report.passed else "FAIL"
+    as_md = folder / "ranker_eval.md"
+    as_md.write_text(
+        "# Ranker evaluation (held-out later period)\n\n" + "\n".join(rows) + "\n\n"
+        f"Ranker vs best baseline ({report.best_baseline}) on {report.primary_metric}: "
+        f"{report.relative_improvement:+.1%}; gate >= {report.min_relative_improvement:+.1%}: "
+        f"**{verdict}**.\n\nSplit: {json.dumps(report.split)}\n")
+    return [as_json, as_md]
+
+
+def run_train_stage(settings: Settings, params: RankerParams, *,
+                    register: bool = True) -> dict[str, Any]:
+    """Train, evaluate (gate), bundle, log and register. Returns the summary it writes."""
+    from training.registry import log_and_register
+
+    paths = TrainPaths(settings.artifact_dir)
+    store = Store(settings.database_url)
+    data = RankingDataset.load(paths.dataset)
+    ranker, report = train_and_evaluate(data, params)
+    log.info("\n%s", format_report(report))
+    reports = write_evaluation_report(report, paths.reports)
+    ranker.save(paths.ranker)
+    versions: Mapping[str, str | None] = {
+        "reference": store.dataset_version("reference"),
+        "organization": store.dataset_version("organization"),
+    }
+    metrics = flat_metrics(report)
+    profile_files = {f"profiles/{name}": paths.profiles / name
+                     for name in ("employee_profiles.jsonl.gz", "requirements.jsonl.gz",
+                                  "summary.json")}
+    write_bundle(paths.bundle, model_name=settings.model_name, ranker=ranker.booster,
+                 feature_names=FEATURE_NAMES, encoder=settings.encoder, data_versions=versions,
+                 extra_files=profile_files, metrics=metrics)
+    summary: dict[str, Any] = {"passed": report.passed, "metrics": metrics,
+                               "split": report.split, "data_versions": dict(versions)}
+    if register and report.passed:
+        run = log_and_register(
+            tracking_uri=settings.mlflow_tracking_uri, model_name=settings.model_name,
+            ranker=ranker.booster, bundle_dir=paths.bundle, params=asdict(params),
+            metrics=metrics, feature_names=list(FEATURE_NAMES),
+            data_version=f"{versions['reference']}/{versions['organization']}", reports=reports)
+        summary.update(run_id=run.run_id, version=run.version)
+    paths.summary.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

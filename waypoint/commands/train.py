@@ -1,0 +1,40 @@
+"""``waypoint dataset`` and ``waypoint train``: point-in-time training set, then the ranker."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    dataset = subparsers.add_parser(
+        "dataset", help="build the point-in-time learning-to-rank set from historical moves")
+    dataset.set_defaults(func=run_dataset)
+    train = subparsers.add_parser(
+        "train", help="train and evaluate the ranker, write the bundle, log and register in MLflow")
+    train.add_argument("--no-register", action="store_true", help="skip MLflow registration")
+    train.set_defaults(func=run_train)
+
+
+def run_dataset(_args: argparse.Namespace) -> int:
+    from features.settings import get_settings
+    from training.ranker import read_params
+    from training.train import run_dataset_stage
+
+    print(json.dumps(run_dataset_stage(get_settings(), read_params()), indent=2))
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from features.settings import get_settings
+    from training.ranker import read_params
+    from training.train import run_train_stage
+
+    summary = run_train_stage(get_settings(), read_params(), register=not args.no_register)
+    print(json.dumps(summary, indent=2))
+    if not summary["passed"]:
+        print("waypoint train: the ranker did not beat the best baseline by the margin in "
+              "params.yaml (ranker.min_relative_improvement); nothing registered", flush=True)
+        return 1
+    return 0
