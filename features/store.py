@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 
@@ -298,6 +298,41 @@ class Store:
         return self._all(t.events, Event, *where)
 
 
+    # ------------------------------------------------------------------ serving
+
+    def skill_labels(self, uris: Iterable[str]) -> dict[str, str]:
+        """``{uri: preferred label}`` for the given skill URIs (unknown URIs are left out)."""
+        wanted = sorted(set(uris))
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                query = select(t.skills.c.uri, t.skills.c.label).where(t.skills.c.uri.in_(chunk))
+                out.update({str(uri): str(label) for uri, label in conn.execute(query)})
+        return out
+
+    def log_served_list(self, *entries: ServedList) -> int:
+        """Append served lists to the audit log (one transaction); returns rows written."""
+        if not entries:
+            return 0
+        rows = [entry.model_dump(mode="json") | {"served_at": entry.served_at}
+                for entry in entries]
+        with self.engine.begin() as conn:
+            conn.execute(t.served_lists.insert(), rows)
+        return len(rows)
+
+    def served_lists(self, since: datetime | None = None,
+                     endpoint: str | None = None) -> list[ServedList]:
+        """Audit-log rows served at or after ``since`` (UTC), oldest first."""
+        c = t.served_lists.c
+        query = select(t.served_lists).order_by(c.served_at, c.id)
+        if since is not None:
+            query = query.where(c.served_at >= _utc(since))
+        if endpoint is not None:
+            query = query.where(c.endpoint == endpoint)
+        with self.engine.connect() as conn:
+            return [ServedList.model_validate(dict(row)) for row in conn.execute(query).mappings()]
+
 def _dedupe(table: Table, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Drop exact primary-key repeats (the official files hold a few); the first row wins."""
     columns = list(table.primary_key.columns)
@@ -311,3 +346,42 @@ def _dedupe(table: Table, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, 
         if key not in seen:
             seen.add(key)
             yield row
+
+
+# --------------------------------------------------------------------------- serving audit log
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class ServedItem(BaseModel):
+    """One entry of a served list: who or what, the model score, and the displayed rank."""
+
+    id: str
+    score: float
+    rank: int
+
+
+class ServedList(BaseModel):
+    """One served list as the audit log keeps it (``served_lists`` table).
+
+    ``fairness`` holds aggregate list figures (group shares, counts, impact ratios) only; no
+    person's protected attribute is ever stored here.
+    """
+
+    id: str
+    served_at: datetime
+    user_id: str
+    requester_role: str
+    endpoint: str
+    subject_id: str
+    model_version: str
+    items: list[ServedItem]
+    fairness: dict[str, Any] | None = None
+
+    @field_validator("served_at")
+    @classmethod
+    def _as_utc(cls, value: datetime) -> datetime:
+        """SQLite returns naive datetimes; everything in the log is UTC."""
+        return _utc(value)

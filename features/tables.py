@@ -244,3 +244,21 @@ ORGANIZATION_TABLES = (
     departments, roles, employees, protected_attributes, opportunities, courses, evidence, moves,
     events,
 )
+
+# --------------------------------------------------------------------------- serving audit log
+
+served_lists = Table(
+    "served_lists", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("served_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("user_id", String(64), nullable=False),
+    Column("requester_role", String(32), nullable=False),
+    Column("endpoint", String(64), nullable=False),
+    Column("subject_id", String(64), nullable=False, index=True),
+    Column("model_version", String(64), nullable=False),
+    Column("items", JSON, nullable=False),
+    Column("fairness", JSON),
+)
+"""Every list the API served (audit log, append-only). ``items``: ``[{id, score, rank}]``;
+``fairness``: aggregate list figures only (never a person's protected attribute). Not part of
+``ORGANIZATION_TABLES``: replacing the organization keeps the log."""
