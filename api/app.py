@@ -36,9 +36,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store(settings.database_url)
         store.create_schema()
         app.state.store = store
+        # The champion model loads in the background (recommendation endpoints answer 503
+        # until it is ready, or when there is no champion); every served list is audit-logged.
+        from inference.audit_log import ServedListLog
+        from inference.serving_model import ServingModel, champion_loader
+
+        app.state.served_list_log = ServedListLog(store)
+        app.state.serving_model = ServingModel(champion_loader(settings, store))
+        app.state.serving_model.load_in_background()
         try:
             yield
         finally:
+            app.state.served_list_log.close()
             store.dispose()
 
     app = FastAPI(

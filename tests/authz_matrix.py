@@ -63,7 +63,10 @@ OTHERS_IDS: dict[str, dict[UserRole, str]] = {
 PUBLIC_PARAMS: dict[str, str] = {}
 """Path parameters naming public catalog data (name -> a sample value), e.g. course ids."""
 
-PUBLIC_ROUTES: dict[tuple[str, str], str] = {}
+PUBLIC_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/v1/roles/{role_id}/paths"):
+        "career paths between roles are organization structure, not anyone's data",
+}
 """(METHOD, path) -> why every signed-in user may call it with any id. Still needs a token."""
 
 UNAUTHENTICATED_ROUTES: dict[tuple[str, str], str] = {
@@ -132,7 +135,9 @@ def security_settings(tmp_path: Path, **overrides: Any) -> Settings:
                               # no reference data: a route that loads it before checking the
                               # token fails fast here instead of building indexes
                               "data_dir": tmp_path / "no-reference-data",
-                              "secret_key": SECRET}
+                              "secret_key": SECRET,
+                              # a registry of its own (none): never the pipeline's models/
+                              "mlflow_tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}"}
     values.update(overrides)
     return Settings(**values)
 

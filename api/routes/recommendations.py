@@ -1,0 +1,64 @@
+"""``GET /v1/employees/{employee_id}/recommendations``: ranked open opportunities for an employee.
+
+Who: the employee, their managers (direct or indirect), hr_admin (``authorize_employee``).
+Each item carries the score, the matched skills (with the evidence behind them), the missing
+skills, courses that close the gap and the main reasons in plain words. Every served list is
+appended to the ``served_lists`` audit log. 503 until a champion model is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from api.deps import StoreDep
+from api.ratelimit import rate_limited
+from api.security import Principal, authorize_employee, get_current_principal
+from api.serving import AuditLogDep, ServingModelDep, recommender_of
+from features.domain import OpportunityKind
+from inference.audit_log import served_list
+from inference.recommendation_models import RecommendationList
+from inference.recommender import UnknownSubject
+
+router = APIRouter(prefix="/v1/employees", tags=["recommendations"],
+                   dependencies=[Depends(get_current_principal)])
+KINDS = ", ".join(k.value for k in OpportunityKind)
+
+
+def parse_kinds(kinds: str | None) -> list[OpportunityKind] | None:
+    """``open_role,project`` -> kinds; 422 naming the unknown ones."""
+    if kinds is None or not kinds.strip():
+        return None
+    values = [v.strip() for v in kinds.split(",") if v.strip()]
+    unknown = [v for v in values if v not in OpportunityKind._value2member_map_]
+    if unknown:
+        raise HTTPException(422, f"unknown opportunity kind(s) {', '.join(unknown)}; "
+                                 f"use any of: {KINDS}")
+    return [OpportunityKind(v) for v in dict.fromkeys(values)]
+
+
+@router.get("/{employee_id}/recommendations", response_model=RecommendationList,
+            responses={503: {"description": "no champion model is loaded"}})
+def recommendations(
+    employee_id: str, store: StoreDep, serving: ServingModelDep, audit: AuditLogDep,
+    principal: Annotated[Principal, Depends(rate_limited("employees.recommendations"))],
+    kinds: Annotated[str | None, Query(description=f"comma-separated, any of: {KINDS}")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> RecommendationList:
+    """Ranked open opportunities (roles, projects, gigs, rotations, mentorships) for one
+    employee: yourself, your reports (manager), anyone (hr_admin)."""
+    wanted = parse_kinds(kinds)
+    authorize_employee(principal, employee_id, store)
+    recommender = recommender_of(serving)
+    try:
+        result = recommender.recommend(employee_id, wanted, limit)
+    except UnknownSubject as exc:
+        raise HTTPException(404, str(exc)) from None
+    if audit is not None:
+        record = served_list(
+            user_id=principal.user_id, requester_role=principal.role.value,
+            endpoint="recommendations", subject_id=employee_id, model_version=result.model_version,
+            items=[(i.opportunity_id, i.score) for i in result.items])
+        result = result.model_copy(update={"served_list_id": audit.record(record)})
+    return result

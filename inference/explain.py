@@ -1,0 +1,89 @@
+"""Explanations for one served item: matched and missing skills, gap-closing courses, and the
+main feature contributions of the ranker in plain words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from features.domain import Course, ProfileEntry, RequirementProfile
+from features.ranking_explain import top_reasons
+from inference.recommendation_models import CourseSuggestion, MatchedSkill, MissingSkill, Reason
+
+MAX_SKILLS = 10
+MAX_COURSES = 3
+
+
+def skill_label(labels: Mapping[str, str]) -> Callable[[str], str]:
+    """A label lookup that falls back to the URI's last segment."""
+
+    def label(uri: str) -> str:
+        return labels.get(uri) or uri.rstrip("/").rsplit("/", 1)[-1]
+
+    return label
+
+
+def skill_match(entries: Mapping[str, ProfileEntry], requirements: RequirementProfile,
+                label: Callable[[str], str], limit: int = MAX_SKILLS
+                ) -> tuple[list[MatchedSkill], list[MissingSkill]]:
+    """Required skills the person meets (proficiency >= required level) and those missing or
+    below the level, most important first (missing: largest importance-weighted gap first)."""
+    matched: list[MatchedSkill] = []
+    missing: list[MissingSkill] = []
+    for req in requirements.requirements:
+        entry = entries.get(req.skill_uri)
+        have = entry.proficiency if entry is not None else 0.0
+        if entry is not None and have > 0.0 and have >= req.level:
+            matched.append(MatchedSkill(
+                uri=req.skill_uri, label=label(req.skill_uri), proficiency=round(have, 4),
+                required_level=round(req.level, 4), importance=round(req.importance, 4),
+                essential=req.essential, evidence_ids=list(entry.evidence_ids)))
+        else:
+            missing.append(MissingSkill(
+                uri=req.skill_uri, label=label(req.skill_uri), required_level=round(req.level, 4),
+                current_level=round(have, 4), importance=round(req.importance, 4),
+                essential=req.essential))
+    matched.sort(key=lambda m: (not m.essential, -m.importance, m.uri))
+    missing.sort(key=lambda m: (not m.essential,
+                                -m.importance * (m.required_level - m.current_level), m.uri))
+    return matched[:limit], missing[:limit]
+
+
+def closing_courses(missing: Sequence[MissingSkill], courses_by_skill: Mapping[str, list[Course]],
+                    limit: int = MAX_COURSES) -> list[CourseSuggestion]:
+    """Courses covering the most missing skills (importance-weighted), fewest hours on ties."""
+    weight = {m.uri: m.importance for m in missing}
+    found: dict[str, tuple[Course, list[str]]] = {}
+    for m in missing:
+        for course in courses_by_skill.get(m.uri, ()):
+            found.setdefault(course.id, (course, []))[1].append(m.uri)
+    ranked = sorted(found.values(),
+                    key=lambda cu: (-sum(weight[u] for u in cu[1]), cu[0].hours, cu[0].id))
+    return [CourseSuggestion(id=c.id, title=c.title, hours=c.hours, skill_uris=uris)
+            for c, uris in ranked[:limit]]
+
+
+_PRONOUNS = ((re.compile(r"\bYour\b"), "Their"), (re.compile(r"\byours\b"), "theirs"),
+             (re.compile(r"\byour\b"), "their"), (re.compile(r"\bYou\b"), "They"),
+             (re.compile(r"\byou\b"), "them"))
+
+
+def third_person(text: str) -> str:
+    """'You cover 80% of...' -> 'They cover 80% of...' (candidate lists read by recruiters)."""
+    for pattern, word in _PRONOUNS:
+        text = pattern.sub(word, text)
+    return text
+
+
+def reasons(rows: np.ndarray, contributions: np.ndarray, feature_names: Sequence[str],
+            k: int = 3, *, recruiter: bool = False) -> list[list[Reason]]:
+    """Top ``k`` positive contributions per row as plain-word reasons."""
+    out = []
+    for row, contrib in zip(rows, contributions, strict=True):
+        found = top_reasons(row, contrib, feature_names, k, positive_only=True)
+        out.append([Reason(feature=r.feature,
+                           text=third_person(r.text) if recruiter else r.text,
+                           contribution=round(r.contribution, 6)) for r in found])
+    return out

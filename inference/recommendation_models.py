@@ -1,0 +1,147 @@
+"""Typed results of the recommender, defined once and returned unchanged by the API.
+
+No model here carries a protected attribute; candidate lists carry only the aggregate
+`ListFairness` figures (tests/test_response_schemas.py walks every response schema).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from features.domain import OpportunityKind
+from inference.fairness.serving import ListFairness
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class MatchedSkill(_Model):
+    """A required skill the person shows at or above the required level."""
+
+    uri: str
+    label: str
+    proficiency: float
+    required_level: float
+    importance: float
+    essential: bool
+    evidence_ids: list[str]
+    """The evidence (reviews, courses, endorsements...) behind the proficiency."""
+
+
+class MissingSkill(_Model):
+    """A required skill the person lacks (current level 0) or shows below the required level."""
+
+    uri: str
+    label: str
+    required_level: float
+    current_level: float
+    importance: float
+    essential: bool
+
+
+class CourseSuggestion(_Model):
+    """A course that teaches some of the missing skills."""
+
+    id: str
+    title: str
+    hours: int
+    skill_uris: list[str]
+    """The missing skills it covers."""
+
+
+class Reason(_Model):
+    """One feature that moved the score, in plain words (from LightGBM ``pred_contrib``)."""
+
+    feature: str
+    text: str
+    contribution: float
+
+
+class OpportunityRecommendation(_Model):
+    rank: int
+    opportunity_id: str
+    kind: OpportunityKind
+    title: str
+    level: int
+    department_id: str
+    location: str
+    role_id: str | None
+    score: float
+    matched_skills: list[MatchedSkill]
+    missing_skills: list[MissingSkill]
+    courses: list[CourseSuggestion]
+    reasons: list[Reason]
+
+
+class RecommendationList(_Model):
+    employee_id: str
+    model_version: str
+    as_of: date
+    kinds: list[OpportunityKind]
+    items: list[OpportunityRecommendation]
+    served_list_id: str | None = None
+    """The audit-log row of this list (``served_lists``)."""
+
+
+class CandidateRecommendation(_Model):
+    rank: int
+    model_rank: int
+    """Rank by model score alone, before fair re-ranking."""
+    employee_id: str
+    name: str
+    role_id: str
+    role_title: str | None
+    level: int
+    department_id: str
+    location: str
+    score: float
+    matched_skills: list[MatchedSkill]
+    missing_skills: list[MissingSkill]
+    reasons: list[Reason]
+
+
+class CandidateList(_Model):
+    role_id: str
+    role_title: str
+    model_version: str
+    as_of: date
+    items: list[CandidateRecommendation]
+    fairness: ListFairness | None
+    """Aggregate figures of this list (group shares vs the qualified pool, counts, impact
+    ratios); never a person's attribute."""
+    served_list_id: str | None = None
+
+
+class CareerPathStep(_Model):
+    role_id: str
+    title: str
+    onet_code: str | None
+    level: int
+    direction: str
+    """``lateral`` (same level) or ``upward``."""
+    score: float
+    observed_share: float
+    career_changer: float
+    skill_overlap: float
+
+
+class CareerPathList(_Model):
+    role_id: str
+    role_title: str
+    items: list[CareerPathStep]
+
+
+class ModelStatus(_Model):
+    state: str
+    """``ready``, ``loading`` or ``unavailable``."""
+    model_name: str | None = None
+    model_version: str | None = None
+    created_at: datetime | None = None
+    loaded_at: datetime | None = None
+    feature_count: int | None = None
+    data_versions: dict[str, str | None] = {}
+    as_of: date | None = None
+    last_error: str | None = None

@@ -1,0 +1,300 @@
+"""The serving recommender: retrieve -> features -> rank -> fairness -> explain, from memory.
+
+`Recommender(bundle, store)` is built once per champion bundle: it reads the organization from
+the store (employees, roles, open opportunities, courses, evidence, moves, career changes), the
+current skill and requirement profiles from the bundle's ``profiles/`` folder, and builds the
+retrieval indexes with the same `SkillProfileVectorizer()` training used. Feature rows come from
+`features.ranking` (the functions training uses) as of the day after the profiles' snapshot date,
+exactly as training computes a decision's features from profiles dated the day before it.
+Employee contexts are built lazily and cached.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from features.domain import (
+    Course,
+    Employee,
+    EmployeeProfile,
+    Evidence,
+    Move,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStatus,
+    ProfileEntry,
+    RequirementProfile,
+)
+from features.errors import WaypointError
+from features.ranking import (
+    EmployeeContext,
+    employee_context,
+    feature_matrix,
+    feature_row,
+    target_from_opportunity,
+    target_from_role,
+)
+from features.ranking_history import basic_requirements, history_before
+from features.ranking_model import Ranker
+from features.store import Store
+from inference import explain
+from inference.bundle import ModelBundle
+from inference.fairness.serving import RerankConfig, fair_candidate_order
+from inference.paths import CareerLattice
+from inference.profile_artifacts import ProfileArtifacts, read_profile_artifacts
+from inference.recommendation_models import (
+    CandidateList,
+    CandidateRecommendation,
+    CareerPathList,
+    CareerPathStep,
+    ModelStatus,
+    OpportunityRecommendation,
+    Reason,
+    RecommendationList,
+)
+from inference.retrieval import EmployeeIndex, OpportunityIndex, SkillProfileVectorizer
+
+log = logging.getLogger(__name__)
+PROFILES_FOLDER = "profiles"
+
+
+class UnknownSubject(WaypointError):
+    """The employee or role is not known to the serving model (404)."""
+
+
+@dataclass(frozen=True)
+class RecommenderOptions:
+    opportunity_depth: int = 300
+    """Opportunities retrieved (then scored) per employee."""
+    candidate_depth: int = 200
+    """Discoverable candidates retrieved (then scored) per role: the qualified pool."""
+    reasons: int = 3
+
+
+class Recommender:
+    """Everything serving needs, in memory; thread-safe for concurrent reads."""
+
+    def __init__(self, bundle: ModelBundle, store: Store, *,
+                 options: RecommenderOptions | None = None, rerank: RerankConfig | None = None,
+                 profiles: ProfileArtifacts | None = None) -> None:
+        self.bundle = bundle
+        self.store = store
+        self.options = options or RecommenderOptions()
+        self.rerank = rerank or RerankConfig()
+        self.ranker = Ranker(bundle.ranker, tuple(bundle.manifest.feature_names))
+        self.loaded_at = datetime.now(UTC)
+        artifacts = profiles or read_profile_artifacts(bundle.path / PROFILES_FOLDER)
+        self.profiles_as_of = artifacts.as_of
+        self.as_of = artifacts.as_of + timedelta(days=1)
+        self.vectorizer = SkillProfileVectorizer()
+
+        employees = store.employees()
+        self.employees: dict[str, Employee] = {e.id: e for e in employees}
+        self.roles = {r.id: r for r in store.roles()}
+        courses = store.courses()
+        self.courses_by_skill: dict[str, list[Course]] = defaultdict(list)
+        for course in courses:
+            for uri in course.skill_uris:
+                self.courses_by_skill[uri].append(course)
+        courses_by_id = {c.id: c for c in courses}
+        self._courses = courses_by_id
+        self._evidence: dict[str, list[Evidence]] = defaultdict(list)
+        for ev in store.evidence():
+            self._evidence[ev.employee_id].append(ev)
+        moves = store.moves()
+        self._moves: dict[str, list[Move]] = defaultdict(list)
+        for mv in moves:
+            self._moves[mv.employee_id].append(mv)
+        career_changes = store.career_changes()
+        self.adjacency = {(c.source, c.target): c.rank for c in career_changes}
+        self._profiles = artifacts.employee_profiles
+        self.role_requirements = artifacts.role_requirements
+
+        self.opportunities: list[Opportunity] = store.opportunities(status=OpportunityStatus.OPEN)
+        self._opp_requirements = [artifacts.opportunity_requirements.get(o.id)
+                                  or basic_requirements(o) for o in self.opportunities]
+        self._opp_targets = [target_from_opportunity(o, self.roles) for o in self.opportunities]
+        self._opp_vectors = self.vectorizer.requirement_profiles(self._opp_requirements)
+        self.opportunity_index = OpportunityIndex(self.opportunities, self._opp_vectors)
+
+        discoverable = [e for e in employees if e.discoverable]
+        self.employee_index = EmployeeIndex(
+            discoverable, self.vectorizer.employees([self.profile(e.id) for e in discoverable]))
+        self.lattice = CareerLattice(list(self.roles.values()), moves, career_changes,
+                                     self.role_requirements)
+        uris = {r.skill_uri for reqs in (*self._opp_requirements,
+                                         *self.role_requirements.values())
+                for r in reqs.requirements}
+        self.label = explain.skill_label(store.skill_labels(uris))
+        self._contexts: dict[str, EmployeeContext] = {}
+        self._entries: dict[str, dict[str, ProfileEntry]] = {}
+        log.info("recommender ready: model %s, %d employees (%d discoverable), %d open "
+                 "opportunities, features as of %s", self.version, len(employees),
+                 len(discoverable), len(self.opportunities), self.as_of)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def version(self) -> str:
+        return self.bundle.version
+
+    def status(self) -> ModelStatus:
+        manifest = self.bundle.manifest
+        return ModelStatus(state="ready", model_name=manifest.model_name,
+                           model_version=self.version, created_at=manifest.created_at,
+                           loaded_at=self.loaded_at, feature_count=len(manifest.feature_names),
+                           data_versions=dict(manifest.data_versions), as_of=self.as_of)
+
+    def profile(self, employee_id: str) -> EmployeeProfile:
+        found = self._profiles.get(employee_id)
+        return found if found is not None else EmployeeProfile(
+            employee_id=employee_id, as_of=self.profiles_as_of)
+
+    def context(self, employee: Employee) -> EmployeeContext:
+        """The employee as of ``self.as_of`` (profile, history, vector), built once."""
+        ctx = self._contexts.get(employee.id)
+        if ctx is None:
+            profile = self.profile(employee.id)
+            history = history_before(self.as_of, self._evidence.get(employee.id, ()),
+                                     self._moves.get(employee.id, ()))
+            ctx = employee_context(employee, profile, history, self.as_of,
+                                   current_role=self.roles.get(employee.role_id),
+                                   courses=self._courses,
+                                   vector=self.vectorizer.employee(profile))
+            self._contexts[employee.id] = ctx
+        return ctx
+
+    def _skill_entries(self, employee_id: str) -> dict[str, ProfileEntry]:
+        entries = self._entries.get(employee_id)
+        if entries is None:
+            entries = {e.skill_uri: e for e in self.profile(employee_id).entries}
+            self._entries[employee_id] = entries
+        return entries
+
+    def _employee(self, employee_id: str) -> Employee:
+        employee = self.employees.get(employee_id)
+        if employee is None:
+            raise UnknownSubject(f"employee {employee_id!r} is not known to the serving model; "
+                                 "reload the model after the organization changes")
+        return employee
+
+    def requirements_for_role(self, role_id: str) -> RequirementProfile:
+        """The role's requirement profile; else its open role opening's; else empty."""
+        found = self.role_requirements.get(role_id)
+        if found is not None:
+            return found
+        for opp, reqs in zip(self.opportunities, self._opp_requirements, strict=True):
+            if opp.role_id == role_id and opp.kind is OpportunityKind.OPEN_ROLE:
+                return reqs.model_copy(update={"subject_id": role_id})
+        return RequirementProfile(subject_id=role_id)
+
+    # ------------------------------------------------------------------ employee-facing
+
+    def recommend(self, employee_id: str, kinds: Collection[OpportunityKind] | None = None,
+                  limit: int = 20) -> RecommendationList:
+        """Ranked open opportunities for the employee (not their own role, not ones they own
+        or mentor), each with matched / missing skills, courses and reasons."""
+        employee = self._employee(employee_id)
+        ctx = self.context(employee)
+        wanted = sorted(set(kinds), key=list(OpportunityKind).index) if kinds else None
+        found = [c for c in self.opportunity_index.retrieve(
+                     employee, ctx.vector if ctx.vector is not None else np.zeros(1),
+                     self.options.opportunity_depth, kinds=wanted)
+                 if employee.id not in (self.opportunities[c.row].owner_id,
+                                        self.opportunities[c.row].mentor_id)]
+        result = RecommendationList(employee_id=employee.id, model_version=self.version,
+                                    as_of=self.as_of, kinds=wanted or list(OpportunityKind),
+                                    items=[])
+        if not found:
+            return result
+        rows = [c.row for c in found]
+        x = feature_matrix(ctx, [(self._opp_targets[r], self._opp_requirements[r]) for r in rows],
+                           self._opp_vectors[rows], self.adjacency)
+        scores = self.ranker.score(x)
+        top = sorted(range(len(rows)), key=lambda i: (-scores[i], found[i].id))[:limit]
+        why = self._reasons(x[top], recruiter=False)
+        entries = self._skill_entries(employee.id)
+        items = []
+        for rank, (i, reasons) in enumerate(zip(top, why, strict=True), start=1):
+            opp, reqs = self.opportunities[rows[i]], self._opp_requirements[rows[i]]
+            matched, missing = explain.skill_match(entries, reqs, self.label)
+            items.append(OpportunityRecommendation(
+                rank=rank, opportunity_id=opp.id, kind=opp.kind, title=opp.title,
+                level=opp.level, department_id=opp.department_id, location=opp.location,
+                role_id=opp.role_id, score=float(scores[i]), matched_skills=matched,
+                missing_skills=missing,
+                courses=explain.closing_courses(missing, self.courses_by_skill),
+                reasons=reasons))
+        return result.model_copy(update={"items": items})
+
+    # ------------------------------------------------------------------ recruiter-facing
+
+    def candidates(self, role_id: str, limit: int = 20) -> CandidateList:
+        """Discoverable employees for a role (never its current holders), ranked by the model,
+        then fairly re-ranked; with aggregate list fairness figures."""
+        role = self.roles.get(role_id)
+        if role is None:
+            raise UnknownSubject(f"role {role_id!r} is not known to the serving model")
+        reqs = self.requirements_for_role(role_id)
+        vector = self.vectorizer.requirements(reqs)
+        target = target_from_role(role)
+        pool = [self.employees[c.id] for c in self.employee_index.retrieve(
+            role.level, role.id, vector, self.options.candidate_depth)]
+        pool = [e for e in pool if e.discoverable and e.role_id != role_id]
+        result = CandidateList(role_id=role.id, role_title=role.title,
+                               model_version=self.version, as_of=self.as_of, items=[],
+                               fairness=None)
+        if not pool:
+            return result
+        x = np.stack([feature_row(self.context(e), target, reqs, vector, self.adjacency)
+                      for e in pool])
+        scores = self.ranker.score(x)
+        model_order = sorted(range(len(pool)), key=lambda i: (-scores[i], pool[i].id))
+        position = {pool[i].id: i for i in model_order}
+        model_rank = {pool[i].id: r for r, i in enumerate(model_order, start=1)}
+        order, fairness = fair_candidate_order(
+            self.store.engine, [pool[i].id for i in model_order], limit, self.rerank)
+        shown = [position[i] for i in order[:limit]]
+        why = self._reasons(x[shown], recruiter=True)
+        items = []
+        for rank, (i, reasons) in enumerate(zip(shown, why, strict=True), start=1):
+            emp = pool[i]
+            matched, missing = explain.skill_match(self._skill_entries(emp.id), reqs, self.label)
+            current = self.roles.get(emp.role_id)
+            items.append(CandidateRecommendation(
+                rank=rank, model_rank=model_rank[emp.id], employee_id=emp.id, name=emp.name,
+                role_id=emp.role_id, role_title=current.title if current else None,
+                level=emp.level, department_id=emp.department_id, location=emp.location,
+                score=float(scores[i]), matched_skills=matched, missing_skills=missing,
+                reasons=reasons))
+        return result.model_copy(update={"items": items, "fairness": fairness})
+
+    # ------------------------------------------------------------------ career paths
+
+    def paths(self, role_id: str, limit: int = 10) -> CareerPathList:
+        role = self.roles.get(role_id)
+        if role is None:
+            raise UnknownSubject(f"role {role_id!r} is not known to the serving model")
+        steps = self.lattice.next_roles(role_id, limit)
+        return CareerPathList(role_id=role.id, role_title=role.title, items=[
+            CareerPathStep(role_id=s.role_id, title=s.title, onet_code=s.onet_code,
+                           level=self.roles[s.role_id].level, direction=s.direction,
+                           score=round(s.score, 6), observed_share=round(s.observed_share, 6),
+                           career_changer=round(s.career_changer, 6),
+                           skill_overlap=round(s.skill_overlap, 6)) for s in steps])
+
+    # ------------------------------------------------------------------ helpers
+
+    def _reasons(self, rows: np.ndarray, *, recruiter: bool) -> list[list[Reason]]:
+        if len(rows) == 0:
+            return []
+        contributions = self.ranker.contributions(rows)
+        return explain.reasons(rows, contributions, self.ranker.feature_names,
+                               self.options.reasons, recruiter=recruiter)
+
