@@ -1,0 +1,299 @@
+"""The serving recommender on a small real pipeline (store, profiles, a LightGBM ranker trained on
+real point-in-time rows, a bundle): filters, ordering, training/serving parity, explanations,
+fair re-ranking with hand-computed figures, the audit log and model reloads."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from features.domain import OpportunityKind, ProtectedAttributes, Sex
+from features.ranking import compute_features, target_from_opportunity
+from features.ranking_history import history_before
+from features.store import Store
+from inference.audit_log import ServedListLog, served_list
+from inference.bundle import BundleError, load_bundle
+from inference.fairness.serving import OTHER_GROUPS, RerankConfig, fair_candidate_order
+from inference.recommender import Recommender, UnknownSubject
+from inference.serving_model import NoChampion, ServingModel
+from tests.factories import make_employee
+from tests.serving_factory import (
+    FILLED,
+    OWN_PROJECT,
+    OWNER,
+    PROTECTED_WORDS,
+    ROLE,
+    ServingWorld,
+    build_world,
+    open_opportunity_ids,
+    skill_label,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> ServingWorld:
+    return build_world(tmp_path_factory.mktemp("serving"))
+
+
+@pytest.fixture(scope="module")
+def recommender(world: ServingWorld) -> Iterator[Recommender]:
+    store = world.store()
+    yield Recommender(world.bundle(), store, rerank=RerankConfig(k=10, min_cell=3))
+    store.dispose()
+
+
+def test_recommendations_are_open_not_own_role_not_owned(world: ServingWorld,
+                                                         recommender: Recommender) -> None:
+    open_ids = open_opportunity_ids(world.org)
+    served = 0
+    for emp in world.org.employees:
+        result = recommender.recommend(emp.id, limit=100)
+        ids = [i.opportunity_id for i in result.items]
+        served += len(ids)
+        assert set(ids) <= open_ids
+        assert FILLED not in ids
+        assert all(i.role_id != emp.role_id for i in result.items)
+        if emp.id == OWNER:
+            assert OWN_PROJECT not in ids
+    assert served > 0
+    others = [e for e in world.org.employees
+              if e.id != OWNER and abs(e.level - recommender.employees[OWNER].level) <= 1]
+    assert any(OWN_PROJECT in [i.opportunity_id for i in recommender.recommend(e.id).items]
+               for e in others), "the owned project is recommended to others"
+
+
+def test_scores_ordered_and_explained(world: ServingWorld, recommender: Recommender) -> None:
+    evidence = {ev.id: ev.employee_id for ev in world.org.evidence}
+    explained = 0
+    for emp in world.org.employees[:20]:
+        items = recommender.recommend(emp.id, limit=10).items
+        assert len(items) <= 10
+        assert [i.rank for i in items] == list(range(1, len(items) + 1))
+        scores = [i.score for i in items]
+        assert scores == sorted(scores, reverse=True)
+        for item in items:
+            assert item.matched_skills or item.missing_skills
+            explained += bool(item.reasons)
+            for reason in item.reasons:
+                assert reason.contribution > 0 and reason.text
+            for skill in item.matched_skills:
+                assert skill.label == skill_label(skill.uri)
+                assert skill.proficiency >= skill.required_level
+                assert skill.evidence_ids and all(evidence[e] == emp.id
+                                                  for e in skill.evidence_ids)
+            for missing in item.missing_skills:
+                assert missing.current_level < missing.required_level
+            for course in item.courses:
+                assert set(course.skill_uris) <= {m.uri for m in item.missing_skills}
+    assert explained > 0
+
+
+def test_serving_scores_equal_training_features(world: ServingWorld,
+                                                recommender: Recommender) -> None:
+    """No training/serving skew: the served score is the ranker's score of the row the training
+    code's reference path computes for the same employee, target and date."""
+    bundle = world.bundle()
+    emp = recommender.employees["e010"]
+    item = recommender.recommend(emp.id, limit=1).items[0]
+    opp = next(o for o in recommender.opportunities if o.id == item.opportunity_id)
+    index = recommender.opportunities.index(opp)
+    reqs = recommender._opp_requirements[index]
+    profile = recommender.profile(emp.id)
+    history = history_before(recommender.as_of,
+                             [e for e in world.org.evidence if e.employee_id == emp.id],
+                             [m for m in world.org.moves if m.employee_id == emp.id])
+    row = compute_features(
+        emp, profile, history, target_from_opportunity(opp, recommender.roles), reqs,
+        recommender.as_of, current_role=recommender.roles[emp.role_id],
+        courses={c.id: c for c in world.org.courses},
+        employee_vector=recommender.vectorizer.employee(profile),
+        target_vector=recommender.vectorizer.requirements(reqs),
+        adjacency=recommender.adjacency)
+    expected = float(bundle.ranker.predict(row.reshape(1, -1))[0])
+    assert item.score == pytest.approx(expected, abs=1e-9)
+
+
+def test_kinds_and_limit(recommender: Recommender) -> None:
+    for emp_id in ("e010", "e020", "e030"):
+        projects = recommender.recommend(emp_id, [OpportunityKind.PROJECT], limit=50)
+        assert projects.kinds == [OpportunityKind.PROJECT]
+        assert all(i.kind is OpportunityKind.PROJECT for i in projects.items)
+        assert len(recommender.recommend(emp_id, limit=2).items) <= 2
+    with pytest.raises(UnknownSubject):
+        recommender.recommend("nobody")
+
+
+def test_candidates_are_discoverable_non_holders(world: ServingWorld,
+                                                 recommender: Recommender) -> None:
+    result = recommender.candidates(ROLE, limit=10)
+    assert 0 < len(result.items) <= 10
+    people = {e.id: e for e in world.org.employees}
+    for item in result.items:
+        assert people[item.employee_id].discoverable
+        assert people[item.employee_id].role_id != ROLE
+        assert item.reasons == [] or all("You" not in r.text for r in item.reasons)
+    assert [i.rank for i in result.items] == list(range(1, len(result.items) + 1))
+    by_model = sorted(result.items, key=lambda i: i.model_rank)
+    assert [i.score for i in by_model] == sorted((i.score for i in by_model), reverse=True)
+    fairness = result.fairness
+    assert fairness is not None and fairness.rerank_enabled
+    assert fairness.prefix_floor_violations == 0
+    assert fairness.list_size == len(result.items)
+    assert sum(g.list_count for g in fairness.groups) == fairness.list_size
+    assert sum(g.pool_count for g in fairness.groups) == fairness.pool_size
+    blob = fairness.model_dump_json()
+    assert not any(i.employee_id in blob for i in result.items)
+    for item in result.items:
+        assert not any(w in item.model_dump_json().lower() for w in PROTECTED_WORDS)
+    with pytest.raises(UnknownSubject):
+        recommender.candidates("no-role")
+
+
+def test_paths(recommender: Recommender) -> None:
+    result = recommender.paths(ROLE, limit=3)
+    assert 0 < len(result.items) <= 3
+    assert all(s.role_id != ROLE for s in result.items)
+    assert [s.score for s in result.items] == sorted((s.score for s in result.items),
+                                                     reverse=True)
+
+
+# --------------------------------------------------------------------------- fair re-ranking
+
+
+def _pool_store(tmp_path: Path, n_per_group: int) -> tuple[Store, list[str]]:
+    """A store where m1..mN are male and f1..fN female; ranked males first."""
+    from features import tables as t
+
+    store = Store(f"sqlite:///{tmp_path / 'pool.db'}")
+    store.create_schema()
+    males = [f"m{i}" for i in range(1, n_per_group + 1)]
+    females = [f"f{i}" for i in range(1, n_per_group + 1)]
+    with store.engine.begin() as conn:
+        conn.execute(t.departments.insert(), [{"id": "dept-eng", "name": "Engineering"}])
+        conn.execute(t.roles.insert(), [{"id": "role-1", "title": "R", "onet_code": None,
+                                         "level": 2, "job_family": "x",
+                                         "department_id": "dept-eng", "description": ""}])
+        conn.execute(t.employees.insert(), [
+            make_employee(id=i).model_dump(mode="python") for i in males + females])
+        conn.execute(t.protected_attributes.insert(), [
+            ProtectedAttributes(employee_id=i, sex=Sex.MALE if i[0] == "m" else Sex.FEMALE,
+                                race_ethnicity="unknown", age_band="30-39").model_dump(
+                mode="json") for i in males + females])
+    return store, males + females
+
+
+def test_fair_order_and_figures_by_hand(tmp_path: Path) -> None:
+    store, ranked = _pool_store(tmp_path, 4)
+    config = RerankConfig(dimension="sex", k=4, min_cell=1)
+    order, figures = fair_candidate_order(store.engine, ranked, 4, config)
+    # shares 1/2 each: floors p=2 -> 1, p=4 -> 2 female; the best-ranked feasible head wins
+    assert order == ["m1", "f1", "m2", "f2", "m3", "m4", "f3", "f4"]
+    assert figures.pool_size == 8 and figures.list_size == 4
+    groups = {g.group: g for g in figures.groups}
+    assert groups["male"].list_count == 2 and groups["male"].list_count_before_rerank == 4
+    assert groups["female"].list_count == 2 and groups["female"].list_count_before_rerank == 0
+    assert groups["female"].pool_share == 0.5 and groups["female"].list_share == 0.5
+    assert groups["female"].selection_rate == 0.5
+    assert groups["female"].impact_ratio == 1.0 and figures.min_impact_ratio == 1.0
+    assert figures.reordered and figures.moved_positions == 3
+    assert figures.prefix_floor_violations == 0
+
+    off = RerankConfig(dimension="sex", k=4, min_cell=1, enabled=False)
+    order, figures = fair_candidate_order(store.engine, ranked, 4, off)
+    assert order == ranked
+    groups = {g.group: g for g in figures.groups}
+    assert groups["female"].list_count == 0 and groups["female"].impact_ratio == 0.0
+    assert figures.min_impact_ratio == 0.0 and not figures.reordered
+    assert figures.prefix_floor_violations > 0
+    store.dispose()
+
+
+def test_small_cells_are_merged(tmp_path: Path) -> None:
+    store, ranked = _pool_store(tmp_path, 4)
+    _, figures = fair_candidate_order(store.engine, ranked, 4,
+                                      RerankConfig(dimension="sex", k=4, min_cell=5))
+    assert [g.group for g in figures.groups] == [OTHER_GROUPS]
+    assert figures.groups[0].pool_count == 8
+    store.dispose()
+
+
+# --------------------------------------------------------------------------- audit log
+
+
+def test_served_lists_survive_a_new_store_and_failures_do_not_raise(
+        world: ServingWorld, recommender: Recommender, tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'audit.db'}")
+    store.create_schema()
+    audit = ServedListLog(store)
+    result = recommender.candidates(ROLE, limit=5)
+    assert result.fairness is not None
+    fairness = result.fairness.model_dump(mode="json")
+    started = time.perf_counter()
+    for _ in range(200):
+        record = served_list(user_id="e001", requester_role="recruiter", endpoint="candidates",
+                             subject_id=ROLE, model_version=result.model_version,
+                             items=[(i.employee_id, i.score) for i in result.items],
+                             fairness=fairness)
+        audit.record(record)
+    per_request = (time.perf_counter() - started) / 200
+    audit.close()
+    assert per_request < 1e-3, f"logging costs {per_request * 1e3:.2f} ms per list"
+    assert audit.written == 200 and audit.failed == 0
+
+    rows = Store(store.url).served_lists(since=datetime.now(UTC) - timedelta(minutes=5))
+    assert len(rows) == 200
+    row = rows[-1]
+    assert row.id == record.id and row.endpoint == "candidates" and row.subject_id == ROLE
+    assert [i.id for i in row.items] == [i.employee_id for i in result.items]
+    assert row.fairness == fairness
+    people = json.dumps(row.model_dump(mode="json")["items"]).lower()
+    assert not any(w in people for w in PROTECTED_WORDS)
+    assert not any(i.employee_id in json.dumps(row.fairness) for i in result.items)
+    assert Store(store.url).served_lists(since=datetime.now(UTC) + timedelta(minutes=1)) == []
+
+    broken = ServedListLog(Store(f"sqlite:///{tmp_path / 'no-schema.db'}"))
+    assert broken.record(record) == record.id  # no table: the write fails, the caller does not
+    broken.flush()
+    assert broken.failed == 1 and broken.written == 0
+    broken.close()
+    store.dispose()
+
+
+# --------------------------------------------------------------------------- reloads
+
+
+def test_failed_reload_keeps_the_serving_recommender(world: ServingWorld, tmp_path: Path) -> None:
+    store = world.store()
+    source = {"path": world.bundle_dir}
+
+    def load() -> Recommender:
+        return Recommender(load_bundle(source["path"], model_version="7"), store)
+
+    serving = ServingModel(load)
+    assert serving.state == "unavailable" and serving.current is None
+    first = serving.reload()
+    assert serving.state == "ready" and serving.status().model_version == "7"
+    source["path"] = tmp_path / "missing"
+    with pytest.raises(BundleError):
+        serving.reload()
+    assert serving.current is first
+    status = serving.status()
+    assert status.model_version == "7" and status.last_error is not None
+    assert np.isfinite(first.recommend("e010").items[0].score)
+
+    def no_champion() -> Recommender:
+        raise NoChampion("no champion model: run dvc repro")
+
+    empty = ServingModel(no_champion)
+    empty.load_in_background().join(10)
+    assert empty.wait(1) and empty.state == "unavailable"
+    assert "no champion" in (empty.status().last_error or "")
+    store.dispose()
