@@ -50,9 +50,9 @@ TEMPLATES = (
 class EncoderParams:
     base: str = "packaged:all-MiniLM-L6-v2"
     seed: int = 13
-    steps: int = 700
+    steps: int = 220
     batch_size: int = 64
-    max_seq_length: int = 48
+    max_seq_length: int = 32
     learning_rate: float = 5.0e-5
     warmup_ratio: float = 0.1
     scale: float = 20.0
@@ -60,6 +60,8 @@ class EncoderParams:
         "alt": 0.3, "description": 0.1, "occupation": 0.25, "skillspan": 0.35})
     pseudo_label_min_sim: float = 0.62
     threads: int = 2
+    freeze_layers: int = 2
+    """Embeddings and this many lower transformer layers stay frozen (cheaper backward pass)."""
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> EncoderParams:
@@ -217,8 +219,12 @@ def train_encoder(pairs: Sequence[Pair], params: EncoderParams, base_path: Path,
     transformer: Any = model[0].auto_model
     tokenizer = model.tokenizer
     transformer.train()
-    optimizer = torch.optim.AdamW(transformer.parameters(), lr=params.learning_rate,
-                                  weight_decay=0.01)
+    frozen = [transformer.embeddings, *transformer.encoder.layer[:params.freeze_layers]]
+    for module in frozen:
+        for parameter in module.parameters():
+            parameter.requires_grad = False
+    trainable = [p for p in transformer.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=params.learning_rate, weight_decay=0.01)
     warmup = max(1, int(params.steps * params.warmup_ratio))
 
     def schedule(step: int) -> float:
@@ -249,14 +255,14 @@ def train_encoder(pairs: Sequence[Pair], params: EncoderParams, base_path: Path,
             loss = functional.cross_entropy(logits, torch.arange(len(batch)))
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(transformer.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
             scheduler.step()
             losses.append(float(loss.item()))
             step += 1
-            if step % 50 == 0 or step == 1:
+            if step % 20 == 0 or step == 1:
                 log.info("step %d/%d loss %.3f (%.0fs)", step, params.steps,
-                         float(np.mean(losses[-50:])), time.perf_counter() - started)
+                         float(np.mean(losses[-20:])), time.perf_counter() - started)
             if step >= params.steps:
                 break
     seconds = time.perf_counter() - started

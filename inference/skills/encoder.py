@@ -39,6 +39,11 @@ class TextEncoder(Protocol):
         """L2-normalized float32 embeddings, one row per text."""
         ...
 
+    def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                     batch_size: int = 64) -> list[np.ndarray]:
+        """For each text, one normalized row per character span ``[lo, hi)`` of it."""
+        ...
+
 
 def _normalize(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -66,6 +71,40 @@ class TransformerEncoder:
                                     normalize_embeddings=True, show_progress_bar=False)
         return _normalize(vectors)
 
+    def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                     batch_size: int = 64) -> list[np.ndarray]:
+        """Contextual span embeddings: one forward pass per text; a span's vector is the mean of
+        the contextual token vectors inside it (a span covering the whole text gets the usual
+        mean over all tokens, special tokens included, i.e. exactly ``encode``)."""
+        import torch
+
+        transformer = self.model[0].auto_model
+        tokenizer = self.model.tokenizer
+        out: list[np.ndarray] = [np.zeros((len(s), self.dim), np.float32) for s in spans]
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for lo in range(0, len(order), batch_size):
+            chunk = order[lo:lo + batch_size]
+            encoded = tokenizer([texts[i] for i in chunk], padding=True, truncation=True,
+                                max_length=self.model.max_seq_length, return_tensors="pt",
+                                return_offsets_mapping=True)
+            offsets = encoded.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                hidden = transformer(**encoded).last_hidden_state.float().numpy()
+            mask = encoded["attention_mask"].numpy().astype(bool)
+            for row, i in enumerate(chunk):
+                valid = mask[row]
+                starts, ends = offsets[row, :, 0], offsets[row, :, 1]
+                real = valid & (ends > starts)
+                full = hidden[row][valid].mean(axis=0)
+                text_len = len(texts[i].rstrip())
+                for j, (s_lo, s_hi) in enumerate(spans[i]):
+                    if s_lo <= 0 and s_hi >= text_len:
+                        out[i][j] = full
+                        continue
+                    inside = real & (starts < s_hi) & (ends > s_lo)
+                    out[i][j] = hidden[row][inside].mean(axis=0) if inside.any() else full
+        return [_normalize(v) if len(v) else v for v in out]
+
 
 class StaticEncoder:
     """A model2vec static model: a token embedding table, no attention; very fast."""
@@ -84,6 +123,18 @@ class StaticEncoder:
         vectors = self.model.encode(list(texts), batch_size=max(batch_size, 256),
                                     use_multiprocessing=False)
         return _normalize(vectors)
+
+    def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                     batch_size: int = 1024) -> list[np.ndarray]:
+        """A static model has no context: each span is encoded on its own."""
+        flat = [texts[i][lo:hi] for i, found in enumerate(spans) for lo, hi in found]
+        vectors = self.encode(flat, batch_size)
+        out: list[np.ndarray] = []
+        cursor = 0
+        for found in spans:
+            out.append(vectors[cursor:cursor + len(found)])
+            cursor += len(found)
+        return out
 
 
 def resolve_transformer_path(spec: str) -> Path:

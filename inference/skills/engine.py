@@ -55,6 +55,8 @@ class EngineConfig:
     calibration_intercept: float = -8.0
     min_score: float = 0.5
     k_per_segment: int = 10
+    contextual: bool = False
+    """Encode each sentence once and pool its phrases' contextual token vectors (faster)."""
     max_chars: int = 100_000
     max_segments: int = 4_000
     min_letter_ratio: float = 0.25
@@ -140,15 +142,11 @@ class SkillEngine:
                    batch_size: int = 128) -> list[SkillInference]:
         """Infer skills for many texts at once; segments shared between texts are encoded once."""
         prepared = [self._prepare(text) for text in texts]
-        unique: dict[str, int] = {}
-        for _, segmentation in prepared:
-            for seg in segmentation.segments:
-                unique.setdefault(seg.text, len(unique))
-        vectors = self.encoder.encode(list(unique), batch_size=batch_size)
+        rows, vectors = self._segment_vectors(prepared, batch_size)
         neighbours = self.index.top_skills(vectors, k=self.config.k_per_segment)
         results = []
-        for cleaned, segmentation in prepared:
-            hits = [neighbours[unique[seg.text]] for seg in segmentation.segments]
+        for (cleaned, segmentation), found in zip(prepared, rows, strict=True):
+            hits = [neighbours[r] for r in found]
             results.append(self._assemble(cleaned, segmentation, hits, source, top_k))
         return results
 
@@ -161,15 +159,10 @@ class SkillEngine:
         """What ``rank_all`` needs before re-scoring: per text, each segment's similarity to
         every skill, and the verbatim label matches (cached by the tuner)."""
         prepared = [self._prepare(text) for text in texts]
-        unique: dict[str, int] = {}
-        for _, segmentation in prepared:
-            for seg in segmentation.segments:
-                unique.setdefault(seg.text, len(unique))
-        vectors = self.encoder.encode(list(unique), batch_size=batch_size)
+        all_rows, vectors = self._segment_vectors(prepared, batch_size)
         dense = self.index.all_skill_scores(vectors)
         parts = []
-        for cleaned, segmentation in prepared:
-            rows = [unique[seg.text] for seg in segmentation.segments]
+        for (cleaned, segmentation), rows in zip(prepared, all_rows, strict=True):
             parts.append(DenseParts(
                 levels=[seg.level.value for seg in segmentation.segments],
                 sims=dense[rows] if rows else np.zeros((0, dense.shape[1]), np.float32),
@@ -186,6 +179,42 @@ class SkillEngine:
         return out
 
     # ------------------------------------------------------------------ internals
+
+    def _segment_vectors(self, prepared: Sequence[tuple[str, Segmentation]], batch_size: int,
+                         ) -> tuple[list[list[int]], np.ndarray]:
+        """Vectors of every segment, each distinct one computed once: per text the row of each
+        of its segments, and the matrix. Contextual mode encodes each distinct sentence once
+        and pools its segments' token vectors; otherwise each distinct segment text is encoded.
+        """
+        if not self.config.contextual:
+            unique: dict[str, int] = {}
+            for _, segmentation in prepared:
+                for seg in segmentation.segments:
+                    unique.setdefault(seg.text, len(unique))
+            vectors = self.encoder.encode(list(unique), batch_size=batch_size)
+            return [[unique[seg.text] for seg in seg_.segments] for _, seg_ in prepared], vectors
+        sentence_ids: dict[str, int] = {}
+        spans: list[dict[tuple[int, int], int]] = []
+        keys: list[list[tuple[int, tuple[int, int]]]] = []
+        for cleaned, segmentation in prepared:
+            text_keys: list[tuple[int, tuple[int, int]]] = []
+            for seg in segmentation.segments:
+                s_lo, s_hi = next(((lo, hi) for lo, hi in segmentation.sentences
+                                   if lo <= seg.start and seg.end <= hi), (seg.start, seg.end))
+                sid = sentence_ids.setdefault(cleaned[s_lo:s_hi], len(sentence_ids))
+                if sid == len(spans):
+                    spans.append({})
+                spans[sid].setdefault((seg.start - s_lo, seg.end - s_lo), len(spans[sid]))
+                text_keys.append((sid, (seg.start - s_lo, seg.end - s_lo)))
+            keys.append(text_keys)
+        per_sentence = self.encoder.encode_spans(list(sentence_ids), [list(s) for s in spans],
+                                                 batch_size=64)
+        offsets = np.cumsum([0] + [len(s) for s in spans])
+        matrix = (np.concatenate(per_sentence) if per_sentence
+                  else np.zeros((0, self.encoder.dim), np.float32))
+        rows = [[int(offsets[sid]) + spans[sid][span] for sid, span in text_keys]
+                for text_keys in keys]
+        return rows, matrix
 
     def _prepare(self, text: str) -> tuple[str, Segmentation]:
         text = text[: self.config.max_chars]

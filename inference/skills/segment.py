@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=\S)|\s*[\r\n]+\s*|(?:^|\s)[•▪◦·*]\s+|\s+-\s+")
@@ -68,6 +68,8 @@ class Segmentation:
     segments: list[Segment]
     clauses: list[tuple[int, int]]
     """Character span of each clause; ``Segment.clause`` indexes this list."""
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+    """Character span of each sentence; every segment lies inside one."""
 
 
 def segment(text: str, max_segments: int = 10_000) -> Segmentation:
@@ -85,7 +87,9 @@ def segment(text: str, max_segments: int = 10_000) -> Segmentation:
             seen.add((lo, hi))
             out.append(Segment(lo, hi, text[lo:hi], level, len(clause_list) - 1))
 
+    sentence_list: list[tuple[int, int]] = []
     for s_lo, s_hi in sentences(text):
+        sentence_list.append((s_lo, s_hi))
         clauses = _pieces(text, s_lo, s_hi, _CLAUSE_BREAK) or [(s_lo, s_hi)]
         for c_lo, c_hi in clauses:
             clause_list.append((c_lo, c_hi))
@@ -96,4 +100,4 @@ def segment(text: str, max_segments: int = 10_000) -> Segmentation:
                 add(p_lo, p_hi, Level.PHRASE)
         if len(out) >= max_segments:
             break
-    return Segmentation(out, clause_list)
+    return Segmentation(out, clause_list, sentence_list)

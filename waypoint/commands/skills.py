@@ -41,6 +41,8 @@ def register(subparsers: Any) -> None:
     train.add_argument("--params", type=Path, default=Path("params.yaml"))
     train.add_argument("--steps", type=int, help="override skills_encoder.train.steps")
     train.add_argument("--no-static", action="store_true", help="skip the static distillation")
+    train.add_argument("--static-only", action="store_true",
+                       help="only distill the static model from the trained encoder")
     train.set_defaults(func=run_train)
 
     evaluate = verbs.add_parser("evaluate", help="MRR / RP@5 / speed on TECH and HOUSE")
@@ -149,6 +151,11 @@ def run_train(args: argparse.Namespace) -> int:
     if args.steps:
         params.steps = args.steps
     catalog = SkillCatalog.from_data_dir(settings.data_dir)
+    if args.static_only:
+        print(json.dumps(distill_static(encoder_dir(settings.artifact_dir),
+                                        static_dir(settings.artifact_dir), catalog,
+                                        int(section.get("static_pca_dims", 256)))))
+        return 0
     try:
         baseline = load_variant(settings, "baseline", catalog)
     except WaypointError:
