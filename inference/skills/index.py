@@ -48,6 +48,21 @@ class SkillIndex:
             weights[self.catalog.kinds == int(kind)] = weight
         self._text_weights = weights
 
+    def use_ivf(self, nlist: int = 1024, nprobe: int = 24, seed: int = 7) -> None:
+        """Swap the exact index for an inverted-file one (approximate, much faster for bulk
+        search; ``all_skill_scores`` stays exact)."""
+        quantizer = faiss.IndexFlatIP(self.dim)
+        nlist = max(1, min(nlist, len(self.embeddings) // 40))
+        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(seed)
+        sample = self.embeddings[rng.choice(len(self.embeddings),
+                                            min(len(self.embeddings), nlist * 64),
+                                            replace=False)]
+        ivf.train(sample)
+        ivf.add(self.embeddings)
+        ivf.nprobe = nprobe
+        self.faiss = ivf
+
     @property
     def dim(self) -> int:
         return int(self.embeddings.shape[1])

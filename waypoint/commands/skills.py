@@ -66,6 +66,8 @@ def register(subparsers: Any) -> None:
                           help="engine variant for bulk inference (default: static)")
     profiles.add_argument("--params", type=Path, default=Path("params.yaml"))
     profiles.add_argument("--out", type=Path, help="output folder (default: models/profiles)")
+    profiles.add_argument("--exact", action="store_true",
+                          help="exact FAISS search (default: inverted-file index, faster)")
     profiles.set_defaults(func=run_profiles)
 
 
@@ -182,6 +184,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from features.settings import get_settings
     from inference.skills.artifacts import load_variant, variant_available
     from inference.skills.catalog import SkillCatalog
@@ -212,6 +216,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                 "cache of its base variant")
         results.append(evaluate_engine(engine, sets, variant, args.repeats, notes))
         log.info("%s: %s", variant, results[-1].sets)
+        if not variant.startswith("static") and not engine.config.contextual:
+            engine.config = replace(engine.config, contextual=True)
+            results.append(evaluate_engine(
+                engine, sets, f"{variant} +ctx", args.repeats,
+                "same, but each sentence is encoded once and phrases pool its contextual "
+                "token vectors (fewer forward passes)"))
     if not results:
         raise WaypointError("no skills variant is available; run `waypoint skills index`")
     command = "waypoint skills evaluate" + "".join(
@@ -285,6 +295,8 @@ def run_profiles(args: argparse.Namespace) -> int:
     except ArtifactMissing as exc:
         log.warning("%s; using the default engine", exc)
         engine = load_engine(settings)
+    if not args.exact:
+        engine.index.use_ivf()
     store = Store(settings.database_url)
     out = args.out or settings.artifact_dir / "profiles"
     summary = build_all_profiles(store, engine, settings.data_dir, as_of, out)
