@@ -15,14 +15,22 @@ recall@depth against exact search. Single-threaded search (one request per core 
 serves); run on an otherwise idle machine for stable p99::
 
     .venv/bin/python benchmarks/bench_recommend.py --sizes 5000 100000
+
+``--recommender`` instead times the real serving path (``inference.recommender.Recommender``
+over the store and a bundle, default ``models/bundle``): ``recommend()`` top 20 for employees of
+the store, ``candidates()`` for roles with an open opening, and the audit-log record cost::
+
+    .venv/bin/python benchmarks/bench_recommend.py --recommender [--bundle models/bundle]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import tempfile
 import time
 from datetime import date
+from pathlib import Path
 
 import faiss
 import lightgbm as lgb
@@ -187,6 +195,52 @@ def bench(n: int, queries: int, depth: int, top: int, dim: int, ranker: Ranker,
     }
 
 
+def bench_recommender(bundle_dir: Path | None, queries: int, top: int) -> None:
+    """p50/p99 of the real serving calls on the store (settings.database_url) and a bundle."""
+    from features.settings import get_settings
+    from features.store import Store
+    from inference.audit_log import ServedListLog, served_list
+    from inference.bundle import load_bundle
+    from inference.recommender import Recommender
+
+    settings = get_settings()
+    folder = bundle_dir or settings.artifact_dir / "bundle"
+    if not (folder / "manifest.json").is_file():
+        raise SystemExit(f"no bundle at {folder}: run `dvc repro` (or pass --bundle)")
+    store = Store(settings.database_url)
+    t0 = time.perf_counter()
+    rec = Recommender(load_bundle(folder), store)
+    print(f"Recommender built in {time.perf_counter() - t0:.1f} s: {len(rec.employees)} "
+          f"employees, {len(rec.opportunities)} open opportunities, model {rec.version}")
+    rng = np.random.default_rng(0)
+    ids = list(rec.employees)
+    picks = [ids[i] for i in rng.choice(len(ids), size=min(queries, len(ids)), replace=False)]
+    roles = sorted({o.role_id for o in rec.opportunities if o.role_id})[:max(1, queries // 5)]
+    timings: dict[str, list[float]] = {"recommend (cold context)": [], "recommend (warm)": [],
+                                       "candidates": [], "audit record": []}
+    audit = ServedListLog(Store(f"sqlite:///{Path(tempfile.mkdtemp()) / 'audit.db'}"))
+    audit.store.create_schema()
+    for phase in ("recommend (cold context)", "recommend (warm)"):
+        for emp_id in picks:
+            s = time.perf_counter()
+            result = rec.recommend(emp_id, limit=top)
+            timings[phase].append(time.perf_counter() - s)
+            s = time.perf_counter()
+            audit.record(served_list(user_id=emp_id, requester_role="employee",
+                                     endpoint="recommendations", subject_id=emp_id,
+                                     model_version=result.model_version,
+                                     items=[(i.opportunity_id, i.score) for i in result.items]))
+            timings["audit record"].append(time.perf_counter() - s)
+    for role_id in roles:
+        s = time.perf_counter()
+        rec.candidates(role_id, limit=top)
+        timings["candidates"].append(time.perf_counter() - s)
+    audit.close()
+    for name, values in timings.items():
+        print(f"{name:>26}: n={len(values):>4} p50 {pct(values, 50):7.2f} ms   "
+              f"p99 {pct(values, 99):7.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 100_000])
@@ -196,8 +250,15 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=384, help="vector size (MiniLM: 384)")
     parser.add_argument("--exact-threshold", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=1, help="FAISS search threads")
+    parser.add_argument("--recommender", action="store_true",
+                        help="time the real Recommender on the store and a bundle instead")
+    parser.add_argument("--bundle", type=Path, default=None,
+                        help="bundle folder for --recommender (default: models/bundle)")
     args = parser.parse_args()
     faiss.omp_set_num_threads(args.threads)
+    if args.recommender:
+        bench_recommender(args.bundle, args.queries, args.top)
+        return
     ranker = train_ranker()
     print(f"depth={args.depth} top={args.top} dim={args.dim} queries={args.queries} "
           f"faiss_threads={args.threads} features={len(FEATURE_NAMES)}")
