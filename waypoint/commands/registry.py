@@ -28,9 +28,11 @@ def run_promote(args: argparse.Namespace) -> int:
     decision = promote(settings.mlflow_tracking_uri, settings.model_name, args.version,
                        metric=str(gate["metric"]), tolerance=float(gate["tolerance"]),
                        require_fairness=bool(gate["require_fairness"]))
-    print(json.dumps({"promoted": decision.version, "previous": decision.champion_version,
-                      "metric": decision.metric, "value": decision.candidate_value,
-                      "champion_value": decision.champion_value}))
+    text = json.dumps({"promoted": decision.version, "previous": decision.champion_version,
+                       "metric": decision.metric, "value": decision.candidate_value,
+                       "champion_value": decision.champion_value}, indent=2)
+    print(text)
+    (settings.artifact_dir / "promotion.json").write_text(text + "\n")
     return 0
 
 
