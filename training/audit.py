@@ -1,0 +1,249 @@
+"""The fairness audit of a ranker: assembly of the figures from a dataset, scores and groups.
+
+Recruiter-facing candidate lists come from the ranking dataset's held-out (latest) period: each
+query's rows are the qualified pool retrieval returned for that decision; the ranker scores them
+and the list is ranked by score (`ranked_lists`). When ``fairness.rerank.enabled`` the served
+order is the fair re-ranking (`rerank_with_floors` on ``fairness.rerank.dimension`` over the
+top ``fairness.rerank.k``), exactly what serving ships. On the served order the audit computes,
+per sex, race/ethnicity and their intersection: selection rate in the top k, scoring rate
+(score above the list's median), impact ratios against the best non-small group, counts, small
+groups (< 2 %) flagged, ``unknown`` counted; exposure, skew@k and NDKL against each list's pool
+composition; NDCG@k before and after re-ranking; and, when given, the employee-facing lists
+(`training.audit_employees`). The gate (``fairness.gate``) turns it into pass / fail.
+
+Every function here is pure: groups come in as ``{dimension: {id: group}}`` mappings built by
+the caller from ``features.protected`` (the only reader of protected attributes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from features.params import load_section
+from inference.fairness.gate import GateResult, GateThresholds, evaluate_gate
+from inference.fairness.groups import DIMENSIONS, INTERSECTION, Grouping, group_of
+from inference.fairness.metrics import (
+    EmployeeRecommendations,
+    RankedList,
+    audit_candidate_lists,
+    audit_employee_lists,
+)
+from inference.fairness.models import FairnessAudit, iter_impact_ratios
+from inference.fairness.ranking_metrics import audit_rankings, ndcg_at_k, ndcg_change
+from inference.fairness.rerank import pool_shares, rerank_with_floors
+from training.ranking_dataset import RankingDataset
+
+FAIRNESS_DEFAULTS: dict[str, Any] = {
+    "k": 10,
+    "median_scope": "list",
+    "small_group_threshold": 0.02,
+    "employee_fit_bins": 5,
+    "employee_top_k": 10,
+    "employee_sample": 800,
+    "rerank": {"enabled": True, "dimension": INTERSECTION, "k": 20},
+    "gate": {"min_impact_ratio": 0.8, "per_metric": {}, "gate_unknown": False,
+             "max_ndcg_drop": 0.02},
+    "mitigation": {"enabled": False, "method": "none", "drop_features": [],
+                   "dimension": "sex", "strength": 1.0},
+}
+"""Code defaults of ``params.yaml`` ``fairness:``; the file overrides key by key."""
+
+
+@dataclass(frozen=True)
+class RerankSettings:
+    enabled: bool = True
+    dimension: str = INTERSECTION
+    k: int = 20
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """The ``fairness:`` section of params.yaml, typed."""
+
+    k: int = 10
+    median_scope: Literal["sample", "list"] = "list"
+    small_group_threshold: float = 0.02
+    employee_fit_bins: int = 5
+    employee_top_k: int = 10
+    employee_sample: int = 800
+    rerank: RerankSettings = field(default_factory=RerankSettings)
+    gate: GateThresholds = field(default_factory=GateThresholds)
+    mitigation: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> AuditSettings:
+        merged = {**FAIRNESS_DEFAULTS, **dict(values)}
+        rerank = {**FAIRNESS_DEFAULTS["rerank"], **dict(merged.get("rerank") or {})}
+        gate = {**FAIRNESS_DEFAULTS["gate"], **dict(merged.get("gate") or {})}
+        mitigation = {**FAIRNESS_DEFAULTS["mitigation"], **dict(merged.get("mitigation") or {})}
+        scope = str(merged["median_scope"])
+        if scope not in ("sample", "list"):
+            raise ValueError(f"fairness.median_scope must be 'sample' or 'list', not {scope!r}")
+        dim = str(rerank["dimension"])
+        if dim not in DIMENSIONS:
+            raise ValueError(f"fairness.rerank.dimension must be one of {DIMENSIONS}, not {dim!r}")
+        return cls(
+            k=int(merged["k"]), median_scope="list" if scope == "list" else "sample",
+            small_group_threshold=float(merged["small_group_threshold"]),
+            employee_fit_bins=int(merged["employee_fit_bins"]),
+            employee_top_k=int(merged["employee_top_k"]),
+            employee_sample=int(merged["employee_sample"]),
+            rerank=RerankSettings(enabled=bool(rerank["enabled"]), dimension=dim,
+                                  k=int(rerank["k"])),
+            gate=GateThresholds.model_validate(gate), mitigation=mitigation,
+        )
+
+    def without_rerank(self) -> AuditSettings:
+        return AuditSettings(
+            k=self.k, median_scope=self.median_scope,
+            small_group_threshold=self.small_group_threshold,
+            employee_fit_bins=self.employee_fit_bins, employee_top_k=self.employee_top_k,
+            employee_sample=self.employee_sample,
+            rerank=RerankSettings(enabled=False, dimension=self.rerank.dimension,
+                                  k=self.rerank.k),
+            gate=self.gate, mitigation=self.mitigation)
+
+
+def read_audit_settings(path: Path | None = None) -> AuditSettings:
+    """``fairness:`` of params.yaml (the repo's by default) over the code defaults."""
+    return AuditSettings.from_mapping(load_section("fairness", path))
+
+
+# --------------------------------------------------------------------------- candidate lists
+
+
+@dataclass(frozen=True)
+class CandidateLists:
+    """One ranked list per query, its relevance labels, and the served order."""
+
+    ranked: list[RankedList]
+    """By model score, best first."""
+    served: list[RankedList]
+    """What a recruiter sees: ``ranked`` after fair re-ranking (``ranked`` when it is off)."""
+    relevance: list[dict[str, float]]
+    """Per list: ``{candidate id: grade}`` from the dataset's labels."""
+
+
+def ranked_lists(data: RankingDataset, scores: np.ndarray) -> tuple[list[RankedList],
+                                                                    list[dict[str, float]]]:
+    """Each query's rows ranked by descending score (ties keep row order), with the grades."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if len(scores) != len(data.labels):
+        raise ValueError(f"{len(scores)} scores for {len(data.labels)} rows")
+    lists: list[RankedList] = []
+    relevance: list[dict[str, float]] = []
+    start = 0
+    for qid, size in zip(data.query_ids, data.group_sizes.tolist(), strict=True):
+        ids = data.employee_ids[start:start + size]
+        pairs = list(zip(ids, scores[start:start + size].tolist(), strict=True))
+        lists.append(RankedList.by_score(qid, pairs))
+        relevance.append({i: float(y) for i, y in
+                          zip(ids, data.labels[start:start + size].tolist(), strict=True)})
+        start += size
+    return lists, relevance
+
+
+def rerank_lists(lists: Sequence[RankedList], grouping: Grouping, k: int) -> list[RankedList]:
+    """`rerank_with_floors` on every list (floors: the list's own pool composition)."""
+    out = []
+    for rl in lists:
+        score = dict(zip(rl.ids, rl.scores, strict=True))
+        order = rerank_with_floors(rl.ids, grouping, k=k)
+        out.append(RankedList.from_pairs(rl.list_id, [(i, score[i]) for i in order]))
+    return out
+
+
+def candidate_lists(data: RankingDataset, scores: np.ndarray,
+                    groupings: Mapping[str, Grouping], rerank: RerankSettings) -> CandidateLists:
+    ranked, relevance = ranked_lists(data, scores)
+    served = (rerank_lists(ranked, groupings[rerank.dimension], rerank.k)
+              if rerank.enabled else ranked)
+    return CandidateLists(ranked=ranked, served=served, relevance=relevance)
+
+
+def pool_compositions(lists: Sequence[RankedList], groupings: Mapping[str, Grouping]
+                      ) -> dict[str, dict[str, dict[str, float]]]:
+    """``{dimension: {list id: {group: share of the list's pool}}}``."""
+    return {dim: {rl.list_id: pool_shares(group_of(g, i) for i in rl.ids) for rl in lists}
+            for dim, g in groupings.items()}
+
+
+def mean_ndcg(lists: Sequence[RankedList], relevance: Sequence[Mapping[str, float]],
+              k: int) -> float:
+    """Mean NDCG@k over lists (gain 2^grade - 1), as the fairness library computes it."""
+    values = [ndcg_at_k(rl.ids, rel, k) for rl, rel in zip(lists, relevance, strict=True)]
+    return float(np.mean(values)) if values else 0.0
+
+
+# --------------------------------------------------------------------------- the whole audit
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    audit: FairnessAudit
+    gate: GateResult
+    lists: CandidateLists
+
+    @property
+    def passed(self) -> bool:
+        return self.gate.passed
+
+    def min_impact_ratio(self, *, include_small: bool = False,
+                         include_unknown: bool = False) -> float | None:
+        """The lowest impact ratio anywhere in the audit (gated groups only by default)."""
+        values = [f.value for f in iter_impact_ratios(self.audit) if f.value is not None
+                  and (include_small or not f.small_group)
+                  and (include_unknown or not f.unknown)]
+        return min(values) if values else None
+
+
+def build_audit(
+    data: RankingDataset,
+    scores: np.ndarray,
+    groupings: Mapping[str, Grouping],
+    settings: AuditSettings,
+    *,
+    employees: Sequence[EmployeeRecommendations] | None = None,
+    subject: str = "",
+) -> AuditResult:
+    """Every figure of the audit on ``data``'s queries scored by ``scores``, and the gate."""
+    lists = candidate_lists(data, scores, groupings, settings.rerank)
+    pools = pool_compositions(lists.ranked, groupings)
+    ndcg = ndcg_change([rl.ids for rl in lists.ranked], [rl.ids for rl in lists.served],
+                       lists.relevance, settings.k)
+    audit = FairnessAudit(
+        subject=subject,
+        candidate_lists=audit_candidate_lists(
+            lists.served, groupings, settings.k, median_scope=settings.median_scope,
+            small_group_threshold=settings.small_group_threshold),
+        rankings=audit_rankings(lists.served, groupings, k=settings.k, pools=pools,
+                                small_group_threshold=settings.small_group_threshold),
+        employee_lists=None if employees is None else audit_employee_lists(
+            employees, groupings, n_bins=settings.employee_fit_bins,
+            top_k=settings.employee_top_k,
+            small_group_threshold=settings.small_group_threshold),
+        ndcg=ndcg,
+    )
+    return AuditResult(audit=audit, gate=evaluate_gate(audit, settings.gate), lists=lists)
+
+
+def audit_served_lists(lists: Sequence[RankedList], groupings: Mapping[str, Grouping],
+                       settings: AuditSettings, subject: str = "served traffic") -> AuditResult:
+    """Impact ratios over lists as they were served (ranks as logged; no relevance known)."""
+    pools = pool_compositions(lists, groupings)
+    audit = FairnessAudit(
+        subject=subject,
+        candidate_lists=audit_candidate_lists(
+            lists, groupings, settings.k, median_scope=settings.median_scope,
+            small_group_threshold=settings.small_group_threshold),
+        rankings=audit_rankings(lists, groupings, k=settings.k, pools=pools,
+                                small_group_threshold=settings.small_group_threshold),
+    )
+    gate = settings.gate.model_copy(update={"max_ndcg_drop": None})
+    empty = CandidateLists(ranked=list(lists), served=list(lists), relevance=[])
+    return AuditResult(audit=audit, gate=evaluate_gate(audit, gate), lists=empty)
