@@ -1,0 +1,242 @@
+"""The audit stage's assembly (hand-checked), the gate on a biased ranker, and mitigation."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from features.ranking import FEATURE_NAMES
+from inference.fairness.groups import INTERSECTION, RACE, SEX, protected_groupings
+from inference.fairness.models import iter_impact_ratios
+from tests.factories import make_org
+from training.audit import (
+    AuditSettings,
+    RerankSettings,
+    build_audit,
+    mean_ndcg,
+    ranked_lists,
+    read_audit_settings,
+)
+from training.audit_employees import employee_recommendations, with_score_percentiles
+from training.fairness_mitigation import (
+    MitigationSettings,
+    chosen_rates,
+    massage_labels,
+    neutralize_features,
+    train_mitigated,
+)
+from training.ranker import RankerParams, time_split
+from training.ranking_dataset import RankingDataset, build_dataset
+
+pytestmark = pytest.mark.unit
+
+
+def _dataset(rows: list[tuple[str, str, int]]) -> RankingDataset:
+    """``(query id, employee id, grade)`` rows, queries contiguous, one feature column used."""
+    qids = list(dict.fromkeys(q for q, _, _ in rows))
+    sizes = np.array([sum(1 for q, _, _ in rows if q == x) for x in qids], dtype=np.int32)
+    return RankingDataset(
+        features=np.zeros((len(rows), len(FEATURE_NAMES))),
+        labels=np.array([g for _, _, g in rows], dtype=np.int32), group_sizes=sizes,
+        query_ids=qids, query_dates=[date(2025, 1, 1) + timedelta(i) for i in range(len(qids))],
+        employee_ids=[e for _, e, _ in rows])
+
+
+# Two lists of four; "f*" are female, "m*" male. Scores rank men first in both lists.
+ROWS = [("q1", "f1", 2), ("q1", "m1", 0), ("q1", "f2", 1), ("q1", "m2", 0),
+        ("q2", "m3", 0), ("q2", "f3", 0), ("q2", "m4", 1), ("q2", "f4", 3)]
+SCORES = np.array([0.2, 0.9, 0.1, 0.8, 0.7, 0.3, 0.6, 0.4])
+SEXES = {e: ("female" if e.startswith("f") else "male") for _, e, _ in ROWS}
+GROUPS = {SEX: SEXES, RACE: dict.fromkeys(SEXES, "unknown"),
+          INTERSECTION: {e: f"{s} | unknown" for e, s in SEXES.items()}}
+
+
+def _settings(rerank: bool, k: int = 2) -> AuditSettings:
+    return AuditSettings(k=k, median_scope="list", small_group_threshold=0.0,
+                         rerank=RerankSettings(enabled=rerank, dimension=SEX, k=k))
+
+
+def test_ranked_lists_by_hand() -> None:
+    lists, relevance = ranked_lists(_dataset(ROWS), SCORES)
+    assert [rl.ids for rl in lists] == [("m1", "m2", "f1", "f2"), ("m3", "m4", "f4", "f3")]
+    assert relevance[1] == {"m3": 0.0, "f3": 0.0, "m4": 1.0, "f4": 3.0}
+    with pytest.raises(ValueError):
+        ranked_lists(_dataset(ROWS), SCORES[:3])
+
+
+def test_audit_without_rerank_by_hand() -> None:
+    result = build_audit(_dataset(ROWS), SCORES, GROUPS, _settings(rerank=False))
+    sex = {d.dimension: d for d in result.audit.candidate_lists.dimensions}[SEX]  # type: ignore[union-attr]
+    rates = {g.group: (g.selection_rate, g.selection_impact_ratio, g.scoring_rate)
+             for g in sex.groups}
+    # top 2 of each list are men: women 0 of 4 selected; median per list: men above it
+    assert rates["male"] == (1.0, 1.0, 1.0)
+    assert rates["female"] == (0.0, 0.0, 0.0)
+    assert not result.passed and result.min_impact_ratio() == 0.0
+    # exposure: men hold ranks 1-2 of each list, women 3-4 (k = 2: women's exposure is 0)
+    ranking = {d.dimension: d for d in result.audit.rankings.dimensions}[SEX]  # type: ignore[union-attr]
+    female = next(g for g in ranking.groups if g.group == "female")
+    assert female.exposure == 0.0 and female.exposure_impact_ratio == 0.0
+    # no re-ranking: NDCG@2 unchanged; q1 shows two grade-0 rows (0); q2 shows grades 0, 1
+    # against the ideal 3, 1: (1 / log2(3)) / (7 + 1 / log2(3))
+    ndcg = result.audit.ndcg
+    assert ndcg is not None and ndcg.delta == 0.0
+    q2 = (1 / math.log2(3)) / (7 + 1 / math.log2(3))
+    assert ndcg.before == pytest.approx((0.0 + q2) / 2)
+
+
+def test_rerank_is_the_served_order_and_costs_ndcg_by_hand() -> None:
+    result = build_audit(_dataset(ROWS), SCORES, GROUPS, _settings(rerank=True))
+    # floors at k = 2 with half women in each pool: one woman in the top 2, at rank 2
+    assert [rl.ids for rl in result.lists.served] == [("m1", "f1", "m2", "f2"),
+                                                     ("m3", "f4", "m4", "f3")]
+    sex = result.audit.candidate_lists.dimensions[0]  # type: ignore[union-attr]
+    assert {g.group: g.selection_impact_ratio for g in sex.groups} == {"male": 1.0,
+                                                                      "female": 1.0}
+    # re-ranking moves the movers up here: NDCG rises
+    after = mean_ndcg(result.lists.served, result.lists.relevance, 2)
+    assert result.audit.ndcg is not None and result.audit.ndcg.after == pytest.approx(after)
+    assert result.audit.ndcg.after > result.audit.ndcg.before
+    # scoring rates are the model's scores: re-ranking does not change them
+    assert {g.group: g.scoring_rate for g in sex.groups} == {"male": 1.0, "female": 0.0}
+
+
+def test_every_impact_ratio_key_in_json() -> None:
+    result = build_audit(_dataset(ROWS), SCORES, GROUPS, _settings(rerank=True))
+    doc = result.audit.model_dump(mode="json")
+    keys: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if "impact_ratio" in k and not isinstance(v, dict | list):
+                    keys.append(k)
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(doc)
+    per_group = [f for f in iter_impact_ratios(result.audit)]
+    assert len([k for k in keys if not k.startswith("min_")]) == len(per_group)
+
+
+def test_settings_from_params(tmp_path: Path) -> None:
+    assert read_audit_settings(tmp_path / "none.yaml") == AuditSettings.from_mapping({})
+    (tmp_path / "p.yaml").write_text(
+        "fairness:\n  k: 5\n  rerank: {enabled: false}\n  gate: {min_impact_ratio: 0.9}\n"
+        "  mitigation: {enabled: true, method: massage}\n")
+    s = read_audit_settings(tmp_path / "p.yaml")
+    assert s.k == 5 and not s.rerank.enabled and s.rerank.k == 20
+    assert s.gate.min_impact_ratio == 0.9 and s.gate.max_ndcg_drop == 0.02
+    assert MitigationSettings.from_mapping(s.mitigation).massages
+    with pytest.raises(ValueError):
+        AuditSettings.from_mapping({"rerank": {"dimension": "age"}})
+    with pytest.raises(ValueError):
+        MitigationSettings.from_mapping({"drop_features": ["sex"]})
+
+
+# --------------------------------------------------------------------------- mitigation
+
+
+def test_massage_equalizes_chosen_rates_by_hand() -> None:
+    # women: 4 applicants, 1 chosen (25%); men: 4 applicants, 2 chosen (50%)
+    rows = [("q", "f1", 2), ("q", "f2", 1), ("q", "f3", 1), ("q", "f4", 1),
+            ("r", "m1", 2), ("r", "m2", 2), ("r", "m3", 1), ("r", "m4", 1), ("r", "m5", 0)]
+    data = _dataset(rows)
+    sexes = {e: ("female" if e.startswith("f") else "male") for _, e, _ in rows}
+    assert chosen_rates(data, sexes)["female"]["chosen_rate"] == 0.25
+    scores = np.array([0.0, 0.1, 0.9, 0.5, 0, 0, 0, 0, 0])
+    massaged, promoted = massage_labels(data, sexes, scores, small_group_threshold=0.0)
+    # (0.5 - 0.25) * 4 = 1 promotion: the best-scored not-chosen woman (f3)
+    assert promoted == {"female": 1}
+    assert massaged.labels.tolist() == [2, 1, 2, 1, 2, 2, 1, 1, 0]
+    assert chosen_rates(massaged, sexes)["female"]["chosen_rate"] == 0.5
+    assert data.labels.tolist()[2] == 1  # the input is not modified
+
+
+def test_neutralized_features_are_unused() -> None:
+    org = make_org(seed=2, employees=120, years=3)
+    data = build_dataset(org, negatives=8, random_negatives=2)
+    params = RankerParams(min_data_in_leaf=5, num_threads=1, num_boost_round=40)
+    names = ("years_in_role", "prior_moves")
+    settings = MitigationSettings(enabled=True, method="drop_features", drop_features=names)
+    grouping = {e.id: "x" for e in org.employees}
+    ranker, _, _ = train_mitigated(data, params, grouping, settings)
+    gain = dict(zip(FEATURE_NAMES, ranker.booster.feature_importance("gain"), strict=True))
+    assert all(gain[n] == 0 for n in names)
+    assert neutralize_features(data, names).features[:, FEATURE_NAMES.index(names[0])].sum() == 0
+
+
+# --------------------------------------------------------------------------- on a small org
+
+
+@pytest.fixture(scope="module")
+def small() -> tuple[RankingDataset, dict[str, dict[str, str]], RankerParams]:
+    org = make_org(seed=5, employees=180, years=4)
+    data = build_dataset(org, negatives=10, random_negatives=3)
+    ids = sorted({e.id for e in org.employees})
+    rng = np.random.default_rng(0)
+    from features.domain import ProtectedAttributes, Sex
+
+    attrs = {i: ProtectedAttributes(employee_id=i, sex=Sex.FEMALE if rng.random() < 0.5
+                                    else Sex.MALE, race_ethnicity="unknown", age_band="30-39")
+             for i in ids}
+    params = RankerParams(min_data_in_leaf=5, num_threads=1, num_boost_round=60)
+    return data, protected_groupings(attrs, ids), params
+
+
+def test_gate_blocks_a_biased_ranker_and_rerank_raises_ratios(
+        small: tuple[RankingDataset, dict[str, dict[str, str]], RankerParams]) -> None:
+    data, groups, params = small
+    ranker, _, _ = train_mitigated(data, params, None, MitigationSettings())
+    _, _, test = time_split(data, params.valid_fraction, params.test_fraction)
+    female = np.array([groups[SEX][e] == "female" for e in test.employee_ids])
+    biased = ranker.score(test.features) - 10.0 * female  # every woman below every man
+    settings = AuditSettings(k=5, small_group_threshold=0.0,
+                             rerank=RerankSettings(enabled=False, dimension=SEX, k=10))
+    before = build_audit(test, biased, groups, settings)
+    assert not before.passed
+    assert any("sex = 'female': selection impact ratio" in v for v in before.gate.violations)
+    after = build_audit(test, biased, groups, AuditSettings(
+        k=5, small_group_threshold=0.0, rerank=RerankSettings(enabled=True, dimension=SEX,
+                                                              k=10)))
+
+    def female_selection(result: object) -> float:
+        sex = result.audit.candidate_lists.dimensions[0]  # type: ignore[attr-defined]
+        return next(g.selection_impact_ratio for g in sex.groups if g.group == "female")
+
+    assert female_selection(after) > female_selection(before) + 0.3
+    # floors are floor(p * share): 2 of the top 5 when women are about half the pool
+    assert female_selection(after) >= 0.6
+
+
+def test_employee_lists_on_a_small_org() -> None:
+    org = make_org(seed=4, employees=90, years=3)
+    data = build_dataset(org, negatives=8, random_negatives=2)
+    params = RankerParams(min_data_in_leaf=5, num_threads=1, num_boost_round=30)
+    ranker, _, _ = train_mitigated(data, params, None, MitigationSettings())
+    as_of = max(o.posted_on for o in org.opportunities)
+    from features.ranking_history import basic_profile
+
+    lists = employee_recommendations(
+        ranker.score, org, as_of, lambda e, h: basic_profile(e.id, h, as_of=h.as_of),
+        sample=40, seed=1, top_k=3)
+    assert len(lists) == 40 and len({e.employee_id for e in lists}) == 40
+    shown = [r for e in lists for r in e.recommendations]
+    assert shown and all(0 < r.quality <= 1 for r in shown)
+    assert all(len(e.recommendations) <= 3 for e in lists)
+
+
+def test_score_percentiles_by_hand() -> None:
+    from tests.factories import make_opportunity
+
+    o1, o2 = make_opportunity(level=2), make_opportunity(level=4)
+    out = with_score_percentiles([("a", 0.1, [(o1, 3.0), (o2, -1.0)]), ("b", 0.2, [(o2, 1.0)])])
+    assert [r.quality for r in out[0].recommendations] == [1.0, pytest.approx(1 / 3)]
+    assert out[1].recommendations[0].quality == pytest.approx(2 / 3)
+    assert out[1].recommendations[0].level == 4.0
