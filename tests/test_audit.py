@@ -240,3 +240,41 @@ def test_score_percentiles_by_hand() -> None:
     assert [r.quality for r in out[0].recommendations] == [1.0, pytest.approx(1 / 3)]
     assert out[1].recommendations[0].quality == pytest.approx(2 / 3)
     assert out[1].recommendations[0].level == 4.0
+
+
+# --------------------------------------------------------------------------- served traffic
+
+
+@pytest.mark.store
+def test_served_audit_reads_the_log(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from features.settings import Settings
+    from features.store import ServedItem, ServedList, Store
+    from tests.store_factory import tiny_organization
+    from training.audit_stage import run_served_audit, served_candidate_lists
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    store = Store(url)
+    store.create_schema()
+    store.replace_organization(tiny_organization(), "v1")
+    moment = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+    def entry(i: int, order: list[str], endpoint: str = "candidates") -> ServedList:
+        return ServedList(id=f"s{i}", served_at=moment + timedelta(hours=i), user_id="u",
+                          requester_role="recruiter", endpoint=endpoint, subject_id="r2",
+                          model_version="3",
+                          items=[ServedItem(id=e, score=1.0 - r / 10, rank=r)
+                                 for r, e in enumerate(order, 1)])
+
+    store.log_served_list(entry(1, ["e2", "e1"]), entry(2, ["e1", "e2"]),
+                          entry(3, ["o1"], endpoint="recommendations"))
+    lists = served_candidate_lists(store, moment + timedelta(hours=2))
+    assert [rl.ids for rl in lists] == [("e1", "e2")]
+    settings = Settings(database_url=url, artifact_dir=tmp_path / "models")
+    audit_settings = AuditSettings(k=1, small_group_threshold=0.0)
+    result = run_served_audit(settings, audit_settings, None)
+    sex = result.audit.candidate_lists.dimensions[0]  # type: ignore[union-attr]
+    # e1 (female) first once, e2 (sex unknown) first once: both selected in 1 of 2 lists
+    assert {g.group: g.selection_rate for g in sex.groups} == {"female": 0.5, "unknown": 0.5}
+    assert (tmp_path / "models" / "reports" / "fairness_served_audit.json").is_file()
