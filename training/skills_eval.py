@@ -26,7 +26,7 @@ import numpy as np
 
 from features.errors import MissingSourceError
 from inference.skills.catalog import SkillCatalog, normalize
-from inference.skills.engine import EngineConfig, SkillEngine
+from inference.skills.engine import DenseParts, EngineConfig, SkillEngine
 
 log = logging.getLogger(__name__)
 BENCHMARKS = {"TECH": "tech_validation_annotations.csv",
@@ -166,18 +166,27 @@ def tune_config(engine: SkillEngine, sets: Sequence[BenchmarkSet],
     (logistic on the raw score of the top-20 skills of each sentence) and the F1-optimal
     threshold. Returns the config and the figures it reached."""
     base = base or engine.config
-    parts = [engine.dense_parts(bench.sentences) for bench in sets]
+    from inference.skills.encoder import TransformerEncoder
+
+    modes = [False, True] if isinstance(engine.encoder, TransformerEncoder) else [False]
     best_cfg, best_value = base, -1.0
-    grid = itertools.product((0.9, 1.0), (0.9, 0.95, 1.0), (0.0, 0.1, 0.2, 0.3),
-                             (0.0, 0.05, 0.1, 0.2))
-    for sentence_w, phrase_w, exact, alias in grid:
-        cfg = replace(base, exact_bonus=exact, alias_bonus=alias, level_weights={
-            "sentence": sentence_w, "clause": 1.0, "phrase": phrase_w})
-        value = float(np.mean([
-            sum(mrr_rp5(engine.combine(p, cfg), bench.gold)) for p, bench in
-            zip(parts, sets, strict=True)]))
-        if value > best_value:
-            best_cfg, best_value = cfg, value
+    best_parts: list[list[DenseParts]] = []
+    for contextual in modes:
+        engine.config = replace(base, contextual=contextual)
+        parts = [engine.dense_parts(bench.sentences) for bench in sets]
+        grid = itertools.product((0.9, 1.0), (0.9, 0.95, 1.0), (0.0, 0.1, 0.2, 0.3),
+                                 (0.0, 0.05, 0.1, 0.2))
+        for sentence_w, phrase_w, exact, alias in grid:
+            cfg = replace(base, contextual=contextual, exact_bonus=exact, alias_bonus=alias,
+                          level_weights={"sentence": sentence_w, "clause": 1.0,
+                                         "phrase": phrase_w})
+            value = float(np.mean([
+                sum(mrr_rp5(engine.combine(p, cfg), bench.gold)) for p, bench in
+                zip(parts, sets, strict=True)]))
+            if value > best_value:
+                best_cfg, best_value, best_parts = cfg, value, parts
+    engine.config = best_cfg
+    parts = best_parts
     raws: list[float] = []
     labels: list[int] = []
     for p, bench in zip(parts, sets, strict=True):
@@ -191,8 +200,9 @@ def tune_config(engine: SkillEngine, sets: Sequence[BenchmarkSet],
     probs = np.array([calibrated.calibrate(r) for r in raws])
     threshold, f1 = _best_threshold(probs, np.asarray(labels))
     final = replace(calibrated, min_score=threshold)
-    return final, {"mrr_plus_rp5_mean": round(best_value, 4), "f1_at_threshold": round(f1, 4),
-                   "threshold": threshold, "calibration_pairs": len(raws)}
+    return final, {"contextual": final.contextual, "mrr_plus_rp5_mean": round(best_value, 4),
+                   "f1_at_threshold": round(f1, 4), "threshold": threshold,
+                   "calibration_pairs": len(raws)}
 
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -65,11 +65,13 @@ class TransformerEncoder:
         return int(self.model.get_embedding_dimension())
 
     def encode(self, texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
+        """Mean pooling over all tokens, normalized: what ``SentenceTransformer.encode`` returns
+        for this architecture, computed with one direct forward pass per length-sorted batch
+        (several times faster on CPU than the generic multimodal path)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=False)
-        return _normalize(vectors)
+        spans = [[(0, len(text) + 1)] for text in texts]
+        return np.concatenate(self.encode_spans(texts, spans, batch_size))
 
     def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
                      batch_size: int = 64) -> list[np.ndarray]:
@@ -96,7 +98,7 @@ class TransformerEncoder:
                 starts, ends = offsets[row, :, 0], offsets[row, :, 1]
                 real = valid & (ends > starts)
                 full = hidden[row][valid].mean(axis=0)
-                text_len = len(texts[i].rstrip())
+                text_len = len(texts[i])
                 for j, (s_lo, s_hi) in enumerate(spans[i]):
                     if s_lo <= 0 and s_hi >= text_len:
                         out[i][j] = full

@@ -40,7 +40,7 @@ class SkillIndex:
 
     def __post_init__(self) -> None:
         self.embeddings = np.ascontiguousarray(self.embeddings, dtype=np.float32)
-        self.faiss = faiss.IndexFlatIP(self.embeddings.shape[1])
+        self.faiss: faiss.Index = faiss.IndexFlatIP(self.embeddings.shape[1])
         self.faiss.add(self.embeddings)
         self._offsets = self.catalog.offsets
         weights = np.ones(len(self.catalog.texts), dtype=np.float32)

@@ -50,6 +50,7 @@ def register(subparsers: Any) -> None:
                           help="variant(s) to evaluate (default: every available one)")
     evaluate.add_argument("--repeats", type=int, default=2, help="timing repeats (best kept)")
     evaluate.add_argument("--out", type=Path, help="report folder (default: models/reports)")
+    evaluate.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     evaluate.set_defaults(func=run_evaluate)
 
     infer = verbs.add_parser("infer", help='JSON lines {"id","text"} on stdin -> skills on stdout')
@@ -196,6 +197,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         write_report,
     )
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     settings = get_settings()
     catalog = SkillCatalog.from_data_dir(settings.data_dir)
     sets = load_benchmarks(settings.benchmarks_dir, catalog)
@@ -216,16 +221,19 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                 "cache of its base variant")
         results.append(evaluate_engine(engine, sets, variant, args.repeats, notes))
         log.info("%s: %s", variant, results[-1].sets)
-        if not variant.startswith("static") and not engine.config.contextual:
-            engine.config = replace(engine.config, contextual=True)
+        if not variant.startswith("static"):
+            contextual = not engine.config.contextual
+            engine.config = replace(engine.config, contextual=contextual)
             results.append(evaluate_engine(
-                engine, sets, f"{variant} +ctx", args.repeats,
-                "same, but each sentence is encoded once and phrases pool its contextual "
-                "token vectors (fewer forward passes)"))
+                engine, sets, f"{variant} ({'contextual' if contextual else 'per-phrase'})",
+                args.repeats, "the other segment-encoding mode with the same tuned knobs: "
+                + ("each sentence encoded once, phrases pool its contextual token vectors"
+                   if contextual else "each phrase encoded on its own")))
     if not results:
         raise WaypointError("no skills variant is available; run `waypoint skills index`")
     command = "waypoint skills evaluate" + "".join(
-        f" --variant {v}" for v in (args.variants or []))
+        f" --variant {v}" for v in (args.variants or [])) + (
+        f" --threads {args.threads}" if args.threads else "")
     out = args.out or settings.artifact_dir / "reports"
     json_path, md_path = write_report(results, sets, out, command)
     print(md_path.read_text())
