@@ -58,7 +58,8 @@ def register_champion(uri: str, bundle_dir: Path, promote_it: bool = True) -> st
     ranker = load_bundle(bundle_dir).ranker
     run = log_and_register(tracking_uri=uri, model_name=MODEL, ranker=ranker,
                            bundle_dir=bundle_dir, params={}, metrics={"ndcg_at_10": 0.5},
-                           feature_names=list(FEATURE_NAMES), data_version="t")
+                           feature_names=list(FEATURE_NAMES), data_version="t",
+                           artifact_root=bundle_dir.parent / "mlartifacts")
     record_fairness(uri, MODEL, run.version, passed=True, metrics={"min_impact_ratio": 0.9})
     if promote_it:
         promote(uri, MODEL, run.version, tolerance=1.0)

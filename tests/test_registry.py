@@ -40,7 +40,8 @@ def register(tmp_path: Path, uri: str, seed: int, ndcg: float) -> str:
                  metrics={"ndcg_at_10": ndcg})
     run = log_and_register(tracking_uri=uri, model_name=NAME, ranker=ranker, bundle_dir=bundle,
                            params={"seed": seed}, metrics={"ndcg_at_10": ndcg},
-                           feature_names=list(FEATURE_NAMES), data_version="v1")
+                           feature_names=list(FEATURE_NAMES), data_version="v1",
+                           artifact_root=tmp_path / "artifacts")
     return run.version
 
 

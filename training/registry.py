@@ -51,12 +51,19 @@ def log_and_register(
     feature_names: list[str],
     data_version: str,
     reports: list[Path] | None = None,
+    artifact_root: Path | None = None,
 ) -> RegisteredRun:
-    """Log params, metrics, feature list, data version, reports and the bundle; register."""
-    _client(tracking_uri)
+    """Log params, metrics, feature list, data version, reports and the bundle; register.
+
+    ``artifact_root`` pins where a new experiment keeps its artifacts (default: MLflow's,
+    which is relative to the working directory)."""
+    client = _client(tracking_uri)
     import mlflow
     import mlflow.lightgbm
 
+    if artifact_root is not None and client.get_experiment_by_name(EXPERIMENT) is None:
+        artifact_root.mkdir(parents=True, exist_ok=True)
+        client.create_experiment(EXPERIMENT, artifact_location=artifact_root.resolve().as_uri())
     mlflow.set_experiment(EXPERIMENT)
     with mlflow.start_run() as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})

@@ -173,7 +173,8 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
             tracking_uri=settings.mlflow_tracking_uri, model_name=settings.model_name,
             ranker=ranker.booster, bundle_dir=paths.bundle, params=asdict(params),
             metrics=metrics, feature_names=list(FEATURE_NAMES),
-            data_version=f"{versions['reference']}/{versions['organization']}", reports=reports)
+            data_version=f"{versions['reference']}/{versions['organization']}", reports=reports,
+            artifact_root=settings.artifact_dir / "mlartifacts")
         summary.update(run_id=run.run_id, version=run.version)
     paths.summary.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
