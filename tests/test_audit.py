@@ -278,3 +278,49 @@ def test_served_audit_reads_the_log(tmp_path: Path) -> None:
     # e1 (female) first once, e2 (sex unknown) first once: both selected in 1 of 2 lists
     assert {g.group: g.selection_rate for g in sex.groups} == {"female": 0.5, "unknown": 0.5}
     assert (tmp_path / "models" / "reports" / "fairness_served_audit.json").is_file()
+
+
+def test_naive_ranker_gets_hr_fields_and_screening_removes_the_proxy(
+        small: tuple[RankingDataset, dict[str, dict[str, str]], RankerParams]) -> None:
+    from training.fairness_mitigation import (
+        HR_FIELDS,
+        AugmentedRanker,
+        screen_proxies,
+        train_pipeline,
+        with_hr_fields,
+        without_hr_fields,
+    )
+
+    data, groups, params = small
+    # part-time held by women only: a perfect proxy of the group
+    hr = {e: (1.0 if g == "female" else 0.0,) for e, g in groups[SEX].items()}
+    wide = with_hr_fields(data, hr)
+    assert wide.feature_names == (*FEATURE_NAMES, *HR_FIELDS)
+    assert wide.features.shape[1] == len(FEATURE_NAMES) + 1
+    assert without_hr_fields(wide).feature_names == FEATURE_NAMES
+    flagged, smd = screen_proxies(wide, groups[SEX], "female")
+    assert "part_time" in flagged and smd["part_time"] > 1.0
+    naive, report = train_pipeline(wide, params, groups[SEX], MitigationSettings(), screen=False)
+    assert isinstance(naive, AugmentedRanker) and naive.feature_names[-1] == "part_time"
+    assert report.hr_fields == ("part_time",) and report.screened_out == ()
+    massage = MitigationSettings(enabled=True, method="massage", small_group_threshold=0.0)
+    shipped, report = train_pipeline(wide, params, groups[SEX], massage, screen=True)
+    assert shipped.feature_names == FEATURE_NAMES  # a shipped-format Ranker
+    assert report.screened_out == ("part_time",) and report.to_dict()["screened_out"]
+
+
+def test_compare_with_hr_fields(
+        small: tuple[RankingDataset, dict[str, dict[str, str]], RankerParams]) -> None:
+    from training.audit_compare import before_after_markdown, compare, comparison_rows
+
+    data, groups, params = small
+    hr = {e: (1.0 if g == "female" else 0.0,) for e, g in groups[SEX].items()}
+    settings = AuditSettings(k=5, small_group_threshold=0.0,
+                             rerank=RerankSettings(enabled=True, dimension=SEX, k=10))
+    mitigation = MitigationSettings(enabled=True, method="massage", small_group_threshold=0.0)
+    c = compare(data, groups, params, settings, mitigation, hr=hr)
+    assert "part_time" in c.unmitigated.features and "part_time" not in c.shipped.features
+    rows = {a: (b, d) for a, b, d in comparison_rows(c)}
+    assert rows["features"] == ("shipped list + part_time", "shipped list")
+    assert rows["proxy screening (removed)"][1].startswith("part_time (SMD")
+    assert "Fairness before / after" in before_after_markdown(c, "test", settings)

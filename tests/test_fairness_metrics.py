@@ -190,3 +190,30 @@ def test_employee_lists_top_k_and_ties() -> None:
     assert audit.fit_bin_edges == [0.5]
     b = next(g for g in audit.dimensions[0].groups if g.group == "b")
     assert b.level_impact_ratio == approx(0.6)
+
+
+def test_small_group_rule_counts_people_not_rows() -> None:
+    # 50 lists of 3: "hub" (group h) is listed in every one, 50 other people (group o) once each,
+    # and 50 more (group p) once each: h has 50 rows (33 % of rows) but is 1 of 101 people (1 %)
+    lists = [RankedList.from_pairs(f"L{j}", [("hub", 0.9), (f"o{j}", 0.5), (f"p{j}", 0.1)])
+             for j in range(50)]
+    groups = {"hub": "h", **{f"o{j}": "o" for j in range(50)}, **{f"p{j}": "p" for j in range(50)}}
+    audit = audit_candidate_lists(lists, {SEX: groups}, k=1)
+    hub, dim = _group(audit, SEX, "h")
+    assert (hub.n_candidates, hub.n_people) == (50, 1)
+    assert hub.share_of_sample == approx(1 / 101) and hub.small_group
+    other, _ = _group(audit, SEX, "o")
+    assert other.n_people == 50 and not other.small_group
+    # the reference is the best non-small group (o and p both 0 selected -> undefined ratios)
+    assert dim.selection_reference_group in {"o", "p"}
+
+
+def test_unknown_is_never_the_reference_and_unknown_cells_are_flagged() -> None:
+    ref, ratios = impact_ratios({"unknown": 0.5, "male": 0.4, "female": 0.36}, small=set())
+    assert ref == "male" and ratios["female"] == approx(0.9) and ratios["unknown"] == 1.25
+    # an intersection with an unknown component is an unknown cell
+    lists = [RankedList.from_pairs("A", [("a", 0.9), ("b", 0.5)])]
+    audit = audit_candidate_lists(lists, {INTERSECTION: {"a": "male | unknown",
+                                                         "b": "female | White"}}, k=1)
+    cell, dim = _group(audit, INTERSECTION, "male | unknown")
+    assert cell.unknown and dim.selection_reference_group == "female | White"

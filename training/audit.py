@@ -44,7 +44,7 @@ FAIRNESS_DEFAULTS: dict[str, Any] = {
     "small_group_threshold": 0.02,
     "employee_fit_bins": 5,
     "employee_top_k": 10,
-    "employee_sample": 800,
+    "employee_sample": 0,
     "rerank": {"enabled": True, "dimension": INTERSECTION, "k": 20},
     "gate": {"min_impact_ratio": 0.8, "per_metric": {}, "gate_unknown": False,
              "max_ndcg_drop": 0.02},
@@ -70,7 +70,8 @@ class AuditSettings:
     small_group_threshold: float = 0.02
     employee_fit_bins: int = 5
     employee_top_k: int = 10
-    employee_sample: int = 800
+    employee_sample: int = 0
+    """Employees whose lists are audited; 0 = every employee (the default)."""
     rerank: RerankSettings = field(default_factory=RerankSettings)
     gate: GateThresholds = field(default_factory=GateThresholds)
     mitigation: Mapping[str, Any] = field(default_factory=dict)

@@ -1,10 +1,13 @@
 """Before / after: the unmitigated ranker against the shipped pipeline, on the same test period.
 
-*Unmitigated*: the ranker trained on the historical labels as they are, served in model order.
-*Shipped*: the ranker trained with ``fairness.mitigation`` (`training.fairness_mitigation`) and
-served through fair re-ranking when ``fairness.rerank.enabled``. Both are audited with the same
-settings and gate; the table reports every gated figure's minimum per metric and dimension, the
-sex figures, NDCG@10 of what is served and the relative NDCG cost against the unmitigated ranker.
+*Unmitigated*: the ranker a team without fairness work would build: every non-protected HR field
+it holds is a feature (``FEATURE_NAMES`` + ``HR_FIELDS``, i.e. ``part_time``), trained on the
+historical labels as they are, served in model order. *Shipped*: proxy screening (HR fields that
+`screen_proxies` flags are removed, which gives back the shipped feature list), the training
+mitigation of ``fairness.mitigation`` (`training.fairness_mitigation`), and fair re-ranking at
+serving when ``fairness.rerank.enabled``. Both are audited with the same settings and gate; the
+table reports every gated figure's minimum per metric and dimension, the sex figures, NDCG@10 of
+what is served and the relative NDCG cost against the unmitigated ranker.
 """
 
 from __future__ import annotations
@@ -21,25 +24,35 @@ from inference.fairness.metrics import EmployeeRecommendations
 from inference.fairness.models import iter_impact_ratios
 from training.audit import AuditResult, AuditSettings, build_audit, mean_ndcg
 from training.fairness_mitigation import (
+    HR_FIELDS,
+    AugmentedRanker,
     MitigationReport,
     MitigationSettings,
     chosen_rates,
-    train_mitigated,
+    train_pipeline,
+    with_hr_fields,
 )
 from training.ranker import RankerParams, time_split
 from training.ranking_dataset import RankingDataset
 
-EmployeeLists = Callable[[Ranker], Sequence[EmployeeRecommendations]]
+AnyRanker = Ranker | AugmentedRanker
+EmployeeLists = Callable[[AnyRanker, Mapping[str, Sequence[float]] | None],
+                         Sequence[EmployeeRecommendations]]
+"""(ranker, per-employee HR-field values or None) -> the employee-facing lists it produces."""
 
 
 @dataclass(frozen=True)
 class Arm:
     name: str
-    ranker: Ranker
+    ranker: AnyRanker
     result: AuditResult
     mitigation: MitigationReport
     ndcg_served: float
     ndcg_model: float
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return tuple(self.ranker.feature_names)
 
 
 @dataclass(frozen=True)
@@ -55,16 +68,27 @@ class Comparison:
         return (before - self.shipped.ndcg_served) / before if before > 0 else 0.0
 
 
+def columns_for(names: Sequence[str], data: RankingDataset) -> np.ndarray:
+    """``data``'s feature columns in the order of ``names``."""
+    have = list(data.feature_names)
+    return data.features[:, [have.index(n) for n in names]]
+
+
 def run_arm(name: str, data: RankingDataset, groupings: Mapping[str, Grouping],
             params: RankerParams, settings: AuditSettings, mitigation: MitigationSettings,
             rerank: bool, employee_lists: EmployeeLists | None = None,
-            bias_group: str | None = "female") -> Arm:
-    grouping = groupings.get(mitigation.dimension)
-    ranker, _evaluation, report = train_mitigated(data, params, grouping, mitigation, bias_group)
+            bias_group: str | None = "female", *, screen: bool = False,
+            hr: Mapping[str, Sequence[float]] | None = None) -> Arm:
+    """Train one arm on ``data`` (with or without HR-field columns) and audit it."""
+    grouping = groupings.get(mitigation.dimension) or groupings.get(SEX)
+    ranker, report = train_pipeline(data, params, grouping, mitigation, screen=screen,
+                                    bias_group=bias_group)
     _, _, test = time_split(data, params.valid_fraction, params.test_fraction)
     arm_settings = settings if rerank else settings.without_rerank()
-    scores = ranker.score(test.features)
-    employees = employee_lists(ranker) if employee_lists is not None else None
+    scores = ranker.score(columns_for(ranker.feature_names, test))
+    uses_hr = any(n in HR_FIELDS for n in ranker.feature_names)
+    employees = (employee_lists(ranker, hr if uses_hr else None)
+                 if employee_lists is not None else None)
     result = build_audit(test, scores, groupings, arm_settings, employees=employees,
                          subject=name)
     return Arm(name=name, ranker=ranker, result=result, mitigation=report,
@@ -74,13 +98,21 @@ def run_arm(name: str, data: RankingDataset, groupings: Mapping[str, Grouping],
 
 def compare(data: RankingDataset, groupings: Mapping[str, Grouping], params: RankerParams,
             settings: AuditSettings, mitigation: MitigationSettings,
-            employee_lists: EmployeeLists | None = None) -> Comparison:
-    """Train and audit both arms on ``data`` (same split, same seed)."""
+            employee_lists: EmployeeLists | None = None,
+            hr: Mapping[str, Sequence[float]] | None = None,
+            bias_group: str | None = "female") -> Comparison:
+    """Train and audit both arms on ``data`` (same split, same seed).
+
+    With ``hr`` (`hr_values`), the unmitigated ranker also gets the HR fields and the shipped
+    pipeline starts with proxy screening; without it both arms use the shipped feature list.
+    """
+    wide = with_hr_fields(data, hr) if hr is not None else data
     off = MitigationSettings(small_group_threshold=settings.small_group_threshold)
-    before = run_arm("unmitigated", data, groupings, params, settings, off, rerank=False,
-                     employee_lists=employee_lists)
-    after = run_arm("shipped", data, groupings, params, settings, mitigation,
-                    rerank=settings.rerank.enabled, employee_lists=employee_lists)
+    before = run_arm("unmitigated", wide, groupings, params, settings, off, rerank=False,
+                     employee_lists=employee_lists, bias_group=bias_group, screen=False, hr=hr)
+    after = run_arm("shipped", wide, groupings, params, settings, mitigation,
+                    rerank=settings.rerank.enabled, employee_lists=employee_lists,
+                    bias_group=bias_group, screen=True, hr=hr)
     _, _, test = time_split(data, params.valid_fraction, params.test_fraction)
     return Comparison(unmitigated=before, shipped=after,
                       history_chosen_rates=chosen_rates(test, groupings[SEX]))
@@ -114,7 +146,19 @@ def _fmt(x: float | None, digits: int = 3) -> str:
 
 def comparison_rows(c: Comparison) -> list[tuple[str, str, str]]:
     u, s = c.unmitigated, c.shipped
+    def extra(arm: Arm) -> str:
+        fields = [n for n in arm.features if n in HR_FIELDS]
+        return "shipped list + " + ", ".join(fields) if fields else "shipped list"
+
+    def screened(arm: Arm) -> str:
+        out = arm.mitigation.screened_out
+        smd = arm.mitigation.association
+        return ("–" if not smd else ", ".join(f"{n} (SMD {smd.get(n, 0):+.2f})" for n in out)
+                or "nothing flagged")
+
     rows: list[tuple[str, str, str]] = [
+        ("features", extra(u), extra(s)),
+        ("proxy screening (removed)", screened(u), screened(s)),
         ("training mitigation", u.mitigation.settings.describe(),
          s.mitigation.settings.describe()),
         ("fair re-ranking at serving", "off", _rerank_words(s)),
@@ -122,7 +166,8 @@ def comparison_rows(c: Comparison) -> list[tuple[str, str, str]]:
         ("NDCG@10, served order", _fmt(u.ndcg_served), _fmt(s.ndcg_served)),
         ("NDCG@10 loss vs unmitigated (relative)", "–", f"{100 * c.ndcg_relative_loss:.2f}%"),
     ]
-    for metric in ("selection_impact_ratio", "scoring_impact_ratio"):
+    for metric in ("selection_impact_ratio", "scoring_impact_ratio", "exposure_impact_ratio",
+                   "level_impact_ratio", "quality_impact_ratio"):
         rows.append((f"female {metric.replace('_', ' ')}",
                      _fmt(_group_ratio(u.result, SEX, "female", metric)),
                      _fmt(_group_ratio(s.result, SEX, "female", metric))))

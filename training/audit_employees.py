@@ -54,13 +54,18 @@ def employee_recommendations(
     requirements: Mapping[str, RequirementProfile] | None = None,
     vectorizer: SkillProfileVectorizer | None = None,
     adjacency: Mapping[tuple[str, str], int] | None = None,
-    sample: int = 800,
+    sample: int = 0,
     seed: int = 0,
     depth: int = 50,
     top_k: int = 10,
     fit_top: int = 10,
+    extra: Mapping[str, Sequence[float]] | None = None,
 ) -> list[EmployeeRecommendations]:
-    """The top ``top_k`` open opportunities the ranker would show a sample of employees."""
+    """The top ``top_k`` open opportunities the ranker would show a sample of employees.
+
+    ``sample`` <= 0 (or >= the headcount) audits every employee. ``extra`` gives per-employee
+    values appended to every row (the HR-field columns of the naive ranker,
+    `training.fairness_mitigation.with_hr_fields`)."""
     vectorizer = vectorizer or SkillProfileVectorizer()
     requirements = requirements or {}
     roles = {r.id: r for r in org.roles}
@@ -81,7 +86,8 @@ def employee_recommendations(
     for mv in org.moves:
         moves[mv.employee_id].append(mv)
     people = sorted((e for e in org.employees if e.hired_on < as_of), key=lambda e: e.id)
-    chosen = random.Random(seed).sample(people, min(sample, len(people)))
+    chosen = (people if sample <= 0 or sample >= len(people)
+              else random.Random(seed).sample(people, sample))
     chosen.sort(key=lambda e: e.id)
 
     raw: list[tuple[str, float, list[tuple[Opportunity, float]]]] = []
@@ -100,6 +106,9 @@ def employee_recommendations(
                                courses=courses, vector=vec)
         x = feature_matrix(ctx, [(targets[r], reqs[r]) for r in rows], opp_vectors[rows],
                            adjacency)
+        if extra is not None:
+            values = np.asarray(extra[emp.id], dtype=np.float64)
+            x = np.hstack([x, np.tile(values, (len(x), 1))])
         s = np.asarray(score(x), dtype=np.float64)
         order = np.argsort(-s, kind="stable")[:top_k]
         raw.append((emp.id, fit, [(opened[rows[i]], float(s[i])) for i in order]))

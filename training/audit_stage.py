@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -36,7 +36,7 @@ from inference.profile_artifacts import ProfilesMissing, read_profile_artifacts
 from training.audit import AuditResult, AuditSettings, audit_served_lists, build_audit
 from training.audit_compare import Comparison, before_after_markdown, compare
 from training.audit_employees import ProfileOf, employee_recommendations
-from training.fairness_mitigation import MitigationSettings
+from training.fairness_mitigation import AugmentedRanker, MitigationSettings, hr_values
 from training.fairness_report import write_report
 from training.ranker import RankerParams, time_split
 from training.ranking_dataset import RankingDataset
@@ -127,12 +127,14 @@ class AuditInputs:
         self.groupings = protected_groupings(
             read_protected_attributes(self.store.engine, ids), sorted(ids))
 
-    def employee_lists(self, ranker: Ranker) -> list[EmployeeRecommendations]:
+    def employee_lists(self, ranker: Ranker | AugmentedRanker,
+                       extra: Mapping[str, Sequence[float]] | None = None,
+                       ) -> list[EmployeeRecommendations]:
         s = self.audit_settings
         return employee_recommendations(
             ranker.score, self.org, self.as_of, self.profile_of, requirements=self.requirements,
             adjacency=self.adjacency, sample=s.employee_sample, seed=self.params.seed,
-            top_k=s.employee_top_k)
+            top_k=s.employee_top_k, extra=extra)
 
 
 def audit_model(inputs: AuditInputs, model: AuditedModel, *, rerank: bool = True) -> AuditResult:
@@ -192,7 +194,8 @@ def run_compare(settings: Settings, params: RankerParams, audit_settings: AuditS
                 mitigation: MitigationSettings, command: str) -> tuple[Comparison, Path]:
     inputs = AuditInputs(settings, params, audit_settings)
     comparison = compare(inputs.data, inputs.groupings, params, audit_settings, mitigation,
-                         employee_lists=inputs.employee_lists)
+                         employee_lists=inputs.employee_lists,
+                         hr=hr_values(inputs.org.employees))
     path = TrainPaths(settings.artifact_dir).reports / BEFORE_AFTER
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(before_after_markdown(comparison, command, audit_settings))

@@ -20,6 +20,19 @@ decisions (``prior_moves``, ``years_in_role``, ``level_delta``...). Two switches
 
 Protected attributes are read by the caller through `features.protected` and passed in as a
 ``{employee id: group}`` mapping; the trained model never sees them.
+
+**The unmitigated ("naive") ranker** of the before/after comparison is what a team without
+fairness work would build: every non-protected HR field it holds becomes a feature, so next to
+``FEATURE_NAMES`` it also gets ``HR_FIELDS`` (``part_time``, read from the store's employees
+table; not a protected attribute, but in the simulated organization the proxy the history is
+biased on). `with_hr_fields` appends those columns to a dataset, `train_with_fields` trains on
+the wider list and returns an `AugmentedRanker` (never shipped: the shipped feature list is
+``FEATURE_NAMES``). **Proxy screening** (`screen_proxies`) is the first step of the shipped
+pipeline: `feature_group_association` over the wider list flags every feature whose
+within-grade standardized mean difference between the disadvantaged group and everyone else is
+at least ``PROXY_SMD`` (0.5, a "medium" effect size); flagged HR fields are dropped (which gives
+back the shipped feature list), flagged shipped features are reported (and neutralized only if
+``drop_features`` lists them).
 """
 
 from __future__ import annotations
@@ -29,8 +42,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 
+from features.domain import Employee
 from features.ranking import FEATURE_NAMES
 from features.ranking_model import Ranker
 from inference.fairness.groups import SEX, Grouping, group_of
@@ -113,13 +128,13 @@ def chosen_rates(data: RankingDataset, grouping: Grouping) -> dict[str, dict[str
 
 
 def feature_group_association(data: RankingDataset, grouping: Grouping, group: str,
-                              ) -> dict[str, float]:
+                              names: Sequence[str] | None = None) -> dict[str, float]:
     """Per feature: standardized mean difference (group minus everyone else), computed within
     each grade and averaged over grades weighted by rows: how much a feature tells the group
     apart among candidates with the same historical outcome (a proxy check)."""
     groups = np.array([group_of(grouping, e) for e in data.employee_ids])
     out: dict[str, float] = {}
-    for j, name in enumerate(FEATURE_NAMES):
+    for j, name in enumerate(names or data.feature_names or FEATURE_NAMES):
         col = data.features[:, j]
         num = den = 0.0
         for grade in np.unique(data.labels):
@@ -136,6 +151,91 @@ def feature_group_association(data: RankingDataset, grouping: Grouping, group: s
     return out
 
 
+# --------------------------------------------------------------------------- the naive ranker
+
+HR_FIELDS: tuple[str, ...] = ("part_time",)
+"""Non-protected HR fields a team without fairness work would add as features."""
+
+PROXY_SMD = 0.5
+"""`screen_proxies` flags a feature whose |standardized mean difference| reaches this."""
+
+
+def hr_values(employees: Sequence[Employee]) -> dict[str, tuple[float, ...]]:
+    """``{employee id: (value of each HR_FIELDS field)}`` from the store's employees."""
+    return {e.id: tuple(float(getattr(e, f)) for f in HR_FIELDS) for e in employees}
+
+
+def with_hr_fields(data: RankingDataset, values: Mapping[str, Sequence[float]]
+                   ) -> RankingDataset:
+    """``data`` with the HR_FIELDS columns appended (0 for an employee without a value)."""
+    zero = (0.0,) * len(HR_FIELDS)
+    extra = np.array([values.get(e, zero) for e in data.employee_ids], dtype=np.float64)
+    extra = extra.reshape(len(data.employee_ids), len(HR_FIELDS))
+    return dataclasses.replace(data, features=np.hstack([data.features, extra]),
+                               feature_names=(*data.feature_names, *HR_FIELDS))
+
+
+def without_hr_fields(data: RankingDataset) -> RankingDataset:
+    """The shipped feature list again (the HR_FIELDS columns removed)."""
+    keep = [j for j, n in enumerate(data.feature_names) if n not in HR_FIELDS]
+    return dataclasses.replace(data, features=data.features[:, keep],
+                               feature_names=tuple(data.feature_names[j] for j in keep))
+
+
+@dataclass
+class AugmentedRanker:
+    """A LambdaRank model over ``FEATURE_NAMES`` + HR fields (the naive ranker; never shipped).
+
+    ``score`` takes rows with every column of ``feature_names``."""
+
+    booster: lgb.Booster
+    feature_names: tuple[str, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        x = np.asarray(rows, dtype=np.float64).reshape(-1, len(self.feature_names))
+        return np.asarray(self.booster.predict(x, num_threads=1), dtype=np.float64)
+
+
+def train_with_fields(train: RankingDataset, valid: RankingDataset, params: RankerParams
+                      ) -> AugmentedRanker:
+    """`training.ranker.train_ranker` (same LightGBM settings) on ``train.feature_names``."""
+    lgb_params = {
+        "objective": "lambdarank", "metric": "ndcg", "eval_at": [params.eval_at],
+        "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
+        "min_data_in_leaf": params.min_data_in_leaf,
+        "feature_fraction": params.feature_fraction, "bagging_fraction": params.bagging_fraction,
+        "bagging_freq": params.bagging_freq, "lambda_l2": params.lambda_l2,
+        "label_gain": [0, 1, 3, 7], "seed": params.seed, "deterministic": True,
+        "num_threads": params.num_threads, "verbosity": -1,
+    }
+    names = list(train.feature_names)
+    dtrain = lgb.Dataset(train.features, train.labels, group=train.group_sizes,
+                         feature_name=names, free_raw_data=False)
+    callbacks: list[Any] = [lgb.log_evaluation(0)]
+    valid_sets = []
+    if len(valid.group_sizes):
+        valid_sets = [lgb.Dataset(valid.features, valid.labels, group=valid.group_sizes,
+                                  feature_name=names, reference=dtrain)]
+        callbacks.append(lgb.early_stopping(params.early_stopping_rounds, verbose=False))
+    booster = lgb.train(lgb_params, dtrain, num_boost_round=params.num_boost_round,
+                        valid_sets=valid_sets, valid_names=["valid"][: len(valid_sets)],
+                        callbacks=callbacks)
+    gain = booster.feature_importance("gain")
+    return AugmentedRanker(booster=booster, feature_names=tuple(names), meta={
+        "best_iteration": booster.best_iteration,
+        "gain_share": {n: float(g / gain.sum()) if gain.sum() else 0.0
+                       for n, g in zip(names, gain, strict=True)}})
+
+
+def screen_proxies(data: RankingDataset, grouping: Grouping, group: str,
+                   threshold: float = PROXY_SMD) -> tuple[list[str], dict[str, float]]:
+    """Features whose within-grade |SMD| between ``group`` and the rest is >= ``threshold``,
+    and every feature's SMD (`feature_group_association`)."""
+    smd = feature_group_association(data, grouping, group)
+    return [n for n, v in smd.items() if abs(v) >= threshold], smd
+
+
 # --------------------------------------------------------------------------- transformations
 
 
@@ -143,7 +243,7 @@ def neutralize_features(data: RankingDataset, names: Sequence[str]) -> RankingDa
     """A copy of ``data`` with the named feature columns set to 0 (unusable for splits)."""
     features = data.features.copy()
     for name in names:
-        features[:, FEATURE_NAMES.index(name)] = 0.0
+        features[:, list(data.feature_names).index(name)] = 0.0
     return dataclasses.replace(data, features=features)
 
 
@@ -186,9 +286,14 @@ class MitigationReport:
     chosen_rates_after: dict[str, dict[str, float]] = field(default_factory=dict)
     promoted: dict[str, int] = field(default_factory=dict)
     association: dict[str, float] = field(default_factory=dict)
+    hr_fields: tuple[str, ...] = ()
+    """HR fields the model was offered besides FEATURE_NAMES (the naive ranker's)."""
+    screened_out: tuple[str, ...] = ()
+    """Fields proxy screening removed before training."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.settings.describe(),
+        return {"method": self.settings.describe(), "hr_fields": list(self.hr_fields),
+                "screened_out": list(self.screened_out),
                 "dimension": self.settings.dimension,
                 "chosen_rates_before": self.chosen_rates_before,
                 "chosen_rates_after": self.chosen_rates_after,
@@ -199,11 +304,12 @@ def mitigate_training_set(train: RankingDataset, grouping: Grouping,
                           settings: MitigationSettings, params: RankerParams,
                           valid: RankingDataset | None = None,
                           bias_group: str | None = None,
+                          report: MitigationReport | None = None,
                           ) -> tuple[RankingDataset, RankingDataset | None, MitigationReport]:
     """The training (and validation) rows as the mitigated model learns from them."""
-    report = MitigationReport(settings=settings,
-                              chosen_rates_before=chosen_rates(train, grouping))
-    if bias_group is not None:
+    report = report or MitigationReport(settings=settings)
+    report.chosen_rates_before = chosen_rates(train, grouping)
+    if bias_group is not None and not report.association:
         report.association = feature_group_association(train, grouping, bias_group)
     if settings.drops:
         train = neutralize_features(train, settings.drop_features)
@@ -212,7 +318,11 @@ def mitigate_training_set(train: RankingDataset, grouping: Grouping,
         empty = dataclasses.replace(train, features=train.features[:0], labels=train.labels[:0],
                                     group_sizes=train.group_sizes[:0], query_ids=[],
                                     query_dates=[], employee_ids=[])
-        preliminary = train_ranker(train, valid if valid is not None else empty, params)
+        prelim_valid = valid if valid is not None else empty
+        preliminary: Ranker | AugmentedRanker = (
+            train_ranker(train, prelim_valid, params)
+            if tuple(train.feature_names) == FEATURE_NAMES
+            else train_with_fields(train, prelim_valid, params))
         train, report.promoted = massage_labels(
             train, grouping, preliminary.score(train.features), settings.small_group_threshold)
     report.chosen_rates_after = chosen_rates(train, grouping)
@@ -234,6 +344,9 @@ def train_mitigated(data: RankingDataset, params: RankerParams, grouping: Groupi
         valid = valid_m if valid_m is not None else valid
     else:
         report = MitigationReport(settings=settings)
+    if tuple(train.feature_names) != FEATURE_NAMES:
+        raise ValueError("train_mitigated trains the shipped feature list; use "
+                         "train_pipeline for a dataset with HR fields")
     ranker = train_ranker(train, valid, params)
     evaluation = evaluate_models(ranker, test, params)
     evaluation.split = {"train_queries": len(train.group_sizes),
@@ -243,3 +356,38 @@ def train_mitigated(data: RankingDataset, params: RankerParams, grouping: Groupi
     ranker.meta = {**ranker.meta, "evaluation": evaluation.to_dict(),
                    "fairness_mitigation": report.to_dict()}
     return ranker, evaluation, report
+
+
+def train_pipeline(data: RankingDataset, params: RankerParams, grouping: Grouping | None,
+                   settings: MitigationSettings, *, screen: bool,
+                   bias_group: str | None = "female", proxy_smd: float = PROXY_SMD,
+                   ) -> tuple[Ranker | AugmentedRanker, MitigationReport]:
+    """Train on ``data`` (which may carry HR fields), with or without the fairness pipeline.
+
+    ``screen=False`` and mitigation off: the naive ranker, trained on every column of ``data``.
+    ``screen=True``: proxy screening first (on the training period): HR fields flagged by
+    `screen_proxies` are removed; then ``settings`` (massaging, neutralized features) applies.
+    When no HR field is left the result is a shipped-format `Ranker`.
+    """
+    hr = tuple(n for n in data.feature_names if n in HR_FIELDS)
+    report = MitigationReport(settings=settings, hr_fields=hr)
+    if screen and grouping is not None and bias_group is not None:
+        train, _, _ = time_split(data, params.valid_fraction, params.test_fraction)
+        flagged, report.association = screen_proxies(train, grouping, bias_group, proxy_smd)
+        report.screened_out = tuple(n for n in flagged if n in HR_FIELDS)
+        if report.screened_out:
+            keep = [j for j, n in enumerate(data.feature_names) if n not in report.screened_out]
+            data = dataclasses.replace(data, features=data.features[:, keep],
+                                       feature_names=tuple(data.feature_names[j] for j in keep))
+    if tuple(data.feature_names) == FEATURE_NAMES:
+        ranker, _evaluation, mreport = train_mitigated(data, params, grouping, settings,
+                                                       bias_group)
+        mreport.hr_fields, mreport.screened_out = report.hr_fields, report.screened_out
+        mreport.association = report.association or mreport.association
+        return ranker, mreport
+    train, valid, _test = time_split(data, params.valid_fraction, params.test_fraction)
+    if settings.active and grouping is not None:
+        train, valid_m, report = mitigate_training_set(train, grouping, settings, params, valid,
+                                                       bias_group, report)
+        valid = valid_m if valid_m is not None else valid
+    return train_with_fields(train, valid, params), report

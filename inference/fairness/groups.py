@@ -57,6 +57,12 @@ def protected_groupings(
     return out
 
 
+def is_unknown(label: str) -> bool:
+    """``unknown`` itself, or an intersection with an unknown component (``"male | unknown"``):
+    a cell whose membership is not known on every axis is the unknown category of that axis."""
+    return label == UNKNOWN or UNKNOWN in label.split(INTERSECTION_SEP)
+
+
 def group_of(grouping: Grouping, key: str) -> str:
     """The group of ``key``; ids missing from the mapping are ``"unknown"``."""
     return normalize_value(grouping.get(key))

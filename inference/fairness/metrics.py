@@ -8,7 +8,10 @@ Candidate lists (recruiter-facing): for each dimension, per group,
 - impact ratio   = the group's rate / the highest rate among non-small groups.
 
 Groups under ``small_group_threshold`` (2 %) of the sample are kept and flagged ``small_group``;
-the reference (highest) group is chosen among the others, unless every group is small.
+the reference (highest) group is chosen among the others, unless every group is small. The unit
+of that rule is the person: a group's share is its share of the *distinct people* in the sample
+(a candidate listed in 50 lists is one person), so a group is never gated on the strength of a
+few people who happen to be listed often (`people_sizes`).
 
 Employee-facing lists: employees are binned by quantiles of a supplied fit score; within bins the
 mean level and mean predicted quality of what each group is shown are compared, then standardized
@@ -25,7 +28,7 @@ import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame, count, selection_rate
 
-from inference.fairness.groups import UNKNOWN, Grouping, group_of
+from inference.fairness.groups import Grouping, group_of, is_unknown
 from inference.fairness.models import (
     CandidateListAudit,
     DimensionOpportunity,
@@ -48,6 +51,15 @@ def group_sizes(groups: Sequence[str]) -> dict[str, int]:
     return {str(g): int(n) for g, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 
+def people_sizes(ids: Sequence[str], groups: Sequence[str]) -> dict[str, int]:
+    """``{group: distinct people}`` for aligned row ids and group labels (every group of
+    ``groups`` is present)."""
+    seen: dict[str, set[str]] = {}
+    for i, g in zip(ids, groups, strict=True):
+        seen.setdefault(g, set()).add(i)
+    return {g: len(v) for g, v in seen.items()}
+
+
 def small_groups(sizes: Mapping[str, int], threshold: float) -> set[str]:
     """Groups whose share of the sample is strictly under ``threshold``."""
     total = sum(sizes.values())
@@ -59,12 +71,16 @@ def impact_ratios(
 ) -> tuple[str | None, dict[str, float | None]]:
     """The reference group and ``{group: rate / reference rate}``.
 
-    The reference is the highest rate among non-small groups (among all when every group is
-    small); ties go to the first group in ``rates`` order. Ratios are ``None`` when the group's
-    rate is undefined or the reference rate is not positive.
+    The reference is the highest rate among non-small groups of known membership (the
+    ``unknown`` category and intersections with an unknown component are never the reference,
+    as in NYC LL 144 bias audits: a rate against "unknown" says nothing about a protected
+    group); failing that among non-small groups, then among all. Ties go to the first group in
+    ``rates`` order. Ratios are ``None`` when the group's rate is undefined or the reference
+    rate is not positive.
     """
     defined = {g: r for g, r in rates.items() if r is not None and not np.isnan(r)}
-    pool = {g: r for g, r in defined.items() if g not in small} or defined
+    pool = ({g: r for g, r in defined.items() if g not in small and not is_unknown(g)}
+            or {g: r for g, r in defined.items() if g not in small} or defined)
     if not pool:
         return None, dict.fromkeys(rates)
     ref = max(pool, key=lambda g: (pool[g], -list(rates).index(g)))
@@ -161,7 +177,8 @@ def audit_candidate_dimension(
 ) -> DimensionRates:
     groups = frame["id"].map(lambda i: group_of(grouping, i)).astype(str)
     sizes = group_sizes(groups.tolist())
-    small = small_groups(sizes, small_group_threshold)
+    people = people_sizes(frame["id"].tolist(), groups.tolist())
+    small = small_groups(people, small_group_threshold)
     if frame.empty:
         return DimensionRates(dimension=dimension, groups=[], selection_reference_group=None,
                               scoring_reference_group=None, min_selection_impact_ratio=None,
@@ -173,11 +190,12 @@ def audit_candidate_dimension(
     sel_pos, sco_pos = _column(sel, "positive"), _column(sco, "positive")
     sel_ref, sel_ratio = impact_ratios(sel_rates, small)
     sco_ref, sco_ratio = impact_ratios(sco_rates, small)
-    total = sum(sizes.values())
+    total = sum(people.values())
     rows = [
         GroupRates(
-            group=g, share_of_sample=n / total, small_group=g in small, unknown=g == UNKNOWN,
-            n_candidates=n, n_selected=int(sel_pos[g]),
+            group=g, share_of_sample=people[g] / total, small_group=g in small,
+            unknown=is_unknown(g), n_candidates=n, n_people=people[g],
+            n_selected=int(sel_pos[g]),
             selection_rate=sel_rates[g], selection_impact_ratio=sel_ratio[g],
             n_scored_above_median=int(sco_pos[g]), scoring_rate=sco_rates[g],
             scoring_impact_ratio=sco_ratio[g],
@@ -317,7 +335,7 @@ def audit_employee_dimension(
     total = sum(sizes.values())
     out_groups = [
         GroupOpportunity(
-            group=g, share_of_sample=n / total, small_group=g in small, unknown=g == UNKNOWN,
+            group=g, share_of_sample=n / total, small_group=g in small, unknown=is_unknown(g),
             n_employees=n,
             n_without_recommendations=int((~frame.loc[frame["group"] == g, "has_recs"]).sum()),
             adjusted_mean_level=level[g], adjusted_mean_quality=quality[g],

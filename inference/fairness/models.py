@@ -21,10 +21,14 @@ class _Model(BaseModel):
 class GroupFlags(_Model):
     group: str
     share_of_sample: float = Field(ge=0.0, le=1.0)
+    """The group's share of the distinct people in the sample (the unit of the small-group
+    rule: a person listed in 50 candidate lists is one person, not 50)."""
     small_group: bool
-    """Under the small-group threshold (2 % of the sample by default): shown, not gated."""
+    """Under the small-group threshold (2 % of the sample's people by default): shown, not
+    gated."""
     unknown: bool
-    """The group is the ``unknown`` category (missing / undisclosed value)."""
+    """The ``unknown`` category (missing / undisclosed value), or an intersection with an
+    unknown component."""
 
 
 # --------------------------------------------------------------------------- candidate lists
@@ -35,6 +39,8 @@ class GroupRates(GroupFlags):
 
     n_candidates: int = Field(ge=0)
     """Eligible candidate rows (a person listed for two roles counts twice)."""
+    n_people: int | None = Field(default=None, ge=0)
+    """Distinct people behind those rows."""
     n_selected: int = Field(ge=0)
     """Rows placed in the top k of their list."""
     selection_rate: float
@@ -72,6 +78,8 @@ class CandidateListAudit(_Model):
 
 class GroupExposure(GroupFlags):
     n_candidates: int = Field(ge=0)
+    n_people: int | None = Field(default=None, ge=0)
+    """Distinct people behind the ``n_candidates`` rows."""
     exposure: float
     """Sum over lists of 1/log2(1 + rank) for the group's members (ranks beyond k weigh 0)."""
     share_of_exposure: float
@@ -195,6 +203,10 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
+def _people(n: int | None) -> str:
+    return "" if n is None else f" ({n} people)"
+
+
 def _num(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3g}"
 
@@ -210,7 +222,8 @@ def iter_impact_ratios(audit: FairnessAudit) -> Iterator[ImpactRatioFigure]:
                     reference_group=dim.selection_reference_group, small_group=g.small_group,
                     unknown=g.unknown,
                     detail=f"selection rate {_pct(g.selection_rate)}: {g.n_selected} of "
-                    f"{g.n_candidates} placed in the top {audit.candidate_lists.k}",
+                    f"{g.n_candidates} placed in the top {audit.candidate_lists.k}"
+                    f"{_people(g.n_people)}",
                 )
                 yield ImpactRatioFigure(
                     section="candidate_lists", dimension=dim.dimension, group=g.group,
@@ -218,7 +231,7 @@ def iter_impact_ratios(audit: FairnessAudit) -> Iterator[ImpactRatioFigure]:
                     reference_group=dim.scoring_reference_group, small_group=g.small_group,
                     unknown=g.unknown,
                     detail=f"scoring rate {_pct(g.scoring_rate)}: {g.n_scored_above_median} "
-                    f"of {g.n_candidates} scored above the median",
+                    f"of {g.n_candidates} scored above the median{_people(g.n_people)}",
                 )
     if audit.rankings is not None:
         for rdim in audit.rankings.dimensions:
@@ -229,7 +242,8 @@ def iter_impact_ratios(audit: FairnessAudit) -> Iterator[ImpactRatioFigure]:
                     reference_group=rdim.exposure_reference_group, small_group=e.small_group,
                     unknown=e.unknown,
                     detail=f"exposure per member {_num(e.mean_exposure)} over "
-                    f"{e.n_candidates} listed ({_pct(e.share_of_exposure)} of all exposure)",
+                    f"{e.n_candidates} listed{_people(e.n_people)} "
+                    f"({_pct(e.share_of_exposure)} of all exposure)",
                 )
     if audit.employee_lists is not None:
         for odim in audit.employee_lists.dimensions:

@@ -16,13 +16,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from inference.fairness.groups import UNKNOWN, Grouping, group_of
+from inference.fairness.groups import Grouping, group_of, is_unknown
 from inference.fairness.metrics import (
     SMALL_GROUP_THRESHOLD,
     RankedList,
     _min_over_non_small,
     group_sizes,
     impact_ratios,
+    people_sizes,
     small_groups,
 )
 from inference.fairness.models import DimensionRanking, GroupExposure, NdcgChange, RankingAudit
@@ -150,9 +151,11 @@ def audit_ranking_dimension(
     skews: dict[str, list[float]] = {}
     ndkls: list[float] = []
     all_groups: list[str] = []
+    all_ids: list[str] = []
     for rl in lists:
         ranked = [group_of(grouping, i) for i in rl.ids]
         all_groups.extend(ranked)
+        all_ids.extend(rl.ids)
         for g, e in exposure_by_group(ranked, k).items():
             exposure[g] = exposure.get(g, 0.0) + e
         if not ranked:
@@ -162,15 +165,17 @@ def audit_ranking_dimension(
             skews.setdefault(g, []).append(s)
         ndkls.append(ndkl(ranked, target))
     sizes = group_sizes(all_groups)
-    small = small_groups(sizes, small_group_threshold)
+    people = people_sizes(all_ids, all_groups)
+    small = small_groups(people, small_group_threshold)
     mean_exp: dict[str, float | None] = {g: exposure.get(g, 0.0) / n for g, n in sizes.items()}
     ref, ratios = impact_ratios(mean_exp, small)
-    total_n = sum(sizes.values())
+    total_n = sum(people.values())
     total_exp = sum(exposure.values())
     groups = [
         GroupExposure(
-            group=g, share_of_sample=n / total_n, small_group=g in small, unknown=g == UNKNOWN,
-            n_candidates=n, exposure=exposure.get(g, 0.0),
+            group=g, share_of_sample=people[g] / total_n, small_group=g in small,
+            unknown=is_unknown(g), n_candidates=n, n_people=people[g],
+            exposure=exposure.get(g, 0.0),
             share_of_exposure=exposure.get(g, 0.0) / total_exp if total_exp else 0.0,
             mean_exposure=exposure.get(g, 0.0) / n, exposure_impact_ratio=ratios[g],
             mean_skew_at_k=float(np.mean(skews[g])) if skews.get(g) else None,
