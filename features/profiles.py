@@ -156,15 +156,16 @@ def build_employee_profile(employee_id: str, as_of: date, observations: Iterable
                            params: ProfileParams | None = None) -> EmployeeProfile:
     """Aggregate observations dated on or before ``as_of`` into one entry per skill."""
     params = params or ProfileParams()
+    reliabilities = {source: params.reliability.get(source.value, 0.5)
+                     for source in ObservationSource}
     weight_sum: dict[str, float] = defaultdict(float)
     level_sum: dict[str, float] = defaultdict(float)
     evidence_ids: dict[str, set[str]] = defaultdict(set)
     for obs in observations:
         if obs.occurred_on > as_of:
             continue
-        reliability = params.reliability.get(obs.source.value, 0.5)
-        weight = reliability * obs.score * decay((as_of - obs.occurred_on).days,
-                                                 params.half_life_days)
+        weight = reliabilities[obs.source] * obs.score * decay((as_of - obs.occurred_on).days,
+                                                               params.half_life_days)
         if weight <= 0:
             continue
         weight_sum[obs.skill_uri] += weight

@@ -76,13 +76,17 @@ class SkillProfileVectorizer:
         return _hashed_direction(uri, self.dim)
 
     def from_weights(self, weights: Iterable[tuple[str, float]]) -> np.ndarray:
-        out = np.zeros(self.dim, dtype=np.float32)
+        vectors: list[np.ndarray] = []
+        scales: list[float] = []
         for uri, w in weights:
-            v = self._direction(uri)
-            if v is not None and w > 0:
-                out += w * v
+            if w > 0 and (v := self._direction(uri)) is not None:
+                vectors.append(v)
+                scales.append(w)
+        if not vectors:
+            return np.zeros(self.dim, dtype=np.float32)
+        out = np.asarray(scales, dtype=np.float32) @ np.stack(vectors)
         n = float(np.linalg.norm(out))
-        return out / n if n > 0 else out
+        return (out / n if n > 0 else out).astype(np.float32, copy=False)
 
     def employee(self, profile: EmployeeProfile) -> np.ndarray:
         return self.from_weights((e.skill_uri, e.proficiency * (0.5 + 0.5 * e.confidence))

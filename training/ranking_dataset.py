@@ -208,7 +208,8 @@ def build_dataset(
     Negatives are searched among a pool of employees (each kept with probability
     ``pool_fraction`` by a hash of their id, so the pool never depends on who else exists), using
     their
-    profiles as of the first day of the decision's month (strictly past data, cached per month);
+    profiles as of the first day of the decision's quarter (strictly past data, cached per
+    quarter: rebuilding every employee's profile is the costly part of this function);
     the features of every chosen candidate are then computed exactly as of the decision date.
     """
     world = _Org(org)
@@ -224,7 +225,7 @@ def build_dataset(
     snapshots: dict[date, tuple[EmployeeIndex, list[str]] | None] = {}
 
     def snapshot(day: date) -> tuple[EmployeeIndex, list[str]] | None:
-        month = day.replace(day=1)
+        month = day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
         if month not in snapshots:
             emps = [e for i in pool if (e := world.as_of(i, month)) is not None]
             if not emps:
