@@ -74,11 +74,7 @@ UNAUTHENTICATED_ROUTES: dict[tuple[str, str], str] = {
 }
 """/v1 routes callable without a token, with the reason. Every other /v1 route must say 401."""
 
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("POST", "/v1/skills/infer"):
-        "loads the skills engine (builds the ESCO label index) before checking the token; "
-        "fix: APIRouter(..., dependencies=[Depends(get_current_principal)])",
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 """(METHOD, path) -> a known authorization gap, run as a strict xfail: when it is fixed the
 case passes, the strict xfail fails, and the entry must be removed."""
 

@@ -19,12 +19,14 @@ from pydantic import BaseModel, Field
 
 from api.deps import SettingsDep
 from api.ratelimit import rate_limited
-from api.security import Principal
+from api.security import Principal, get_current_principal
 from features.errors import WaypointError
 from features.inferred_skills import InferredSkill, SourceKind
 from inference.skills.engine import SkillEngine
 
-router = APIRouter(prefix="/v1/skills", tags=["skills"])
+# The token is checked first, before the engine (and its label index) is loaded.
+router = APIRouter(prefix="/v1/skills", tags=["skills"],
+                   dependencies=[Depends(get_current_principal)])
 MAX_TEXT_CHARS = 20_000
 MAX_BODY_BYTES = 4 * MAX_TEXT_CHARS + 4_096
 _LOCK = threading.Lock()
