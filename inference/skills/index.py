@@ -111,14 +111,59 @@ class SkillIndex:
 
     # ------------------------------------------------------------------ scoring
 
-    def all_skill_scores(self, queries: np.ndarray, chunk: int = 64) -> np.ndarray:
-        """Dense (n_queries, n_skills) scores: weighted max similarity over each skill's texts."""
+    def all_skill_scores(self, queries: np.ndarray, chunk: int = 64,
+                         candidates: int = 0) -> np.ndarray:
+        """Dense (n_queries, n_skills) scores: weighted max similarity over each skill's texts.
+
+        ``candidates`` > 0: two-stage, ~6x cheaper. Each query is first scored against one
+        vector per skill (the normalized mean of its texts, 13.9k rows instead of 113k); the
+        ``candidates`` best skills get their exact score (max over their texts); every other
+        skill gets its coarse score minus 2, so it ranks below all candidates of that query.
+        """
+        if candidates <= 0 or candidates >= len(self.catalog):
+            return self._exact_scores(queries, chunk)
+        centroids = self.skill_centroids
+        starts, ends = self._offsets, self._ends
+        out = np.empty((len(queries), len(self.catalog)), dtype=np.float32)
+        for lo in range(0, len(queries), chunk):
+            block = queries[lo:lo + chunk]
+            coarse = block @ centroids.T
+            top = np.argpartition(-coarse, candidates - 1, axis=1)[:, :candidates]
+            coarse -= 2.0
+            for row, skills in enumerate(top):
+                skills = np.sort(skills)
+                lengths = ends[skills] - starts[skills]
+                text_ids = (np.repeat(starts[skills] - np.cumsum(lengths) + lengths, lengths)
+                            + np.arange(int(lengths.sum())))
+                sims = (self.embeddings[text_ids] @ block[row]) * self._text_weights[text_ids]
+                bounds = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+                coarse[row, skills] = np.maximum.reduceat(sims, bounds)
+            out[lo:lo + chunk] = coarse
+        return out
+
+    def _exact_scores(self, queries: np.ndarray, chunk: int) -> np.ndarray:
         out = np.empty((len(queries), len(self.catalog)), dtype=np.float32)
         for lo in range(0, len(queries), chunk):
             sims = queries[lo:lo + chunk] @ self.embeddings.T
             sims *= self._text_weights
             out[lo:lo + chunk] = np.maximum.reduceat(sims, self._offsets, axis=1)
         return out
+
+    @property
+    def _ends(self) -> np.ndarray:
+        return np.append(self._offsets[1:], len(self.catalog.texts))
+
+    @property
+    def skill_centroids(self) -> np.ndarray:
+        """One normalized vector per skill: the mean of its texts' embeddings (cached)."""
+        cached: np.ndarray | None = getattr(self, "_centroids", None)
+        if cached is None:
+            sums = np.add.reduceat(self.embeddings, self._offsets, axis=0)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            cached = np.ascontiguousarray(sums / norms, dtype=np.float32)
+            self._centroids = cached
+        return cached
 
     def top_skills(self, queries: np.ndarray, k: int = 20,
                    k_texts: int = 96) -> list[dict[int, float]]:
@@ -127,16 +172,25 @@ class SkillIndex:
             return []
         sims, ids = self.faiss.search(np.ascontiguousarray(queries, dtype=np.float32),
                                       min(k_texts, len(self.catalog.texts)))
-        results: list[dict[int, float]] = []
-        for row_sims, row_ids in zip(sims, ids, strict=True):
-            best: dict[int, float] = {}
-            for sim, text_id in zip(row_sims.tolist(), row_ids.tolist(), strict=True):
-                if text_id < 0:
-                    continue
-                owner = int(self.catalog.owners[text_id])
-                score = sim * float(self._text_weights[text_id])
-                if score > best.get(owner, -1.0):
-                    best[owner] = score
-            top = sorted(best.items(), key=lambda kv: -kv[1])[:k]
-            results.append(dict(top))
+        # Vectorized reduction text hits -> best score per (query, skill) -> top k per query.
+        rows = np.repeat(np.arange(len(ids)), ids.shape[1])
+        flat_ids = ids.ravel()
+        keep = flat_ids >= 0
+        rows, flat_ids = rows[keep], flat_ids[keep]
+        owners = self.catalog.owners[flat_ids]
+        scores = sims.ravel()[keep] * self._text_weights[flat_ids]
+        order = np.lexsort((-scores, owners, rows))
+        rows, owners, scores = rows[order], owners[order], scores[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (owners[1:] != owners[:-1])
+        rows, owners, scores = rows[first], owners[first], scores[first]
+        order = np.lexsort((-scores, rows))
+        rows, owners, scores = rows[order], owners[order], scores[order]
+        row_start = np.searchsorted(rows, np.arange(len(ids)))
+        rank = np.arange(len(rows)) - row_start[rows]
+        top = rank < k
+        results: list[dict[int, float]] = [{} for _ in range(len(ids))]
+        for row, owner, score in zip(rows[top].tolist(), owners[top].tolist(),
+                                     scores[top].tolist(), strict=True):
+            results[row][owner] = score
         return results

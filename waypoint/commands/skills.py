@@ -138,9 +138,9 @@ def run_index(args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     from features.settings import get_settings
-    from inference.skills.artifacts import encoder_dir, load_variant, static_dir
+    from inference.skills.artifacts import encoder_dir, static_dir
     from inference.skills.catalog import SkillCatalog
-    from inference.skills.encoder import resolve_transformer_path
+    from inference.skills.encoder import load_encoder, resolve_transformer_path
     from training.skills_encoder import (
         build_training_pairs,
         distill_static,
@@ -159,14 +159,11 @@ def run_train(args: argparse.Namespace) -> int:
                                         static_dir(settings.artifact_dir), catalog,
                                         int(section.get("static_pca_dims", 256)))))
         return 0
-    try:
-        baseline = load_variant(settings, "baseline", catalog)
-    except WaypointError:
-        build_index("baseline", tune=False, force=False)
-        baseline = load_variant(settings, "baseline", catalog)
+    labeler = load_encoder(params.base, max_seq_length=params.max_seq_length,
+                           threads=params.threads)
     excluded = benchmark_sentences(settings.benchmarks_dir)
     started = time.perf_counter()
-    pairs, stats = build_training_pairs(catalog, settings.data_dir, excluded, baseline, params)
+    pairs, stats = build_training_pairs(catalog, settings.data_dir, excluded, labeler, params)
     stats["pair_building_seconds"] = round(time.perf_counter() - started, 1)
     log.info("training on %d pairs: %s", len(pairs), stats)
     report = train_encoder(pairs, params, resolve_transformer_path(params.base),
