@@ -84,3 +84,22 @@ def test_save_load_roundtrip_and_stale_cache(tmp_path: Path) -> None:
     other, _ = synthetic(51)
     with pytest.raises(StaleIndexError):
         SkillIndex.load(tmp_path / "idx", other)
+
+
+def test_two_stage_scores_exact_for_candidates_and_below_them_otherwise() -> None:
+    catalog, vectors = synthetic(400, seed=3)
+    weights = {TextKind.LABEL: 1.0, TextKind.ALT: 0.9, TextKind.HIDDEN: 0.8,
+               TextKind.DESCRIPTION: 0.7}
+    index = SkillIndex(catalog, vectors, "synthetic", weights)
+    queries = vectors[[1, 40, 300, 777]] + 0.02
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    expected = brute_force(catalog, vectors, queries, weights)
+    two_stage = index.all_skill_scores(queries, candidates=20)
+    for row in range(len(queries)):
+        exact = np.isclose(two_stage[row], expected[row], atol=1e-5)
+        assert exact.sum() >= 20
+        assert two_stage[row][~exact].max() < two_stage[row][exact].min()
+        # the query's own skill is a candidate and ranks first, as with exact scoring
+        assert np.argmax(two_stage[row]) == np.argmax(expected[row])
+    np.testing.assert_allclose(index.all_skill_scores(queries, candidates=0), expected,
+                               rtol=1e-5, atol=1e-5)
