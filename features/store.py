@@ -297,6 +297,40 @@ class Store:
         where = [] if employee_id is None else [t.events.c.employee_id == employee_id]
         return self._all(t.events, Event, *where)
 
+    def event_by_key(self, idempotency_key: str) -> Event | None:
+        """The stored event with this idempotency key, if any."""
+        found = self._all(t.events, Event, t.events.c.idempotency_key == idempotency_key)
+        return found[0] if found else None
+
+    def rejected_skills(self, employee_id: str | None = None) -> dict[str, frozenset[str]]:
+        """``{employee_id: skill URIs}`` the person marked "this skill is wrong"
+        (``skill_rejected`` events); one employee's or everyone's."""
+        c = t.events.c
+        query = select(c.employee_id, c.skill_uri).where(
+            c.kind == "skill_rejected", c.skill_uri.is_not(None))
+        if employee_id is not None:
+            query = query.where(c.employee_id == employee_id)
+        found: dict[str, set[str]] = {}
+        with self.engine.connect() as conn:
+            for eid, uri in conn.execute(query):
+                found.setdefault(str(eid), set()).add(str(uri))
+        return {eid: frozenset(uris) for eid, uris in found.items()}
+
+    def set_discoverable(self, employee_id: str, discoverable: bool) -> Employee | None:
+        """Opt an employee in or out of candidate search; the updated employee (None when the
+        id is unknown)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(t.employees.update()
+                                .where(t.employees.c.id == employee_id)
+                                .values(discoverable=discoverable))
+        return self.employee(employee_id) if done.rowcount else None
+
+    def discoverable_ids(self) -> set[str]:
+        """Ids of the employees who opted in to candidate search, as stored now."""
+        c = t.employees.c
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(c.id).where(c.discoverable.is_(True))).scalars())
+
 
     # ------------------------------------------------------------------ serving
 

@@ -7,11 +7,21 @@ retrieval indexes with the same `SkillProfileVectorizer()` training used. Featur
 `features.ranking` (the functions training uses) as of the day after the profiles' snapshot date,
 exactly as training computes a decision's features from profiles dated the day before it.
 Employee contexts are built lazily and cached.
+
+Feedback that must act before the next model reload (events/discoverability routes):
+- *Rejected skills.* A ``skill_rejected`` event removes that skill from the person's profile
+  here (`profile`, so contexts, features and explanations all drop it). Rejections are read
+  from the store once at load, re-read per employee after ``REJECTED_TTL_S`` (other workers'
+  events) and at once on `forget_employee` (this worker's events).
+- *Discoverability.* The candidate index holds every employee; its opt-in mask is refreshed from
+  the store on each candidate list (`refresh_discoverable`), so an opt-out or opt-in counts at
+  once, without a reload.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -62,6 +72,8 @@ from inference.retrieval import EmployeeIndex, OpportunityIndex, SkillProfileVec
 
 log = logging.getLogger(__name__)
 PROFILES_FOLDER = "profiles"
+REJECTED_TTL_S = 60.0
+"""How long a worker trusts its cached rejected skills of one employee before re-reading."""
 
 
 class UnknownSubject(WaypointError):
@@ -114,6 +126,9 @@ class Recommender:
         career_changes = store.career_changes()
         self.adjacency = {(c.source, c.target): c.rank for c in career_changes}
         self._profiles = artifacts.employee_profiles
+        self._rejected: dict[str, frozenset[str]] = store.rejected_skills()
+        self._rejected_read: dict[str, float] = {}
+        self._rejected_loaded = time.monotonic()
         self.role_requirements = artifacts.role_requirements
 
         self.opportunities: list[Opportunity] = store.opportunities(status=OpportunityStatus.OPEN)
@@ -123,9 +138,10 @@ class Recommender:
         self._opp_vectors = self.vectorizer.requirement_profiles(self._opp_requirements)
         self.opportunity_index = OpportunityIndex(self.opportunities, self._opp_vectors)
 
+        # every employee is indexed; the opt-in mask is refreshed from the store per list
         discoverable = [e for e in employees if e.discoverable]
         self.employee_index = EmployeeIndex(
-            discoverable, self.vectorizer.employees([self.profile(e.id) for e in discoverable]))
+            employees, self.vectorizer.employees([self.profile(e.id) for e in employees]))
         self.lattice = CareerLattice(list(self.roles.values()), moves, career_changes,
                                      self.role_requirements)
         uris = {r.skill_uri for reqs in (*self._opp_requirements,
@@ -152,12 +168,51 @@ class Recommender:
                            data_versions=dict(manifest.data_versions), as_of=self.as_of)
 
     def profile(self, employee_id: str) -> EmployeeProfile:
+        """The bundle's profile less the skills the person rejected."""
         found = self._profiles.get(employee_id)
-        return found if found is not None else EmployeeProfile(
-            employee_id=employee_id, as_of=self.profiles_as_of)
+        if found is None:
+            return EmployeeProfile(employee_id=employee_id, as_of=self.profiles_as_of)
+        rejected = self._rejected.get(employee_id)
+        if rejected:
+            found = found.model_copy(update={"entries": tuple(
+                e for e in found.entries if e.skill_uri not in rejected)})
+        return found
+
+    def rejected_skills(self, employee_id: str) -> frozenset[str]:
+        """Skills the employee marked as wrong (re-read after ``REJECTED_TTL_S``)."""
+        self._check_rejections(employee_id)
+        return self._rejected.get(employee_id, frozenset())
+
+    def forget_employee(self, employee_id: str) -> None:
+        """Re-read the employee's rejected skills now and drop what was built from them."""
+        self._rejected_read.pop(employee_id, None)
+        self._rejected_loaded_for(employee_id, force=True)
+
+    def _check_rejections(self, employee_id: str) -> None:
+        self._rejected_loaded_for(employee_id, force=False)
+
+    def _rejected_loaded_for(self, employee_id: str, *, force: bool) -> None:
+        now = time.monotonic()
+        last = self._rejected_read.get(employee_id, self._rejected_loaded)
+        if not force and now - last < REJECTED_TTL_S:
+            return
+        fresh = self.store.rejected_skills(employee_id).get(employee_id, frozenset())
+        self._rejected_read[employee_id] = now
+        if fresh != self._rejected.get(employee_id, frozenset()):
+            self._rejected[employee_id] = fresh
+            self._contexts.pop(employee_id, None)
+            self._entries.pop(employee_id, None)
+
+    def refresh_discoverable(self) -> set[str]:
+        """Opted-in employee ids as stored now; the candidate index mask follows them."""
+        live = self.store.discoverable_ids()
+        index = self.employee_index
+        index.discoverable = np.array([i in live for i in index.ids], dtype=bool)
+        return live
 
     def context(self, employee: Employee) -> EmployeeContext:
         """The employee as of ``self.as_of`` (profile, history, vector), built once."""
+        self._check_rejections(employee.id)
         ctx = self._contexts.get(employee.id)
         if ctx is None:
             profile = self.profile(employee.id)
@@ -171,6 +226,7 @@ class Recommender:
         return ctx
 
     def _skill_entries(self, employee_id: str) -> dict[str, ProfileEntry]:
+        self._check_rejections(employee_id)
         entries = self._entries.get(employee_id)
         if entries is None:
             entries = {e.skill_uri: e for e in self.profile(employee_id).entries}
@@ -244,9 +300,10 @@ class Recommender:
         reqs = self.requirements_for_role(role_id)
         vector = self.vectorizer.requirements(reqs)
         target = target_from_role(role)
+        live = self.refresh_discoverable()  # opt-ins and opt-outs since the model loaded
         pool = [self.employees[c.id] for c in self.employee_index.retrieve(
             role.level, role.id, vector, self.options.candidate_depth)]
-        pool = [e for e in pool if e.discoverable and e.role_id != role_id]
+        pool = [e for e in pool if e.id in live and e.role_id != role_id]
         result = CandidateList(role_id=role.id, role_title=role.title,
                                model_version=self.version, as_of=self.as_of, items=[],
                                fairness=None)

@@ -78,10 +78,16 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {}
 """(METHOD, path) -> a known authorization gap, run as a strict xfail: when it is fixed the
 case passes, the strict xfail fails, and the entry must be removed."""
 
-SAMPLE_BODIES: dict[tuple[str, str], Any] = {}
+SAMPLE_BODIES: dict[tuple[str, str], Any] = {
+    ("PUT", "/v1/employees/{employee_id}/discoverability"): {"discoverable": True},
+    ("POST", "/v1/events"): {"kind": "click", "opportunity_id": "o1",
+                             "idempotency_key": "authz-matrix"},
+}
 """(METHOD, path) -> a valid JSON body, so the object check (not validation) answers."""
 
-QUERY_SAMPLES: dict[str, str] = {}
+QUERY_SAMPLES: dict[str, str] = {
+    "target_role_id": "r1",  # development plans
+}
 """Required query parameter name -> a valid value (otherwise one is made from the type)."""
 
 

@@ -1,0 +1,65 @@
+"""A real app over a real SQLite store and a real small champion bundle (``serving_factory``,
+registered in a real MLflow registry), for the product-feature tests (events, discoverability,
+development plans, fuzzing, store outage)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from features.settings import Settings
+from tests.authz_matrix import never_limited, sign_in
+from tests.serving_factory import OWNER, RECRUITER, ServingWorld, build_world
+from tests.test_api_recommendations import register_champion, settings_for
+
+
+@dataclass
+class Product:
+    world: ServingWorld
+    settings: Settings
+    app: FastAPI
+    client: TestClient
+    tokens: dict[str, str]
+
+    def call(self, method: str, url: str, who: str | None, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}))
+        if who is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[who]}"
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+    def manager_of(self, employee_id: str) -> str | None:
+        found = next(e for e in self.world.org.employees if e.id == employee_id)
+        return found.manager_id
+
+
+@contextmanager
+def product_app(folder: Path) -> Iterator[Product]:
+    world = build_world(folder)
+    settings = settings_for(folder, world)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)  # MLflow's default artifact root is ./mlruns
+        register_champion(settings.mlflow_tracking_uri, world.bundle_dir)
+        app = create_app(settings)
+        never_limited(app)
+        with TestClient(app) as client:
+            assert app.state.serving_model.wait(120)
+            assert app.state.serving_model.current is not None, \
+                app.state.serving_model.last_error
+            owner = next(e for e in world.org.employees if e.id == OWNER)
+            other = next(e for e in world.org.employees
+                         if e.id not in (OWNER, RECRUITER, owner.manager_id))
+            tokens = {"self": sign_in(client, OWNER, "employee"),
+                      "other": sign_in(client, other.id, "employee"),
+                      "recruiter": sign_in(client, RECRUITER, "recruiter"),
+                      "hr": sign_in(client, "hr-admin"), "ml": sign_in(client, "ml-admin")}
+            if owner.manager_id:
+                tokens["manager"] = sign_in(client, owner.manager_id, "manager")
+            yield Product(world, settings, app, client, tokens)
