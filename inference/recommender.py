@@ -233,6 +233,18 @@ class Recommender:
             self._entries[employee_id] = entries
         return entries
 
+    def skill_entries(self, employee_id: str) -> dict[str, ProfileEntry]:
+        """The employee's current skills by URI (rejected skills left out)."""
+        return dict(self._skill_entries(employee_id))
+
+    def open_opportunities(self) -> list[tuple[Opportunity, RequirementProfile]]:
+        """The open opportunities the model serves, each with its requirement profile."""
+        return list(zip(self.opportunities, self._opp_requirements, strict=True))
+
+    def known_employee(self, employee_id: str) -> Employee:
+        """The employee as loaded with the model; `UnknownSubject` (404) otherwise."""
+        return self._employee(employee_id)
+
     def _employee(self, employee_id: str) -> Employee:
         employee = self.employees.get(employee_id)
         if employee is None:
