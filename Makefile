@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 export TOKENIZERS_PARALLELISM := false
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install demo pipeline serve test test-all lint typecheck check clean
+.PHONY: install demo pipeline serve test lint typecheck check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Build the demo organization and every artifact (dvc repro), then serve the API.
-demo: install pipeline serve
+## Build the demo organization and the artifacts serving needs (dvc repro promote), then
+## serve the API. `make pipeline` runs every stage, the skills benchmark evaluation included.
+demo: install
+	$(BIN)/dvc repro promote
+	$(BIN)/waypoint serve
 
 pipeline: install
 	$(BIN)/dvc repro
@@ -45,4 +48,6 @@ typecheck: install
 check: lint typecheck test
 
 clean:
-	rm -rf models/*.db models/*.json models/skills models/profiles models/reports
+	rm -rf models/*.db models/*.json models/*.json.gz models/skills models/skill_encoder* \
+	       models/profiles models/ranking models/ranker models/bundle models/reports \
+	       models/mlartifacts models/serving_cache
