@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from features.domain import Employee, EmployeeProfile, Opportunity, RequirementProfile
+from features.domain import (
+    Employee,
+    EmployeeProfile,
+    Event,
+    EventKind,
+    Opportunity,
+    RequirementProfile,
+)
 from features.profiles import ProfileParams, build_employee_profile
 from features.ranking import FEATURE_NAMES
 from features.ranking_history import EmployeeHistory, basic_requirements
@@ -71,14 +78,30 @@ def career_adjacency(store: Store) -> dict[tuple[str, str], int]:
     return {(c.source, c.target): c.rank for c in store.career_changes()}
 
 
-def point_in_time_builder(profiles: ProfileArtifacts,
-                          params: ProfileParams | None = None) -> ProfileBuilder:
-    """Rebuild a profile from observations strictly before the history's date."""
+def rejected_skills(events: Iterable[Event]) -> dict[str, dict[str, date]]:
+    """employee -> skill -> the first date they said "this skill is wrong"."""
+    rejected: dict[str, dict[str, date]] = {}
+    for event in events:
+        if event.kind is EventKind.SKILL_REJECTED and event.skill_uri:
+            day = event.occurred_at.date()
+            mine = rejected.setdefault(event.employee_id, {})
+            mine[event.skill_uri] = min(mine.get(event.skill_uri, day), day)
+    return rejected
+
+
+def point_in_time_builder(profiles: ProfileArtifacts, params: ProfileParams | None = None,
+                          rejected: Mapping[str, Mapping[str, date]] | None = None,
+                          ) -> ProfileBuilder:
+    """Rebuild a profile from observations strictly before the history's date, without the
+    skills the person had rejected before that date."""
     params = params or ProfileParams()
+    rejected = rejected or {}
 
     def build(employee: Employee, history: EmployeeHistory) -> EmployeeProfile:
+        mine = rejected.get(employee.id, {})
         before = [o for o in profiles.observations.get(employee.id, ())
-                  if o.occurred_on < history.as_of]
+                  if o.occurred_on < history.as_of
+                  and not (o.skill_uri in mine and mine[o.skill_uri] < history.as_of)]
         return build_employee_profile(employee.id, history.as_of - timedelta(days=1), before,
                                       params)
 
@@ -96,7 +119,8 @@ def build_training_set(store: Store, profiles: ProfileArtifacts, params: RankerP
     queries = historical_queries(org, opportunity_requirements, profiles.role_requirements)
     log.info("%d historical decisions", len(queries))
     return build_dataset(
-        org, queries=queries, profile_builder=point_in_time_builder(profiles),
+        org, queries=queries,
+        profile_builder=point_in_time_builder(profiles, rejected=rejected_skills(org.events)),
         vectorizer=vectorizer or SkillProfileVectorizer(), adjacency=career_adjacency(store),
         negatives=params.negatives, random_negatives=params.random_negatives,
         pool_fraction=params.pool_fraction, seed=params.seed,
