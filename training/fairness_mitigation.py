@@ -55,6 +55,7 @@ from training.ranker import (
     RankerParams,
     evaluate_models,
     time_split,
+    train_lambdarank,
     train_ranker,
 )
 from training.ranking_dataset import APPLIED, MOVED, RankingDataset
@@ -199,28 +200,9 @@ class AugmentedRanker:
 
 def train_with_fields(train: RankingDataset, valid: RankingDataset, params: RankerParams
                       ) -> AugmentedRanker:
-    """`training.ranker.train_ranker` (same LightGBM settings) on ``train.feature_names``."""
-    lgb_params = {
-        "objective": "lambdarank", "metric": "ndcg", "eval_at": [params.eval_at],
-        "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
-        "min_data_in_leaf": params.min_data_in_leaf,
-        "feature_fraction": params.feature_fraction, "bagging_fraction": params.bagging_fraction,
-        "bagging_freq": params.bagging_freq, "lambda_l2": params.lambda_l2,
-        "label_gain": [0, 1, 3, 7], "seed": params.seed, "deterministic": True,
-        "num_threads": params.num_threads, "verbosity": -1,
-    }
+    """`training.ranker.train_lambdarank` (same LightGBM settings) on ``train.feature_names``."""
     names = list(train.feature_names)
-    dtrain = lgb.Dataset(train.features, train.labels, group=train.group_sizes,
-                         feature_name=names, free_raw_data=False)
-    callbacks: list[Any] = [lgb.log_evaluation(0)]
-    valid_sets = []
-    if len(valid.group_sizes):
-        valid_sets = [lgb.Dataset(valid.features, valid.labels, group=valid.group_sizes,
-                                  feature_name=names, reference=dtrain)]
-        callbacks.append(lgb.early_stopping(params.early_stopping_rounds, verbose=False))
-    booster = lgb.train(lgb_params, dtrain, num_boost_round=params.num_boost_round,
-                        valid_sets=valid_sets, valid_names=["valid"][: len(valid_sets)],
-                        callbacks=callbacks)
+    booster = train_lambdarank(train, valid, params, names)
     gain = booster.feature_importance("gain")
     return AugmentedRanker(booster=booster, feature_names=tuple(names), meta={
         "best_iteration": booster.best_iteration,

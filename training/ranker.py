@@ -92,7 +92,9 @@ def time_split(data: RankingDataset, valid_fraction: float, test_fraction: float
     return data.subset(train), data.subset(valid), data.subset(test)
 
 
-def train_ranker(train: RankingDataset, valid: RankingDataset, params: RankerParams) -> Ranker:
+def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: RankerParams,
+                     feature_names: Sequence[str]) -> lgb.Booster:
+    """LambdaRank with early stopping on ``valid``: the one place LightGBM settings live."""
     lgb_params = {
         "objective": "lambdarank", "metric": "ndcg", "eval_at": [params.eval_at],
         "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
@@ -102,7 +104,7 @@ def train_ranker(train: RankingDataset, valid: RankingDataset, params: RankerPar
         "label_gain": [0, 1, 3, 7], "seed": params.seed, "deterministic": True,
         "num_threads": params.num_threads, "verbosity": -1,
     }
-    names = list(FEATURE_NAMES)
+    names = list(feature_names)
     dtrain = lgb.Dataset(train.features, train.labels, group=train.group_sizes,
                          feature_name=names, free_raw_data=False)
     callbacks: list[Any] = [lgb.log_evaluation(0)]
@@ -111,9 +113,14 @@ def train_ranker(train: RankingDataset, valid: RankingDataset, params: RankerPar
         valid_sets = [lgb.Dataset(valid.features, valid.labels, group=valid.group_sizes,
                                   feature_name=names, reference=dtrain)]
         callbacks.append(lgb.early_stopping(params.early_stopping_rounds, verbose=False))
-    booster = lgb.train(lgb_params, dtrain, num_boost_round=params.num_boost_round,
-                        valid_sets=valid_sets, valid_names=["valid"][: len(valid_sets)],
-                        callbacks=callbacks)
+    booster: lgb.Booster = lgb.train(
+        lgb_params, dtrain, num_boost_round=params.num_boost_round, valid_sets=valid_sets,
+        valid_names=["valid"][: len(valid_sets)], callbacks=callbacks)
+    return booster
+
+
+def train_ranker(train: RankingDataset, valid: RankingDataset, params: RankerParams) -> Ranker:
+    booster = train_lambdarank(train, valid, params, FEATURE_NAMES)
     return Ranker(booster=booster, meta={"params": asdict(params),
                                          "best_iteration": booster.best_iteration})
 
