@@ -15,10 +15,33 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from features.ranking import FEATURE_NAMES
 from features.settings import Settings
-from tests.authz_matrix import never_limited, sign_in
+from inference.bundle import load_bundle
+from tests.authz_matrix import SECRET, never_limited, sign_in
 from tests.serving_factory import OWNER, RECRUITER, ServingWorld, build_world
-from tests.test_api_recommendations import register_champion, settings_for
+
+MODEL = "waypoint-ranker"
+
+
+def register_champion(uri: str, bundle_dir: Path, promote_it: bool = True) -> str:
+    from training.registry import log_and_register, promote, record_fairness
+
+    ranker = load_bundle(bundle_dir).ranker
+    run = log_and_register(tracking_uri=uri, model_name=MODEL, ranker=ranker,
+                           bundle_dir=bundle_dir, params={}, metrics={"ndcg_at_10": 0.5},
+                           feature_names=list(FEATURE_NAMES), data_version="t",
+                           artifact_root=bundle_dir.parent / "mlartifacts")
+    record_fairness(uri, MODEL, run.version, passed=True, metrics={"min_impact_ratio": 0.9})
+    if promote_it:
+        promote(uri, MODEL, run.version, tolerance=1.0)
+    return run.version
+
+
+def settings_for(folder: Path, world: ServingWorld) -> Settings:
+    return Settings(database_url=world.url, artifact_dir=folder / "models", demo_mode=True,
+                    data_dir=folder / "no-reference-data", secret_key=SECRET,
+                    mlflow_tracking_uri=f"sqlite:///{folder / 'mlflow.db'}", model_name=MODEL)
 
 
 @dataclass

@@ -17,16 +17,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from features.ranking import FEATURE_NAMES
 from features.settings import Settings
 from features.store import Store
-from inference.bundle import load_bundle
 from inference.serving_model import NO_CHAMPION
-from tests.authz_matrix import SECRET, never_limited, sign_in
+from tests.authz_matrix import never_limited, sign_in
+from tests.product_app import product_app, register_champion, settings_for
 from tests.serving_factory import (
     OWNER,
     PROTECTED_WORDS,
-    RECRUITER,
     ROLE,
     ServingWorld,
     build_world,
@@ -34,7 +32,6 @@ from tests.serving_factory import (
 )
 
 pytestmark = [pytest.mark.api, pytest.mark.integration]
-MODEL = "waypoint-ranker"
 
 
 @dataclass
@@ -52,46 +49,11 @@ class Served:
         return self.client.post(url, headers={"Authorization": f"Bearer {self.tokens[who]}"})
 
 
-def register_champion(uri: str, bundle_dir: Path, promote_it: bool = True) -> str:
-    from training.registry import log_and_register, promote, record_fairness
-
-    ranker = load_bundle(bundle_dir).ranker
-    run = log_and_register(tracking_uri=uri, model_name=MODEL, ranker=ranker,
-                           bundle_dir=bundle_dir, params={}, metrics={"ndcg_at_10": 0.5},
-                           feature_names=list(FEATURE_NAMES), data_version="t",
-                           artifact_root=bundle_dir.parent / "mlartifacts")
-    record_fairness(uri, MODEL, run.version, passed=True, metrics={"min_impact_ratio": 0.9})
-    if promote_it:
-        promote(uri, MODEL, run.version, tolerance=1.0)
-    return run.version
-
-
-def settings_for(folder: Path, world: ServingWorld) -> Settings:
-    return Settings(database_url=world.url, artifact_dir=folder / "models", demo_mode=True,
-                    data_dir=folder / "no-reference-data", secret_key=SECRET,
-                    mlflow_tracking_uri=f"sqlite:///{folder / 'mlflow.db'}", model_name=MODEL)
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    folder = tmp_path_factory.mktemp("api-serving")
-    world = build_world(folder)
-    settings = settings_for(folder, world)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)  # MLflow's default artifact root is ./mlruns
-        register_champion(settings.mlflow_tracking_uri, world.bundle_dir)
-        app = create_app(settings)
-        never_limited(app)
-        with TestClient(app) as client:
-            assert app.state.serving_model.wait(120)
-            tokens = {
-                "self": sign_in(client, OWNER, "employee"),
-                "other": sign_in(client, "e010", "employee"),
-                "recruiter": sign_in(client, RECRUITER, "recruiter"),
-                "hr": sign_in(client, "hr-admin"),
-                "ml": sign_in(client, "ml-admin"),
-            }
-            yield Served(world, settings, client, tokens)
+    with product_app(tmp_path_factory.mktemp("api-serving")) as product:
+        tokens = {**product.tokens, "other": sign_in(product.client, "e010", "employee")}
+        yield Served(product.world, product.settings, product.client, tokens)
 
 
 def test_recommendations_for_self_and_hr(served: Served) -> None:
