@@ -71,6 +71,8 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
 
 UNAUTHENTICATED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/auth/token"): "the sign-in endpoint itself",
+    ("GET", "/v1/auth/demo-users"): "demo mode only (404 otherwise), read before signing in; "
+                                    "every demo password is `demo` anyway",
 }
 """/v1 routes callable without a token, with the reason. Every other /v1 route must say 401."""
 

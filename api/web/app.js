@@ -1,0 +1,724 @@
+// Waypoint's web page: a single page over the JSON API, no dependencies, no build step.
+// All text from the API goes into the page through textContent (never innerHTML); the token
+// lives in sessionStorage (this tab only) and goes out only in the Authorization header.
+(function () {
+  "use strict";
+
+  const TOKEN_KEY = "waypoint.token";
+  const FOUR_FIFTHS = 0.8;
+  const state = { token: null, me: null, self: null, renderId: 0 };
+
+  // ---------- small DOM helpers (text only) ----------
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  // el("li", {className: "x", text: "..."}, child, ...): attributes are set one by one; data is
+  // only ever text.
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === undefined || value === null) continue;
+      if (key === "text") node.textContent = String(value);
+      else if (key === "className") node.className = value;
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else if (key === "onclick") node.addEventListener("click", value);
+      else node.setAttribute(key, String(value));
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    return node;
+  }
+
+  function pct(value) {
+    const v = Math.max(0, Math.min(1, Number(value) || 0));
+    return Math.round(v * 100);
+  }
+
+  function fixed(value, digits) {
+    return value === null || value === undefined ? "n/a" : Number(value).toFixed(digits);
+  }
+
+  function humanKind(kind) {
+    return String(kind).replace(/_/g, " ");
+  }
+
+  // ---------- messages and errors ----------
+
+  class ApiError extends Error {
+    constructor(status, message, retryAfter) {
+      super(message);
+      this.status = status;
+      this.retryAfter = retryAfter;
+    }
+  }
+
+  function describe(error) {
+    if (!(error instanceof ApiError)) {
+      return "Could not reach the Waypoint API (" + (error && error.message ? error.message
+        : "network error") + "). Check that the server is running, then reload the page.";
+    }
+    const detail = error.message ? ": " + error.message : "";
+    switch (error.status) {
+      case 401:
+        return "You are not signed in, or your session has ended. Please sign in again.";
+      case 403:
+        return "Not allowed" + detail + ".";
+      case 404:
+        return "Not found" + detail + ".";
+      case 422:
+        return "The request was not valid" + detail + ".";
+      case 429:
+        return "Too many requests. Please wait " + (error.retryAfter || "a few") +
+          " seconds and try again.";
+      case 503:
+        return "The service is not ready yet" + detail +
+          ". The recommendation model may still be loading; try again in a moment.";
+      default:
+        return "Something went wrong (HTTP " + error.status + ")" + detail + ".";
+    }
+  }
+
+  function showMessage(text, kind) {
+    const box = $("message");
+    box.textContent = text;
+    box.className = "message " + (kind || "error");
+    box.hidden = !text;
+  }
+
+  // An error shown inside a view's container (so a view is never left blank).
+  function errorBlock(error) {
+    return el("p", { className: "message error inline", role: "alert", text: describe(error) });
+  }
+
+  // ---------- the API ----------
+
+  // fetch a /v1 path; options: method, body, headers, and two flags of this page: anonymous
+  // (send no token) and signIn (a 401 is a failed sign-in, not an ended session).
+  async function api(path, options) {
+    const { anonymous, signIn: isSignIn, ...init } = options || {};
+    init.method = init.method || "GET";
+    init.headers = Object.assign({ Accept: "application/json" }, init.headers);
+    if (state.token && !anonymous) init.headers.Authorization = "Bearer " + state.token;
+    init.credentials = "omit";
+    const response = await fetch(path, init);
+    let body = null;
+    const type = response.headers.get("content-type") || "";
+    if (type.includes("application/json")) {
+      try {
+        body = await response.json();
+      } catch (ignored) {
+        body = null;
+      }
+    }
+    if (!response.ok) {
+      const message = body && body.error && body.error.message ? body.error.message : "";
+      const error = new ApiError(response.status, message, response.headers.get("Retry-After"));
+      if (response.status === 401 && state.token && !isSignIn) sessionEnded();
+      throw error;
+    }
+    return body;
+  }
+
+  const enc = encodeURIComponent;
+
+  // ---------- sign-in ----------
+
+  function sessionEnded() {
+    state.token = null;
+    state.me = null;
+    state.self = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    showMessage("Your session has ended or is not valid. Please sign in again.", "error");
+    showLogin();
+  }
+
+  async function signIn(username, password, role) {
+    const form = new URLSearchParams({ grant_type: "password", username, password });
+    if (role) form.set("scope", role);
+    showMessage("", "");
+    $("login-submit").disabled = true;
+    try {
+      const token = await api("/v1/auth/token", {
+        method: "POST", anonymous: true, signIn: true, body: form.toString(),
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      });
+      state.token = token.access_token;
+      sessionStorage.setItem(TOKEN_KEY, state.token);
+      $("login-password").value = "";
+      await start();
+    } catch (error) {
+      showMessage(error instanceof ApiError && (error.status === 401 || error.status === 400)
+        ? "Sign-in failed: " + (error.message || "incorrect user name, password or role") + "."
+        : describe(error), "error");
+    } finally {
+      $("login-submit").disabled = false;
+    }
+  }
+
+  function signOut() {
+    state.token = null;
+    state.me = null;
+    state.self = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    showMessage("You are signed out.", "info");
+    location.hash = "";
+    showLogin();
+  }
+
+  async function loadDemoUsers() {
+    const box = $("demo-users");
+    try {
+      const demo = await api("/v1/auth/demo-users", { anonymous: true });
+      $("demo-password").textContent = demo.password;
+      const list = clear($("demo-list"));
+      for (const user of demo.items) {
+        const label = "Sign in as " + user.role.replace("_", " ") + ": " +
+          (user.name ? user.name + " (" + user.user_id + ")" : user.user_id);
+        list.append(el("li", {}, el("button", {
+          type: "button", className: "demo-user", text: label,
+          dataset: { role: user.role, user: user.user_id },
+          onclick: () => {
+            $("login-user").value = user.user_id;
+            $("login-password").value = demo.password;
+            $("login-role").value = user.role;
+            signIn(user.user_id, demo.password, user.role);
+          },
+        })));
+      }
+      box.hidden = demo.items.length === 0;
+    } catch (ignored) {
+      box.hidden = true; // not in demo mode: no demo accounts
+    }
+  }
+
+  function showOnly(viewId) {
+    for (const section of document.querySelectorAll("main > .view")) {
+      section.hidden = section.id !== viewId;
+    }
+  }
+
+  function showLogin() {
+    $("nav").hidden = true;
+    $("who").hidden = true;
+    showOnly("login-view");
+    loadDemoUsers();
+    $("login-user").focus();
+  }
+
+  // ---------- after sign-in ----------
+
+  const VIEWS_BY_ROLE = {
+    employee: ["marketplace", "paths"],
+    manager: ["marketplace", "paths"],
+    recruiter: ["candidates", "paths"],
+    hr_admin: ["marketplace", "candidates", "paths"],
+    ml_admin: ["model", "paths"],
+  };
+
+  async function start() {
+    try {
+      state.me = await api("/v1/auth/me");
+      state.self = state.me.employee_id
+        ? await api("/v1/employees/" + enc(state.me.employee_id)) : null;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) showMessage(describe(error));
+      return;
+    }
+    showMessage("", "");
+    $("who-name").textContent = state.self
+      ? state.self.name + " (" + state.self.id + ")" : state.me.user_id;
+    $("who-role").textContent = state.me.role.replace("_", " ");
+    $("who").hidden = false;
+    const views = VIEWS_BY_ROLE[state.me.role] || ["paths"];
+    for (const name of ["marketplace", "candidates", "paths", "model"]) {
+      $("nav-" + name).hidden = !views.includes(name);
+    }
+    $("nav").hidden = false;
+    const current = route().view;
+    if (!current) location.hash = "#/" + views[0];
+    else render();
+  }
+
+  function route() {
+    const hash = location.hash.replace(/^#\/?/, "");
+    const [view, query] = hash.split("?");
+    return { view: view || "", params: new URLSearchParams(query || "") };
+  }
+
+  function go(view, params) {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(params || {})) {
+      if (value !== null && value !== undefined && value !== "") query.set(key, value);
+    }
+    const text = query.toString();
+    location.hash = "#/" + view + (text ? "?" + text : "");
+  }
+
+  function render() {
+    if (!state.token || !state.me) return;
+    const { view, params } = route();
+    const id = ++state.renderId;
+    const fresh = () => id === state.renderId; // a later navigation supersedes this one
+    for (const link of document.querySelectorAll("#nav a")) {
+      link.classList.toggle("active", link.id === "nav-" + view);
+    }
+    const renderers = {
+      marketplace: renderMarketplace, candidates: renderCandidates, paths: renderPaths,
+      model: renderModel,
+    };
+    const renderer = renderers[view];
+    if (!renderer) {
+      go((VIEWS_BY_ROLE[state.me.role] || ["paths"])[0]);
+      return;
+    }
+    showOnly(view + "-view");
+    showMessage("", "");
+    renderer(params, fresh).catch((error) => {
+      if (fresh()) showMessage(describe(error));
+    });
+  }
+
+  // ---------- skill bars ----------
+
+  // One skill as a bar on the 0-100% proficiency scale: the shaded part is the required level,
+  // the solid part the current level.
+  function skillBar(skill, current, matched) {
+    const required = pct(skill.required_level);
+    const have = pct(current);
+    const track = el("div", {
+      className: "bar", role: "img",
+      "aria-label": skill.label + ": " + have + "% now, " + required + "% required",
+    });
+    const need = el("div", { className: "bar-required" });
+    need.style.width = required + "%";
+    const fill = el("div", { className: "bar-current" });
+    fill.style.width = have + "%";
+    track.append(need, fill);
+    return el("li", { className: "skill " + (matched ? "matched" : "missing") },
+      el("span", { className: "skill-label" },
+        el("span", { className: "skill-name", text: skill.label }),
+        skill.essential ? el("span", { className: "tag", text: "essential" }) : null),
+      track,
+      el("span", { className: "bar-text", text: have + "% / " + required + "%" }));
+  }
+
+  function skillLists(matchedSkills, missingSkills, max) {
+    const box = el("div", { className: "skills" });
+    const matched = el("ul", { className: "skill-list matched-skills" });
+    for (const s of matchedSkills.slice(0, max)) matched.append(skillBar(s, s.proficiency, true));
+    const missing = el("ul", { className: "skill-list missing-skills" });
+    for (const s of missingSkills.slice(0, max)) {
+      missing.append(skillBar(s, s.current_level, false));
+    }
+    box.append(
+      el("h4", { text: "Matched skills (" + matchedSkills.length + ")" }),
+      matchedSkills.length ? matched : el("p", { className: "hint", text: "None yet." }),
+      el("h4", { text: "Missing skills (" + missingSkills.length + ")" }),
+      missingSkills.length ? missing : el("p", { className: "hint", text: "None." }));
+    return box;
+  }
+
+  function reasonList(reasons) {
+    const list = el("ul", { className: "reasons" });
+    for (const reason of reasons) list.append(el("li", { text: reason.text }));
+    return list;
+  }
+
+  // ---------- marketplace (employee, manager, hr_admin) ----------
+
+  async function renderMarketplace(params, fresh) {
+    const ownId = state.me.employee_id;
+    const subject = params.get("employee") || ownId;
+    const kinds = params.get("kinds") || "";
+    const plan = params.get("plan");
+    const list = clear($("opportunities"));
+    $("kinds-select").value = kinds;
+    $("market-summary").textContent = "";
+    resetPlan($("plan"));
+
+    // Whose marketplace: yourself and, for a manager, your reports; hr_admin types an id.
+    $("subject-form").hidden = state.me.role !== "hr_admin";
+    $("subject-input").value = subject || "";
+    const picker = $("subject-picker");
+    picker.hidden = true;
+    if (state.me.role === "manager" && ownId) {
+      const select = clear($("subject-select"));
+      select.append(el("option", { value: ownId, text: "Me: " + state.self.name }));
+      try {
+        const reports = await api("/v1/employees/" + enc(ownId) + "/reports");
+        if (!fresh()) return;
+        for (const r of reports.items) {
+          select.append(el("option", {
+            value: r.id,
+            text: r.name + " (" + r.id + ")" + (r.direct ? "" : ", indirect report"),
+          }));
+        }
+        if (subject && ![...select.options].some((o) => o.value === subject)) {
+          select.append(el("option", { value: subject, text: subject }));
+        }
+        select.value = subject;
+        picker.hidden = false;
+      } catch (error) {
+        if (fresh()) list.append(errorBlock(error));
+      }
+    }
+    if (!subject) {
+      $("market-title").textContent = "Opportunity marketplace";
+      list.append(el("p", { className: "hint", text: "Enter an employee id to see their " +
+        "ranked opportunities." }));
+      return;
+    }
+    list.append(el("li", { className: "loading", text: "Loading opportunities…" }));
+    let person;
+    let recs;
+    try {
+      person = subject === ownId ? state.self
+        : await api("/v1/employees/" + enc(subject));
+      const query = "?limit=10" + (kinds ? "&kinds=" + enc(kinds) : "");
+      recs = await api("/v1/employees/" + enc(subject) + "/recommendations" + query);
+    } catch (error) {
+      if (!fresh()) return;
+      clear(list).append(errorBlock(error));
+      $("market-title").textContent = "Opportunity marketplace";
+      return;
+    }
+    if (!fresh()) return;
+    clear(list);
+    $("market-title").textContent = subject === ownId ? "Your opportunities"
+      : "Opportunities for " + person.name + " (" + person.id + ")";
+    $("market-summary").textContent = recs.items.length + " open opportunities ranked for " +
+      person.name + " by model " + recs.model_version + " (skills as of " + recs.as_of + ").";
+    if (!recs.items.length) {
+      list.append(el("p", { className: "hint", text: "No open opportunity matches right now." }));
+    }
+    for (const item of recs.items) {
+      const planButton = item.role_id ? el("button", {
+        type: "button", className: "plan-button", text: "Development plan",
+        onclick: () => go("marketplace", { employee: subject === ownId ? "" : subject,
+          kinds, plan: item.role_id }),
+      }) : null;
+      list.append(el("li", { className: "card opportunity", dataset: { id: item.opportunity_id } },
+        el("div", { className: "card-head" },
+          el("span", { className: "rank", text: "#" + item.rank }),
+          el("h3", { className: "opportunity-title", text: item.title }),
+          el("span", { className: "badge kind", text: humanKind(item.kind) })),
+        el("p", { className: "meta", text: "Level " + item.level + " · " + item.location +
+          " · " + item.department_id + " · score " + fixed(item.score, 2) }),
+        skillLists(item.matched_skills, item.missing_skills, 6),
+        item.reasons.length ? el("h4", { text: "Why it is suggested" }) : null,
+        reasonList(item.reasons),
+        item.courses.length ? el("h4", { text: "Courses that close the gap" }) : null,
+        item.courses.length ? courseList(item.courses) : null,
+        planButton));
+    }
+    if (plan) await showPlan($("plan"), subject, plan, fresh);
+  }
+
+  function courseList(courses) {
+    const list = el("ul", { className: "courses" });
+    for (const c of courses) list.append(el("li", { text: c.title + " (" + c.hours + " h)" }));
+    return list;
+  }
+
+  function resetPlan(box) {
+    clear(box).append(el("p", { className: "hint", text: "Choose “Development plan” on an " +
+      "opportunity to see the skills to build for its role, the courses that teach them and " +
+      "the time to readiness." }));
+  }
+
+  async function showPlan(box, employeeId, roleId, fresh) {
+    clear(box).append(el("p", { className: "loading", text: "Loading the plan…" }));
+    let plan;
+    try {
+      plan = await api("/v1/employees/" + enc(employeeId) + "/development-plan?target_role_id=" +
+        enc(roleId));
+    } catch (error) {
+      if (fresh()) clear(box).append(errorBlock(error));
+      return;
+    }
+    if (!fresh()) return;
+    clear(box);
+    const weeks = plan.weeks_to_readiness === null ? "unknown"
+      : plan.weeks_to_readiness + " weeks" + (plan.estimate_complete ? "" : " or more");
+    box.append(
+      el("h3", { className: "plan-title", text: "Toward " + plan.target_role_title }),
+      el("dl", { className: "facts" },
+        el("dt", { text: "Readiness" }), el("dd", { className: "readiness",
+          text: pct(plan.readiness) + "%" }),
+        el("dt", { text: "Requirements met" }),
+        el("dd", { text: plan.met + " of " + plan.requirements }),
+        el("dt", { text: "Course hours" }), el("dd", { text: String(plan.total_course_hours) }),
+        el("dt", { text: "Time to readiness" }),
+        el("dd", { text: weeks + " at " + plan.weekly_learning_hours + " h a week" })));
+    if (!plan.gaps.length) {
+      box.append(el("p", { text: "No skill gaps: ready for this role." }));
+      return;
+    }
+    box.append(el("h4", { text: "Skills to build, most important first" }));
+    const gaps = el("ol", { className: "gaps" });
+    for (const gap of plan.gaps) {
+      const item = el("li", { className: "gap" });
+      const bar = skillBar(gap, gap.current_level, false);
+      item.append(el("ul", { className: "skill-list" }, bar));
+      const ways = [];
+      for (const c of gap.courses) ways.push("course: " + c.title + " (" + c.hours + " h)");
+      for (const o of gap.opportunities) ways.push(humanKind(o.kind) + ": " + o.title);
+      if (ways.length) {
+        const list = el("ul", { className: "ways" });
+        for (const w of ways) list.append(el("li", { text: w }));
+        item.append(list);
+      } else {
+        item.append(el("p", { className: "hint", text: "No course or practice found yet." }));
+      }
+      gaps.append(item);
+    }
+    box.append(gaps);
+    if (plan.course_plan.length) {
+      box.append(el("h4", { text: "Course plan" }), courseList(plan.course_plan));
+    }
+  }
+
+  // ---------- candidates (recruiter, hr_admin) ----------
+
+  async function renderCandidates(params, fresh) {
+    const list = clear($("candidates"));
+    const panel = clear($("fairness"));
+    $("candidates-summary").textContent = "";
+    $("candidates-title").textContent = "Candidates";
+    let roleId = params.get("role");
+    $("role-form").hidden = state.me.role !== "hr_admin";
+    $("role-input").value = roleId || "";
+    const picker = $("role-picker");
+    picker.hidden = true;
+    panel.hidden = true;
+    if (state.me.employee_id && state.me.role !== "hr_admin") {
+      try {
+        const owned = await api("/v1/employees/" + enc(state.me.employee_id) + "/owned-roles");
+        if (!fresh()) return;
+        const select = clear($("role-select"));
+        for (const r of owned.items) {
+          const openings = r.openings.map((o) => o.title).join(", ");
+          select.append(el("option", { value: r.role_id,
+            text: r.title + " (" + r.role_id + ") – " + openings }));
+        }
+        if (roleId && ![...select.options].some((o) => o.value === roleId)) {
+          select.append(el("option", { value: roleId, text: roleId }));
+        }
+        if (!roleId && owned.items.length) roleId = owned.items[0].role_id;
+        select.value = roleId || "";
+        picker.hidden = select.options.length === 0;
+      } catch (error) {
+        if (fresh()) list.append(errorBlock(error));
+        return;
+      }
+    }
+    if (!roleId) {
+      list.append(el("p", { className: "message info inline", text:
+        state.me.role === "hr_admin" ? "Enter a role id to see its candidates."
+          : "You own no open role opening, so there is no candidate list to show." }));
+      return;
+    }
+    list.append(el("li", { className: "loading", text: "Loading candidates…" }));
+    let result;
+    try {
+      result = await api("/v1/roles/" + enc(roleId) + "/candidates?limit=20");
+    } catch (error) {
+      if (fresh()) clear(list).append(errorBlock(error));
+      return;
+    }
+    if (!fresh()) return;
+    clear(list);
+    $("candidates-title").textContent = "Candidates for " + result.role_title;
+    $("candidates-summary").textContent = result.items.length + " discoverable internal " +
+      "candidates, ranked by model " + result.model_version + " and fairly re-ranked.";
+    for (const c of result.items) {
+      const moved = c.model_rank !== c.rank ? " (model rank " + c.model_rank + ")" : "";
+      list.append(el("li", { className: "card candidate", dataset: { id: c.employee_id } },
+        el("div", { className: "card-head" },
+          el("span", { className: "rank", text: "#" + c.rank }),
+          el("h3", { className: "candidate-name", text: c.name }),
+          el("span", { className: "badge candidate-id", text: c.employee_id })),
+        el("p", { className: "meta", text: (c.role_title || c.role_id) + " · level " + c.level +
+          " · " + c.location + " · " + c.department_id + " · score " + fixed(c.score, 2) +
+          moved }),
+        skillLists(c.matched_skills, c.missing_skills, 4),
+        c.reasons.length ? el("h4", { text: "Why" }) : null,
+        reasonList(c.reasons)));
+    }
+    if (!result.items.length) {
+      list.append(el("p", { className: "hint", text: "No discoverable candidate for now." }));
+    }
+    renderFairness(panel, result.fairness);
+  }
+
+  function renderFairness(panel, f) {
+    clear(panel).append(el("h2", { text: "Fairness of this list" }));
+    panel.hidden = false;
+    if (!f) {
+      panel.append(el("p", { className: "hint", text: "No fairness figures for this list." }));
+      return;
+    }
+    const low = f.min_impact_ratio !== null && f.min_impact_ratio < FOUR_FIFTHS;
+    panel.append(
+      el("p", { className: "hint", text: "Aggregate figures over groups (" +
+        f.dimension.replace(/_x_/g, " × ").replace(/_/g, " ") + "); no person's attribute is " +
+        "shown. Groups under " + f.min_cell + " people in the pool are merged." }),
+      el("dl", { className: "facts" },
+        el("dt", { text: "Qualified pool" }), el("dd", { text: f.pool_size + " people" }),
+        el("dt", { text: "Shown" }), el("dd", { text: f.list_size + " people" }),
+        el("dt", { text: "Fair re-ranking" }),
+        el("dd", { text: (f.rerank_enabled ? "on, top " + f.rerank_k : "off") +
+          (f.reordered ? "; moved " + f.moved_positions + " positions" : "; order unchanged") }),
+        el("dt", { text: "Prefix floor misses" }),
+        el("dd", { text: String(f.prefix_floor_violations) }),
+        el("dt", { text: "Lowest impact ratio" }),
+        el("dd", { className: "min-impact" + (low ? " warn" : ""),
+          text: fixed(f.min_impact_ratio, 2) + (low ? " (below the four-fifths guideline)"
+            : "") })));
+    const table = el("table", { className: "groups" },
+      el("thead", {}, el("tr", {},
+        ...["Group", "In pool", "Pool share", "In list", "List share", "Before re-rank",
+          "Impact ratio"].map((h) => el("th", { scope: "col", text: h })))));
+    const body = el("tbody");
+    for (const g of f.groups) {
+      body.append(el("tr", { className: g.small_group ? "small" : "" },
+        el("th", { scope: "row", text: g.group + (g.small_group ? " (small group)" : "") }),
+        el("td", { text: String(g.pool_count) }),
+        el("td", { text: pct(g.pool_share) + "%" }),
+        el("td", { text: String(g.list_count) }),
+        el("td", { text: pct(g.list_share) + "%" }),
+        el("td", { text: String(g.list_count_before_rerank) }),
+        el("td", { text: fixed(g.impact_ratio, 2) })));
+    }
+    table.append(body);
+    panel.append(table);
+  }
+
+  // ---------- career paths (everyone) ----------
+
+  async function renderPaths(params, fresh) {
+    const list = clear($("paths"));
+    $("paths-summary").textContent = "";
+    $("path-plan-panel").hidden = true;
+    const roleId = params.get("role") || (state.self ? state.self.role_id : "");
+    const planFor = params.get("plan");
+    $("paths-role").value = roleId;
+    $("paths-title").textContent = "Career paths";
+    if (!roleId) {
+      list.append(el("p", { className: "hint", text: "Enter a role id to see where it leads." }));
+      return;
+    }
+    list.append(el("li", { className: "loading", text: "Loading paths…" }));
+    let result;
+    try {
+      result = await api("/v1/roles/" + enc(roleId) + "/paths?limit=10");
+    } catch (error) {
+      if (fresh()) clear(list).append(errorBlock(error));
+      return;
+    }
+    if (!fresh()) return;
+    clear(list);
+    const mine = state.self && roleId === state.self.role_id;
+    $("paths-title").textContent = "Career paths from " + result.role_title +
+      (mine ? " (your role)" : "");
+    $("paths-summary").textContent = result.items.length ? "The most reachable next roles, " +
+      "from observed internal moves, the O*NET career-changer matrix and skill overlap."
+      : "No path found from this role.";
+    for (const step of result.items) {
+      const actions = el("div", { className: "actions" },
+        el("button", { type: "button", className: "next-button", text: "Paths from here",
+          onclick: () => go("paths", { role: step.role_id }) }));
+      if (state.me.employee_id) {
+        actions.append(el("button", { type: "button", className: "plan-button",
+          text: "My development plan",
+          onclick: () => go("paths", { role: roleId, plan: step.role_id }) }));
+      }
+      list.append(el("li", { className: "card step", dataset: { id: step.role_id } },
+        el("div", { className: "card-head" },
+          el("span", { className: "arrow", "aria-hidden": "true", text: "→" }),
+          el("h3", { className: "step-title", text: step.title }),
+          el("span", { className: "badge direction " + step.direction, text: step.direction })),
+        el("p", { className: "meta", text: "Level " + step.level + " · " + step.role_id +
+          (step.onet_code ? " · O*NET " + step.onet_code : "") + " · score " +
+          fixed(step.score, 2) }),
+        el("p", { className: "meta", text: pct(step.observed_share) + "% of observed moves · " +
+          "career changers " + fixed(step.career_changer, 2) + " · skill overlap " +
+          pct(step.skill_overlap) + "%" }),
+        actions));
+    }
+    if (planFor && state.me.employee_id) {
+      $("path-plan-panel").hidden = false;
+      await showPlan($("path-plan"), state.me.employee_id, planFor, fresh);
+    }
+  }
+
+  // ---------- model status (ml_admin) ----------
+
+  async function renderModel(params, fresh) {
+    const box = clear($("model-status"));
+    let status;
+    try {
+      status = await api("/v1/admin/model");
+    } catch (error) {
+      if (fresh()) box.append(errorBlock(error));
+      return;
+    }
+    if (!fresh()) return;
+    const rows = [["State", status.state], ["Model", status.model_name],
+      ["Version", status.model_version], ["Loaded at", status.loaded_at],
+      ["Skills as of", status.as_of], ["Features", status.feature_count],
+      ["Last error", status.last_error]];
+    for (const [name, value] of rows) {
+      if (value === null || value === undefined) continue;
+      box.append(el("dt", { text: name }), el("dd", { text: String(value) }));
+    }
+  }
+
+  // ---------- wiring ----------
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("login-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      signIn($("login-user").value.trim(), $("login-password").value, $("login-role").value);
+    });
+    $("sign-out").addEventListener("click", signOut);
+    $("subject-select").addEventListener("change", (event) => {
+      const value = event.target.value;
+      go("marketplace", { employee: value === state.me.employee_id ? "" : value,
+        kinds: $("kinds-select").value });
+    });
+    $("subject-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      go("marketplace", { employee: $("subject-input").value.trim(),
+        kinds: $("kinds-select").value });
+    });
+    $("kinds-select").addEventListener("change", (event) => {
+      const { params } = route();
+      go("marketplace", { employee: params.get("employee"), kinds: event.target.value });
+    });
+    $("role-select").addEventListener("change", (event) => {
+      go("candidates", { role: event.target.value });
+    });
+    $("role-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      go("candidates", { role: $("role-input").value.trim() });
+    });
+    $("paths-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      go("paths", { role: $("paths-role").value.trim() });
+    });
+    window.addEventListener("hashchange", render);
+    state.token = sessionStorage.getItem(TOKEN_KEY);
+    if (state.token) start();
+    else showLogin();
+  });
+})();
