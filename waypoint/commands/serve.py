@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
-    print(f"Waypoint API on http://{host}:{port}  (docs: http://{host}:{port}/docs, "
-          f"health: http://{host}:{port}/healthz)", flush=True)
+    print(f"Waypoint API on http://{host}:{port}  (web page: http://{host}:{port}/, "
+          f"docs: http://{host}:{port}/docs, health: http://{host}:{port}/healthz)", flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     return 0
