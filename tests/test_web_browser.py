@@ -16,6 +16,7 @@ Screenshots of each view go to the test's tmp folder, and to ``$WAYPOINT_SCREENS
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -161,6 +162,11 @@ def screen(browser: Any, site: tuple[str, Product], tmp_path: Path) -> Iterator[
     opened.close()
 
 
+def percent(value: float) -> str:
+    """The page's rounding (JavaScript ``Math.round`` of the level clamped to [0, 1])."""
+    return f"{math.floor(min(max(value, 0.0), 1.0) * 100 + 0.5)}%"
+
+
 def texts(locator: Any) -> list[str]:
     return [text.strip() for text in locator.all_text_contents()]
 
@@ -197,12 +203,12 @@ def test_employee_marketplace_bars_and_plan(screen: Screen, site: tuple[str, Pro
         assert bar.locator(".skill-name").text_content() == skill["label"]
         need = bar.locator(".bar-required").evaluate("e => e.style.width")
         have = bar.locator(".bar-current").evaluate("e => e.style.width")
-        assert need == f"{round(skill['required_level'] * 100)}%"
-        assert have == f"{round(skill['current_level'] * 100)}%"
+        assert need == percent(skill["required_level"])
+        assert have == percent(skill["current_level"])
         assert bar.locator(".bar-required").bounding_box()["width"] > 0
     for skill, bar in zip(shown_matched, first_card.locator(".skill.matched").all(), strict=True):
         assert bar.locator(".bar-current").evaluate("e => e.style.width") == \
-            f"{round(min(skill['proficiency'], 1.0) * 100)}%"
+            percent(skill["proficiency"])
     for reason in first["reasons"]:
         expect(first_card.locator(".reasons")).to_contain_text(reason["text"])
     screen.shot("marketplace")
@@ -214,7 +220,7 @@ def test_employee_marketplace_bars_and_plan(screen: Screen, site: tuple[str, Pro
     cards.nth(index).locator(".plan-button").click()
     panel = page.locator("#plan")
     expect(panel.locator(".plan-title")).to_have_text(f"Toward {plan['target_role_title']}")
-    expect(panel.locator(".readiness")).to_have_text(f"{round(plan['readiness'] * 100)}%")
+    expect(panel.locator(".readiness")).to_have_text(percent(plan["readiness"]))
     if plan["gaps"]:
         gap = plan["gaps"][0]
         expect(panel.locator(".gap").first.locator(".skill-name")).to_have_text(gap["label"])
