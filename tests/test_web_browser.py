@@ -368,6 +368,36 @@ def test_sign_in_and_session_errors_are_readable(screen: Screen,
     expect(page.locator("#who")).to_be_hidden()
 
 
+def test_no_model_and_rate_limit_messages(browser: Any, site: tuple[str, Product],
+                                         tmp_path: Path) -> None:
+    """A server with no champion (the pipeline not run) over the same store, and a tight rate
+    limit: the page says the service is not ready (503), then too many requests (429)."""
+    from fastapi.testclient import TestClient
+    from playwright.sync_api import expect
+
+    from api.app import create_app
+
+    _, product = site
+    settings = product.settings.model_copy(update={
+        "mlflow_tracking_uri": f"sqlite:///{tmp_path / 'no-registry.db'}",
+        "rate_limits": {"employees.recommendations": 1}})
+    app = create_app(settings)
+    with TestClient(app), live_server(app) as url:
+        assert app.state.serving_model.wait(30)
+        opened = Screen(browser, url, tmp_path)
+        page = opened.page
+        try:
+            opened.open()
+            opened.sign_in(OWNER, "employee")
+            message = page.locator("#opportunities .message")
+            expect(message).to_contain_text("The service is not ready yet: no champion model")
+            opened.shot("no-model")
+            page.select_option("#kinds-select", "project")  # a second request in the minute
+            expect(message).to_contain_text(re.compile(r"Too many requests\. Please wait \d+"))
+        finally:
+            opened.close()
+
+
 def test_the_page_is_served_with_a_strict_policy(site: tuple[str, Product]) -> None:
     """Served by the app itself, no inline script, left out of the OpenAPI document."""
     _, product = site

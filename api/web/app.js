@@ -6,6 +6,7 @@
 
   const TOKEN_KEY = "waypoint.token";
   const FOUR_FIFTHS = 0.8;
+  const PLAN_GAPS_SHOWN = 10;
   const state = { token: null, me: null, self: null, renderId: 0 };
 
   // ---------- small DOM helpers (text only) ----------
@@ -305,7 +306,7 @@
     track.append(need, fill);
     return el("li", { className: "skill " + (matched ? "matched" : "missing") },
       el("span", { className: "skill-label" },
-        el("span", { className: "skill-name", text: skill.label }),
+        el("span", { className: "skill-name", title: skill.label, text: skill.label }),
         skill.essential ? el("span", { className: "tag", text: "essential" }) : null),
       track,
       el("span", { className: "bar-text", text: have + "% / " + required + "%" }));
@@ -366,6 +367,9 @@
           select.append(el("option", { value: subject, text: subject }));
         }
         select.value = subject;
+        $("subject-count").textContent = reports.total > reports.items.length
+          ? " (" + reports.items.length + " of " + reports.total + " reports)"
+          : " (" + reports.total + " reports)";
         picker.hidden = false;
       } catch (error) {
         if (fresh()) list.append(errorBlock(error));
@@ -465,8 +469,9 @@
     }
     box.append(el("h4", { text: "Skills to build, most important first" }));
     const gaps = el("ol", { className: "gaps" });
-    for (const gap of plan.gaps) {
+    plan.gaps.forEach((gap, index) => {
       const item = el("li", { className: "gap" });
+      item.hidden = index >= PLAN_GAPS_SHOWN;
       const bar = skillBar(gap, gap.current_level, false);
       item.append(el("ul", { className: "skill-list" }, bar));
       const ways = [];
@@ -480,8 +485,18 @@
         item.append(el("p", { className: "hint", text: "No course or practice found yet." }));
       }
       gaps.append(item);
-    }
+    });
     box.append(gaps);
+    const hidden = plan.gaps.length - PLAN_GAPS_SHOWN;
+    if (hidden > 0) {
+      const more = el("button", { type: "button", className: "more-button",
+        text: "Show the other " + hidden + " skills" });
+      more.addEventListener("click", () => {
+        for (const item of gaps.children) item.hidden = false;
+        more.remove();
+      });
+      box.append(more);
+    }
     if (plan.course_plan.length) {
       box.append(el("h4", { text: "Course plan" }), courseList(plan.course_plan));
     }
@@ -506,9 +521,9 @@
         if (!fresh()) return;
         const select = clear($("role-select"));
         for (const r of owned.items) {
-          const openings = r.openings.map((o) => o.title).join(", ");
-          select.append(el("option", { value: r.role_id,
-            text: r.title + " (" + r.role_id + ") – " + openings }));
+          const n = r.openings.length;
+          select.append(el("option", { value: r.role_id, text: r.title + " (" + r.role_id +
+            "), " + n + (n === 1 ? " open opening" : " open openings") }));
         }
         if (roleId && ![...select.options].some((o) => o.value === roleId)) {
           select.append(el("option", { value: roleId, text: roleId }));
