@@ -152,11 +152,27 @@ def test_massage_equalizes_chosen_rates_by_hand() -> None:
     assert chosen_rates(data, sexes)["female"]["chosen_rate"] == 0.25
     scores = np.array([0.0, 0.1, 0.9, 0.5, 0, 0, 0, 0, 0])
     massaged, promoted = massage_labels(data, sexes, scores, small_group_threshold=0.0)
-    # (0.5 - 0.25) * 4 = 1 promotion: the best-scored not-chosen woman (f3)
-    assert promoted == {"female": 1}
-    assert massaged.labels.tolist() == [2, 1, 2, 1, 2, 2, 1, 1, 0]
+    # considered: women 4/4, men 4/5 -> (1 - 0.8) * 5 = 1 man (m5, the only one) -> applied;
+    # chosen: women 1/4, men now 2/5 -> round((0.4 - 0.25) * 4) = 1 promotion: the
+    # best-scored not-chosen woman (f3)
+    assert promoted == {"considered:male": 1, "chosen:female": 1}
+    assert massaged.labels.tolist() == [2, 1, 2, 1, 2, 2, 1, 1, 1]
     assert chosen_rates(massaged, sexes)["female"]["chosen_rate"] == 0.5
     assert data.labels.tolist()[2] == 1  # the input is not modified
+
+
+def test_massage_equalizes_consideration_by_hand() -> None:
+    # pools: women considered 1 of 4 rows, men 2 of 4; nobody chosen
+    rows = [("q", "f1", 1), ("q", "f2", 0), ("q", "f3", 0), ("q", "f4", 0),
+            ("q", "m1", 1), ("q", "m2", 1), ("q", "m3", 0), ("q", "m4", 0)]
+    data = _dataset(rows)
+    sexes = {e: ("female" if e.startswith("f") else "male") for _, e, _ in rows}
+    scores = np.array([0.0, 0.2, 0.7, 0.1, 0, 0, 0, 0])
+    massaged, promoted = massage_labels(data, sexes, scores, small_group_threshold=0.0)
+    # (0.5 - 0.25) * 4 = 1: the best-scored woman not considered (f3) becomes an applicant
+    assert promoted == {"considered:female": 1}
+    assert massaged.labels.tolist() == [1, 0, 1, 0, 1, 1, 0, 0]
+    assert data.labels.tolist()[2] == 0  # the input is not modified
 
 
 def test_neutralized_features_are_unused() -> None:

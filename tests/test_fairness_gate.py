@@ -117,3 +117,50 @@ def test_metric_segment() -> None:
     assert metric_segment("Black or African American") == "Black or African American"
     assert re.fullmatch(r"[A-Za-z0-9_. -]+", metric_segment("a/b|c:é"))
     assert metric_segment("  ") == "_"
+
+
+# --------------------------------------------------------------------------- significance
+
+
+def _two_group_lists(n_lists: int, b_on_top_every: int) -> tuple[list[RankedList], dict[str, str]]:
+    """Lists of 4 A-people and 4 B-people; every ``b_on_top_every``-th list puts B on top,
+    the others put A on top (so B's selection rate in the top 4 is low)."""
+    lists, groups = [], {}
+    for q in range(n_lists):
+        a = [f"a{q}_{i}" for i in range(4)]
+        b = [f"b{q}_{i}" for i in range(4)]
+        groups.update({x: "A" for x in a} | {x: "B" for x in b})
+        order = b + a if q % b_on_top_every == 0 else a + b
+        lists.append(RankedList.from_pairs(f"q{q}", [(x, 8.0 - r) for r, x in enumerate(order)]))
+    return lists, groups
+
+
+def _two_group_audit(lists: list[RankedList], by: dict[str, dict[str, str]]) -> FairnessAudit:
+    return FairnessAudit(subject="t", candidate_lists=audit_candidate_lists(
+        lists, by, 4, small_group_threshold=0.0))
+
+
+def test_a_systematic_shortfall_is_significant_and_chance_is_not() -> None:
+    from inference.fairness.significance import figure_values, permutation_p_values
+
+    key = ("candidate_lists", SEX, "B", "selection_impact_ratio")
+    # B on top in 1 list of 10: selection rates A 0.9, B 0.1 -> ratio 0.11; no random half of
+    # the people does that badly
+    lists, groups = _two_group_lists(40, 10)
+    by = {SEX: groups}
+    audit = _two_group_audit(lists, by)
+    observed = figure_values(audit)
+    assert observed[key] == pytest.approx(0.1 / 0.9)
+    p = permutation_p_values(lambda g: _two_group_audit(lists, dict(g)), by, observed, [key],
+                             permutations=50, seed=1)
+    assert p[key] == pytest.approx(1 / 51)
+    gate = GateThresholds(significance=0.05, permutations=50)
+    result = evaluate_gate(audit, gate, p)
+    assert not result.passed and "p = 0.020" in result.violations[0]
+    # the same ratio with a p-value above the level is a note, not a violation
+    scoring = ("candidate_lists", SEX, "B", "scoring_impact_ratio")
+    assert not evaluate_gate(audit, gate, {key: 0.4}).passed  # scoring has no p: significant
+    relaxed = evaluate_gate(audit, gate, {key: 0.4, scoring: 0.3})
+    assert relaxed.passed and any("within chance (p = 0.400" in n for n in relaxed.notes)
+    # without significance in the thresholds, p-values change nothing
+    assert not evaluate_gate(audit, GateThresholds(), {key: 0.4}).passed

@@ -128,3 +128,20 @@ def test_reranking_never_lowers_the_floor_gap(data: tuple[list[str], dict[str, s
                 gap = max(gap, math.floor(p * s + 1e-9) - seen[g])
             return gap
         assert worst(out) <= max(worst(ids), 0)
+
+
+def test_ceilings_leave_room_for_a_small_group_by_hand() -> None:
+    groups = {**{f"a{i}": "A" for i in range(1, 7)}, "b1": "B", "c1": "C"}
+    ranked = ["a1", "a2", "a3", "a4", "b1", "a5", "c1", "a6"]
+    # floors alone (A: 0,1,2,3 for prefixes 1..4; B, C: 0) keep the model order
+    assert rerank_with_floors(ranked, groups, k=4)[:4] == ["a1", "a2", "a3", "a4"]
+    # ceilings: A at most ceil(4 * 0.75) = 3 of the top 4, so the best of the rest (b1) enters
+    out = rerank_with_floors(ranked, groups, k=4, ceilings=True)
+    assert out == ["a1", "a2", "a3", "b1", "a4", "a5", "c1", "a6"]
+    assert prefix_violations(out, groups, pool_shares(groups.values()), k=4) == []
+
+
+def test_ceilings_give_way_when_only_one_group_is_left() -> None:
+    groups = {"a1": "A", "a2": "A", "a3": "A", "b1": "B"}
+    out = rerank_with_floors(["b1", "a1", "a2", "a3"], groups, k=4, ceilings=True)
+    assert out == ["b1", "a1", "a2", "a3"]  # A over its ceiling is better than an empty slot

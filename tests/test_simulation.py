@@ -356,3 +356,24 @@ def test_cli_simulate_writes_store_summary_and_truth(
         assert store.dataset_version("organization") == summary["version"]
     finally:
         store.dispose()
+
+
+def _applicant_shares(sim: SimulationResult) -> tuple[float, float]:
+    """Share of part-timers and of the bias group among all applications."""
+    people = [sim.people[a.person] for a in sim.applications]
+    return (float(np.mean([p.part_time for p in people])),
+            float(np.mean([p.in_bias_group for p in people])))
+
+
+def test_sourcing_bias_puts_part_timers_and_the_group_forward_less(
+        result: SimulationResult, reference_data: ReferenceData) -> None:
+    biased = simulate(reference_data, SimulationParams(
+        employees=N, seed=1, sourcing_bias_strength=0.3, sourcing_proxy_strength=1.5))
+    part_time_before, group_before = _applicant_shares(result)
+    part_time_after, group_after = _applicant_shares(biased)
+    # a drawn part-timer is kept with probability exp(-1.5) = 0.22 (and exp(-1.8) in the group)
+    assert part_time_after < 0.5 * part_time_before
+    assert group_after < group_before - 0.03
+    # the workforce itself is the same: only who is put forward changes
+    assert (np.mean([p.part_time for p in biased.people])
+            == pytest.approx(np.mean([p.part_time for p in result.people]), abs=0.02))

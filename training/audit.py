@@ -17,7 +17,7 @@ the caller from ``features.protected`` (the only reader of protected attributes)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +36,7 @@ from inference.fairness.metrics import (
 from inference.fairness.models import FairnessAudit, iter_impact_ratios
 from inference.fairness.ranking_metrics import audit_rankings, ndcg_at_k, ndcg_change
 from inference.fairness.rerank import pool_shares, rerank_with_floors
+from inference.fairness.significance import FigureKey, figure_values, permutation_p_values
 from training.ranking_dataset import RankingDataset
 
 FAIRNESS_DEFAULTS: dict[str, Any] = {
@@ -45,7 +46,7 @@ FAIRNESS_DEFAULTS: dict[str, Any] = {
     "employee_fit_bins": 5,
     "employee_top_k": 10,
     "employee_sample": 0,
-    "rerank": {"enabled": True, "dimension": INTERSECTION, "k": 20},
+    "rerank": {"enabled": True, "dimension": INTERSECTION, "k": 20, "ceilings": True},
     "gate": {"min_impact_ratio": 0.8, "per_metric": {}, "gate_unknown": False,
              "max_ndcg_drop": 0.02},
     "mitigation": {"enabled": False, "method": "none", "drop_features": [],
@@ -59,6 +60,8 @@ class RerankSettings:
     enabled: bool = True
     dimension: str = INTERSECTION
     k: int = 20
+    ceilings: bool = True
+    """Soft per-prefix maxima next to the floors (`rerank_with_floors`)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class AuditSettings:
             employee_top_k=int(merged["employee_top_k"]),
             employee_sample=int(merged["employee_sample"]),
             rerank=RerankSettings(enabled=bool(rerank["enabled"]), dimension=dim,
-                                  k=int(rerank["k"])),
+                                  k=int(rerank["k"]), ceilings=bool(rerank["ceilings"])),
             gate=GateThresholds.model_validate(gate), mitigation=mitigation,
         )
 
@@ -106,7 +109,7 @@ class AuditSettings:
             employee_fit_bins=self.employee_fit_bins, employee_top_k=self.employee_top_k,
             employee_sample=self.employee_sample,
             rerank=RerankSettings(enabled=False, dimension=self.rerank.dimension,
-                                  k=self.rerank.k),
+                                  k=self.rerank.k, ceilings=self.rerank.ceilings),
             gate=self.gate, mitigation=self.mitigation)
 
 
@@ -149,12 +152,13 @@ def ranked_lists(data: RankingDataset, scores: np.ndarray) -> tuple[list[RankedL
     return lists, relevance
 
 
-def rerank_lists(lists: Sequence[RankedList], grouping: Grouping, k: int) -> list[RankedList]:
+def rerank_lists(lists: Sequence[RankedList], grouping: Grouping, k: int,
+                 ceilings: bool = True) -> list[RankedList]:
     """`rerank_with_floors` on every list (floors: the list's own pool composition)."""
     out = []
     for rl in lists:
         score = dict(zip(rl.ids, rl.scores, strict=True))
-        order = rerank_with_floors(rl.ids, grouping, k=k)
+        order = rerank_with_floors(rl.ids, grouping, k=k, ceilings=ceilings)
         out.append(RankedList.from_pairs(rl.list_id, [(i, score[i]) for i in order]))
     return out
 
@@ -162,7 +166,7 @@ def rerank_lists(lists: Sequence[RankedList], grouping: Grouping, k: int) -> lis
 def candidate_lists(data: RankingDataset, scores: np.ndarray,
                     groupings: Mapping[str, Grouping], rerank: RerankSettings) -> CandidateLists:
     ranked, relevance = ranked_lists(data, scores)
-    served = (rerank_lists(ranked, groupings[rerank.dimension], rerank.k)
+    served = (rerank_lists(ranked, groupings[rerank.dimension], rerank.k, rerank.ceilings)
               if rerank.enabled else ranked)
     return CandidateLists(ranked=ranked, served=served, relevance=relevance)
 
@@ -189,6 +193,8 @@ class AuditResult:
     audit: FairnessAudit
     gate: GateResult
     lists: CandidateLists
+    p_values: Mapping[FigureKey, float] = field(default_factory=dict)
+    """Permutation p-values of the figures under their threshold (`shortfall_p_values`)."""
 
     @property
     def passed(self) -> bool:
@@ -214,23 +220,44 @@ def build_audit(
 ) -> AuditResult:
     """Every figure of the audit on ``data``'s queries scored by ``scores``, and the gate."""
     lists = candidate_lists(data, scores, groupings, settings.rerank)
-    pools = pool_compositions(lists.ranked, groupings)
     ndcg = ndcg_change([rl.ids for rl in lists.ranked], [rl.ids for rl in lists.served],
                        lists.relevance, settings.k)
-    audit = FairnessAudit(
-        subject=subject,
-        candidate_lists=audit_candidate_lists(
-            lists.served, groupings, settings.k, median_scope=settings.median_scope,
-            small_group_threshold=settings.small_group_threshold),
-        rankings=audit_rankings(lists.served, groupings, k=settings.k, pools=pools,
-                                small_group_threshold=settings.small_group_threshold),
-        employee_lists=None if employees is None else audit_employee_lists(
-            employees, groupings, n_bins=settings.employee_fit_bins,
-            top_k=settings.employee_top_k,
-            small_group_threshold=settings.small_group_threshold),
-        ndcg=ndcg,
-    )
-    return AuditResult(audit=audit, gate=evaluate_gate(audit, settings.gate), lists=lists)
+
+    def figures(by: Mapping[str, Grouping]) -> FairnessAudit:
+        return FairnessAudit(
+            subject=subject,
+            candidate_lists=audit_candidate_lists(
+                lists.served, by, settings.k, median_scope=settings.median_scope,
+                small_group_threshold=settings.small_group_threshold),
+            rankings=audit_rankings(lists.served, by, k=settings.k,
+                                    pools=pool_compositions(lists.ranked, by),
+                                    small_group_threshold=settings.small_group_threshold),
+            employee_lists=None if employees is None else audit_employee_lists(
+                employees, by, n_bins=settings.employee_fit_bins,
+                top_k=settings.employee_top_k,
+                small_group_threshold=settings.small_group_threshold),
+            ndcg=ndcg,
+        )
+
+    audit = figures(groupings)
+    p_values = shortfall_p_values(audit, figures, groupings, settings.gate)
+    return AuditResult(audit=audit, gate=evaluate_gate(audit, settings.gate, p_values),
+                       lists=lists, p_values=p_values)
+
+
+def shortfall_p_values(audit: FairnessAudit,
+                       figures: Callable[[Mapping[str, Grouping]], FairnessAudit],
+                       groupings: Mapping[str, Grouping], gate: GateThresholds
+                       ) -> dict[FigureKey, float]:
+    """Permutation p-values of the gated figures under their threshold (none when the gate
+    does not use significance, or when no figure is under its threshold)."""
+    if gate.significance is None:
+        return {}
+    low = {(f.section, f.dimension, f.group, f.metric) for f in iter_impact_ratios(audit)
+           if f.value is not None and not f.small_group and not f.unknown
+           and (limit := gate.threshold(f.metric)) is not None and f.value < limit - 1e-9}
+    return permutation_p_values(figures, groupings, figure_values(audit), low,
+                                permutations=gate.permutations)
 
 
 def audit_served_lists(lists: Sequence[RankedList], groupings: Mapping[str, Grouping],
@@ -247,4 +274,16 @@ def audit_served_lists(lists: Sequence[RankedList], groupings: Mapping[str, Grou
     )
     gate = settings.gate.model_copy(update={"max_ndcg_drop": None})
     empty = CandidateLists(ranked=list(lists), served=list(lists), relevance=[])
-    return AuditResult(audit=audit, gate=evaluate_gate(audit, gate), lists=empty)
+
+    def figures(by: Mapping[str, Grouping]) -> FairnessAudit:
+        return FairnessAudit(
+            subject=subject,
+            candidate_lists=audit_candidate_lists(
+                lists, by, settings.k, median_scope=settings.median_scope,
+                small_group_threshold=settings.small_group_threshold),
+            rankings=audit_rankings(lists, by, k=settings.k, pools=pool_compositions(lists, by),
+                                    small_group_threshold=settings.small_group_threshold))
+
+    p_values = shortfall_p_values(audit, figures, groupings, gate)
+    return AuditResult(audit=audit, gate=evaluate_gate(audit, gate, p_values), lists=empty,
+                       p_values=p_values)

@@ -189,7 +189,7 @@ def _rerank_words(arm: Arm) -> str:
     lists = arm.result.lists
     if lists.served is lists.ranked:
         return "off"
-    return "on (rerank_with_floors)"
+    return "on (prefix floors + ceilings per fairness.rerank)"
 
 
 def before_after_markdown(c: Comparison, command: str, settings: AuditSettings) -> str:

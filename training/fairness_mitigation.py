@@ -11,12 +11,13 @@ decisions (``prior_moves``, ``years_in_role``, ``level_delta``...). Two switches
   with the model is unchanged, so bundles stay compatible. `feature_group_association` measures
   which features separate the groups among equally-labelled candidates (the evidence for the
   choice).
-- ``massage``: label de-biasing of the historical decisions (Kamiran & Calders' "massaging",
-  applied per grade): among applicants (grade >= 1), the rate of being chosen (grade >= 2) is
-  computed per group of ``dimension``; for every non-small group below the best rate, the
-  applicants of that group who were not chosen and whom a group-blind preliminary ranker scores
-  highest are promoted to "moved" until the group's rate matches the best. The grades of
-  everyone else are untouched, so the model learns who *would* have been chosen at equal fit.
+- ``massage``: label de-biasing of the historical decisions (Kamiran & Calders' "massaging"),
+  applied to both biased steps of the history (`massage_labels`): being considered (grade >= 1
+  among everyone in a decision's pool) and being chosen (grade >= 2 among those considered).
+  At each step the rate is computed per group of ``dimension``; for every non-small group below
+  the best rate, the group's members whom a group-blind preliminary ranker scores highest are
+  promoted until the group's rate matches the best. So the model learns who *would* have been
+  considered and chosen at equal features.
 
 Protected attributes are read by the caller through `features.protected` and passed in as a
 ``{employee id: group}`` mapping; the trained model never sees them.
@@ -44,11 +45,13 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+from sqlalchemy.engine import Engine
 
 from features.domain import Employee
+from features.protected import read_protected_attributes
 from features.ranking import FEATURE_NAMES
 from features.ranking_model import Ranker
-from inference.fairness.groups import SEX, Grouping, group_of
+from inference.fairness.groups import SEX, Grouping, group_of, protected_groupings
 from inference.fairness.metrics import small_groups
 from training.ranker import (
     EvaluationReport,
@@ -231,31 +234,48 @@ def neutralize_features(data: RankingDataset, names: Sequence[str]) -> RankingDa
 
 def massage_labels(data: RankingDataset, grouping: Grouping, scores: np.ndarray,
                    small_group_threshold: float = 0.02) -> tuple[RankingDataset, dict[str, int]]:
-    """Promote the best-scored not-chosen applicants of under-chosen groups to "moved".
+    """Massage both biased steps of the history, per group, with a group-blind score.
 
-    Returns the new dataset and ``{group: applicants promoted}``.
+    1. Being considered (grade >= applied) among everyone in the decisions' pools: for each
+       non-small group considered less often than the best group, its best-scored pool members
+       who were not considered are promoted to "applied" until the rates match.
+    2. Being chosen (grade >= moved) among those considered: likewise, the best-scored
+       considered-not-chosen members are promoted to "moved".
+
+    Returns the new dataset and ``{"<step>:<group>": rows promoted}``.
     """
     labels = data.labels.copy()
     groups = np.array([group_of(grouping, e) for e in data.employee_ids])
-    applicants = labels >= APPLIED
-    sizes = {g: int(np.sum(applicants & (groups == g))) for g in set(groups.tolist())}
-    small = small_groups(sizes, small_group_threshold)
-    rates = {g: float(np.mean(labels[applicants & (groups == g)] >= MOVED))
-             for g, n in sizes.items() if n}
-    eligible = {g: r for g, r in rates.items() if g not in small}
-    if not eligible:
-        return data, {}
-    best = max(eligible.values())
     promoted: dict[str, int] = {}
-    for g, r in sorted(eligible.items()):
+    everyone = np.ones(len(labels), dtype=bool)
+    for step, base, level in (("considered", everyone, APPLIED), ("chosen", None, MOVED)):
+        among = base if base is not None else labels >= APPLIED
+        for g, n in _promote(labels, among, level, groups, scores, small_group_threshold).items():
+            promoted[f"{step}:{g}"] = n
+    return dataclasses.replace(data, labels=labels), promoted
+
+
+def _promote(labels: np.ndarray, among: np.ndarray, level: int, groups: np.ndarray,
+             scores: np.ndarray, small_group_threshold: float) -> dict[str, int]:
+    """In place: raise the best-scored rows of ``among`` below ``level`` to ``level`` in every
+    non-small group whose rate of ``labels >= level`` trails the best group's."""
+    sizes = {g: int(np.sum(among & (groups == g))) for g in set(groups.tolist())}
+    small = small_groups(sizes, small_group_threshold)
+    rates = {g: float(np.mean(labels[among & (groups == g)] >= level))
+             for g, n in sizes.items() if n and g not in small}
+    if not rates:
+        return {}
+    best = max(rates.values())
+    promoted: dict[str, int] = {}
+    for g, r in sorted(rates.items()):
         n_flip = round((best - r) * sizes[g])
         if n_flip <= 0:
             continue
-        pool = np.flatnonzero(applicants & (groups == g) & (labels < MOVED))
+        pool = np.flatnonzero(among & (groups == g) & (labels < level))
         top = pool[np.argsort(-scores[pool], kind="stable")[:n_flip]]
-        labels[top] = MOVED
+        labels[top] = level
         promoted[g] = len(top)
-    return dataclasses.replace(data, labels=labels), promoted
+    return promoted
 
 
 # --------------------------------------------------------------------------- training
@@ -336,8 +356,20 @@ def train_mitigated(data: RankingDataset, params: RankerParams, grouping: Groupi
                         "test_queries": len(test.group_sizes),
                         "test_from": test.query_dates[0].isoformat()}
     ranker.meta = {**ranker.meta, "evaluation": evaluation.to_dict(),
+                   "train_until": str(valid.query_dates[0] if valid.query_dates
+                                      else test.query_dates[0]),
                    "fairness_mitigation": report.to_dict()}
     return ranker, evaluation, report
+
+
+def training_grouping(engine: Engine, employee_ids: Sequence[str], dimension: str) -> Grouping:
+    """``{employee id: group}`` on ``dimension`` for the people of a training set.
+
+    Read through `features.protected` (the only reader of the protected table) for the
+    mitigation alone; the mapping is used to massage labels and is never stored with the model.
+    """
+    ids = sorted(set(employee_ids))
+    return protected_groupings(read_protected_attributes(engine, ids), ids)[dimension]
 
 
 def train_pipeline(data: RankingDataset, params: RankerParams, grouping: Grouping | None,

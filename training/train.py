@@ -26,6 +26,7 @@ from features.domain import (
     Opportunity,
     RequirementProfile,
 )
+from features.params import load_section
 from features.profiles import ProfileParams, build_employee_profile
 from features.ranking import FEATURE_NAMES
 from features.ranking_history import EmployeeHistory, basic_requirements
@@ -34,6 +35,7 @@ from features.store import Store
 from inference.bundle import write_bundle
 from inference.profile_artifacts import ProfileArtifacts, read_profile_artifacts
 from inference.retrieval import SkillProfileVectorizer
+from training.fairness_mitigation import MitigationSettings, train_mitigated, training_grouping
 from training.ranker import EvaluationReport, RankerParams, format_report, train_and_evaluate
 from training.ranking_dataset import (
     ProfileBuilder,
@@ -167,6 +169,13 @@ def write_evaluation_report(report: EvaluationReport, folder: Path) -> list[Path
     return [as_json, as_md]
 
 
+def mitigation_settings() -> MitigationSettings:
+    """``fairness.mitigation`` of params.yaml (off when absent)."""
+    fairness = load_section("fairness")
+    return MitigationSettings.from_mapping(
+        fairness.get("mitigation"), float(fairness.get("small_group_threshold", 0.02)))
+
+
 def run_train_stage(settings: Settings, params: RankerParams, *,
                     register: bool = True) -> dict[str, Any]:
     """Train, evaluate (gate), bundle, log and register. Returns the summary it writes."""
@@ -175,7 +184,15 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
     paths = TrainPaths(settings.artifact_dir)
     store = Store(settings.database_url)
     data = RankingDataset.load(paths.dataset)
-    ranker, report = train_and_evaluate(data, params)
+    mitigation = mitigation_settings()
+    if mitigation.active:
+        grouping = training_grouping(store.engine, data.employee_ids, mitigation.dimension)
+        ranker, report, mitigation_report = train_mitigated(data, params, grouping, mitigation)
+        del grouping
+        log.info("fairness mitigation: %s; promoted %s", mitigation.describe(),
+                 mitigation_report.promoted)
+    else:
+        ranker, report = train_and_evaluate(data, params)
     log.info("\n%s", format_report(report))
     reports = write_evaluation_report(report, paths.reports)
     ranker.save(paths.ranker)

@@ -9,9 +9,12 @@ checked fails by default: a gate that saw no data must not pass a model.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from inference.fairness.models import FairnessAudit, iter_impact_ratios
+from inference.fairness.significance import FigureKey
 
 SECTION_WORDS = {
     "candidate_lists": "candidate lists",
@@ -36,6 +39,12 @@ class GateThresholds(BaseModel):
     """Largest allowed NDCG@k loss from fair re-ranking (before - after)."""
     max_mean_ndkl: float | None = Field(default=None, ge=0.0)
     fail_when_nothing_checked: bool = True
+    significance: float | None = Field(default=None, gt=0.0, lt=1.0)
+    """When set, a ratio under its threshold is a violation only if chance explains it
+    poorly: its person-level permutation p-value (`inference.fairness.significance`) is below
+    this level. ``None``: every ratio under its threshold is a violation."""
+    permutations: int = Field(default=200, ge=1)
+    """Label permutations behind each p-value (when ``significance`` is set)."""
 
     def threshold(self, metric: str) -> float | None:
         return self.per_metric.get(metric, self.min_impact_ratio)
@@ -53,8 +62,12 @@ def _words(metric: str) -> str:
     return metric.replace("_", " ")
 
 
-def evaluate_gate(audit: FairnessAudit, thresholds: GateThresholds | None = None) -> GateResult:
+def evaluate_gate(audit: FairnessAudit, thresholds: GateThresholds | None = None,
+                  p_values: Mapping[FigureKey, float] | None = None) -> GateResult:
+    """Gate ``audit``; ``p_values`` (figure -> permutation p-value) is used when
+    ``thresholds.significance`` is set (a figure without one counts as significant)."""
     t = thresholds or GateThresholds()
+    p_values = p_values or {}
     violations: list[str] = []
     notes: list[str] = []
     checked = 0
@@ -78,9 +91,17 @@ def evaluate_gate(audit: FairnessAudit, thresholds: GateThresholds | None = None
             continue
         checked += 1
         if fig.value < limit - 1e-9:  # a ratio equal to the threshold passes
+            p = p_values.get((fig.section, fig.dimension, fig.group, fig.metric))
+            if t.significance is not None and p is not None and p >= t.significance:
+                notes.append(
+                    f"{where}: {_words(fig.metric)} {fig.value:.2f} is below {limit:.2f} but "
+                    f"within chance (p = {p:.3f} from {t.permutations} label permutations, "
+                    f"level {t.significance}; {fig.detail})")
+                continue
+            where_p = "" if p is None else f"; p = {p:.3f}"
             violations.append(
                 f"{where}: {_words(fig.metric)} {fig.value:.2f} is below {limit:.2f} "
-                f"({fig.detail}; reference group {fig.reference_group!r})"
+                f"({fig.detail}; reference group {fig.reference_group!r}{where_p})"
             )
     if t.max_ndcg_drop is not None and audit.ndcg is not None:
         checked += 1

@@ -17,6 +17,16 @@ iff for every ``q`` in ``p..k``: ``sum_i max(0, demand_i(q) - c_i) <= q - p``. B
 floors of a composition sum to at most ``q``, a feasible order always exists, so the constraints
 always hold (unlike the greedy DetGreedy, which can paint itself into a corner). Cost is about
 O(k * G^2 * k) array work: well under 10 ms for k = 50 and 20 groups.
+
+With ``ceilings=True`` the re-ranker also prefers, at each position, a candidate whose group is
+still within its ceiling ``ceil(p * share_i)`` (DetGreedy's maximum constraint, Geyik et al.
+2019): the best-ranked feasible head within its ceiling is placed, and only when no head is
+within its ceiling does the best feasible head go over. Floors stay hard; ceilings are soft, so
+a feasible order is still always found. Floors alone only lift groups whose expected count in a
+prefix reaches one; a group with fewer members than ``1 / share`` per list never has a floor,
+and the floors of large groups can push its members down. Ceilings stop a large group from
+taking more than its share of the top ``k``, which leaves the slots it would have taken to the
+best-ranked members of the smaller groups.
 """
 
 from __future__ import annotations
@@ -64,11 +74,13 @@ def rerank_with_floors(
     *,
     k: int | None = None,
     shares: Mapping[str, float] | None = None,
+    ceilings: bool = False,
 ) -> list[str]:
     """Re-rank ``ranked_ids`` so every prefix of the top ``k`` meets the group floors.
 
     ``groups`` maps id -> group (missing ids are ``"unknown"``); ``shares`` is the qualified
     pool's composition (default: that of ``ranked_ids``), shares in [0, 1] summing to <= 1.
+    ``ceilings`` adds the soft maximum ``ceil(p * share)`` per prefix (module docstring).
     Positions after ``k`` keep the remaining candidates in input order. Returns a permutation.
     """
     ids = list(ranked_ids)
@@ -89,20 +101,25 @@ def rerank_with_floors(
     for pos, g in enumerate(labels):
         queues[g].append(pos)
     demand = floor_demand(shares, {g: len(q) for g, q in queues.items()}, k, order)
+    cap = {g: shares.get(g, 0.0) for g in order}
     counts = np.zeros(len(order), dtype=np.int64)
 
     out: list[int] = []
     for p in range(1, k + 1):
-        # Heads of the group queues, best-ranked first: the first feasible one is placed.
+        # Heads of the group queues, best-ranked first: the first feasible one is placed
+        # (with ceilings: the first feasible one within its ceiling, if there is one).
         heads = sorted((q[0], g) for g, q in queues.items() if q)
-        chosen: str | None = None
+        feasible: list[str] = []
         for _, g in heads:
             counts[index[g]] += 1
-            ok = _feasible(demand, counts, p)
+            if _feasible(demand, counts, p):
+                feasible.append(g)
             counts[index[g]] -= 1
-            if ok:
-                chosen = g
-                break
+        chosen: str | None = feasible[0] if feasible else None
+        if ceilings and feasible:
+            within = [g for g in feasible
+                      if counts[index[g]] + 1 <= math.ceil(p * cap[g] - _EPS)]
+            chosen = within[0] if within else feasible[0]
         if chosen is None:  # only reachable through float rounding of the shares
             chosen = min(heads, key=lambda h: (_deadline(demand, counts, index[h[1]], p), h[0]))[1]
         counts[index[chosen]] += 1

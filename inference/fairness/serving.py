@@ -38,6 +38,8 @@ class RerankConfig:
     k: int = 20
     small_group_threshold: float = 0.02
     min_cell: int = DEFAULT_MIN_CELL
+    ceilings: bool = True
+    """Soft per-prefix maxima next to the floors (`rerank_with_floors`)."""
 
     def __post_init__(self) -> None:
         if self.dimension not in DIMENSIONS:
@@ -55,7 +57,8 @@ class RerankConfig:
                    dimension=str(rerank.get("dimension", INTERSECTION)),
                    k=int(rerank.get("k", 20)),
                    small_group_threshold=float(fairness.get("small_group_threshold", 0.02)),
-                   min_cell=int(rerank.get("min_cell", DEFAULT_MIN_CELL)))
+                   min_cell=int(rerank.get("min_cell", DEFAULT_MIN_CELL)),
+                   ceilings=bool(rerank.get("ceilings", True)))
 
 
 class _Model(BaseModel):
@@ -152,6 +155,7 @@ def fair_candidate_order(engine: Engine, ranked_ids: Sequence[str], list_size: i
     attributes = read_protected_attributes(engine, ids)
     grouping = protected_groupings(attributes, ids)[config.dimension]
     del attributes
-    order = (rerank_with_floors(ids, grouping, k=config.k, shares=pool_shares(grouping.values()))
+    order = (rerank_with_floors(ids, grouping, k=config.k, shares=pool_shares(grouping.values()),
+                                ceilings=config.ceilings)
              if config.enabled and ids else ids)
     return order, list_figures(order, ids, list_size, grouping, config)

@@ -19,7 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from features.domain import Event, EventKind, Move, OpportunityKind, OpportunityStatus
-from training.simulation.bias import choose
+from training.simulation.bias import choose, sourcing_keep_probability
 from training.simulation.params import SimulationParams
 from training.simulation.people import Person, day
 from training.simulation.postings import (
@@ -135,7 +135,9 @@ class _Simulator:
             for pick in picks:
                 members = self.members[int(feeders[pick])]
                 candidate = members[below(self.rnd, len(members))]
-                if candidate not in chosen and self._eligible(self.people[candidate], when, level):
+                person = self.people[candidate]
+                if (candidate not in chosen and self._eligible(person, when, level)
+                        and self._put_forward(person, applicant=len(chosen) < wanted)):
                     chosen.append(candidate)
                 if len(chosen) >= wanted + viewers:
                     break
@@ -144,9 +146,17 @@ class _Simulator:
             candidate = below(self.rnd, len(self.people))
             person = self.people[candidate]
             if (candidate not in chosen and person.role != role
-                    and self._eligible(person, when, level)):
+                    and self._eligible(person, when, level)
+                    and self._put_forward(person, applicant=True)):
                 applicants.append(candidate)
         return applicants, others
+
+    def _put_forward(self, person: Person, *, applicant: bool) -> bool:
+        """Sourcing bias: whether a drawn applicant is put forward (viewers are unaffected)."""
+        if not applicant:
+            return True
+        keep = sourcing_keep_probability(self.params, person.in_bias_group, person.part_time)
+        return keep >= 1.0 or self.rnd.random() < keep
 
     def _posting(self, role: int, kind: OpportunityKind, location: str) -> Posting:
         spec = self.catalog.roles[role]

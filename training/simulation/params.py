@@ -30,6 +30,10 @@ class SimulationParams(BaseModel):
     proxy_strength: float = Field(default=0.35, ge=0.0)
     proxy_rate_group: float = Field(default=0.30, ge=0.0, le=1.0)
     proxy_rate_other: float = Field(default=0.06, ge=0.0, le=1.0)
+    sourcing_bias_strength: float = Field(default=0.0, ge=0.0)
+    """Log-odds penalty on a group member being put forward for an opening (sourcing bias)."""
+    sourcing_proxy_strength: float = Field(default=0.0, ge=0.0)
+    """Log-odds penalty on part-time staff being put forward for an opening."""
 
     # selection and outcomes
     fit_strength: float = Field(default=12.0, ge=0.0)
