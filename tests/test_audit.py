@@ -336,7 +336,7 @@ def test_compare_with_hr_fields(
     mitigation = MitigationSettings(enabled=True, method="massage", small_group_threshold=0.0)
     c = compare(data, groups, params, settings, mitigation, hr=hr)
     assert "part_time" in c.unmitigated.features and "part_time" not in c.shipped.features
-    rows = {a: (b, d) for a, b, d in comparison_rows(c)}
+    rows = {a: (b, d) for a, b, d in comparison_rows(c, settings)}
     assert rows["features"] == ("shipped list + part_time", "shipped list")
     assert rows["proxy screening (removed)"][1].startswith("part_time (SMD")
     assert "Fairness before / after" in before_after_markdown(c, "test", settings)

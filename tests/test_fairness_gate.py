@@ -164,3 +164,26 @@ def test_a_systematic_shortfall_is_significant_and_chance_is_not() -> None:
     assert relaxed.passed and any("within chance (p = 0.400" in n for n in relaxed.notes)
     # without significance in the thresholds, p-values change nothing
     assert not evaluate_gate(audit, GateThresholds(), {key: 0.4}).passed
+
+
+def test_the_lowest_of_many_group_blind_ratios_is_within_chance() -> None:
+    import numpy as np
+
+    from inference.fairness.significance import figure_values, permutation_p_values
+
+    rng = np.random.default_rng(5)
+    people = [f"p{i}" for i in range(120)]
+    groups = {p: "g" + str(rng.integers(6)) for p in people}  # six groups, assigned blindly
+    lists = []
+    for q in range(60):
+        members = [people[j] for j in rng.choice(120, 12, replace=False)]
+        lists.append(RankedList.from_pairs(f"q{q}", [(m, 12.0 - r)
+                                                      for r, m in enumerate(members)]))
+    by = {SEX: groups}
+    audit = _two_group_audit(lists, by)
+    observed = figure_values(audit)
+    key = min((k for k in observed if k[3] == "selection_impact_ratio"), key=observed.get)
+    assert observed[key] < 0.8  # the lowest of six blind ratios fails the four-fifths rule
+    p = permutation_p_values(lambda g: _two_group_audit(lists, dict(g)), by, observed, [key],
+                             permutations=100, seed=2)
+    assert p[key] > 0.05  # ... and the family-wise test says so

@@ -217,3 +217,24 @@ def test_unknown_is_never_the_reference_and_unknown_cells_are_flagged() -> None:
                                                          "b": "female | White"}}, k=1)
     cell, dim = _group(audit, INTERSECTION, "male | unknown")
     assert cell.unknown and dim.selection_reference_group == "female | White"
+
+
+def test_group_rates_agree_with_fairlearn() -> None:
+    import numpy as np
+    import pandas as pd
+    from fairlearn.metrics import MetricFrame, count, selection_rate
+
+    from inference.fairness.metrics import _rates_by_group
+
+    rng = np.random.default_rng(3)
+    outcome = pd.Series(rng.integers(0, 2, 500))
+    groups = pd.Series(rng.choice(["a", "b", "c", "unknown"], 500))
+    ours = _rates_by_group(outcome, groups)
+    theirs = MetricFrame(metrics={"rate": selection_rate, "n": count},
+                         y_true=outcome.to_numpy(), y_pred=outcome.to_numpy(),
+                         sensitive_features=groups.to_numpy()).by_group
+    assert isinstance(theirs, pd.DataFrame)
+    for g in ["a", "b", "c", "unknown"]:
+        assert ours.loc[g, "rate"] == pytest.approx(theirs.loc[g, "rate"])
+        assert ours.loc[g, "n"] == theirs.loc[g, "n"]
+        assert ours.loc[g, "positive"] == int(outcome[groups == g].sum())

@@ -217,8 +217,12 @@ def build_audit(
     *,
     employees: Sequence[EmployeeRecommendations] | None = None,
     subject: str = "",
+    test_below: float | None = None,
 ) -> AuditResult:
-    """Every figure of the audit on ``data``'s queries scored by ``scores``, and the gate."""
+    """Every figure of the audit on ``data``'s queries scored by ``scores``, and the gate.
+
+    ``test_below``: also compute permutation p-values of the figures under this value (besides
+    those under their gate threshold), e.g. for a stricter target than the gate's."""
     lists = candidate_lists(data, scores, groupings, settings.rerank)
     ndcg = ndcg_change([rl.ids for rl in lists.ranked], [rl.ids for rl in lists.served],
                        lists.relevance, settings.k)
@@ -240,22 +244,23 @@ def build_audit(
         )
 
     audit = figures(groupings)
-    p_values = shortfall_p_values(audit, figures, groupings, settings.gate)
+    p_values = shortfall_p_values(audit, figures, groupings, settings.gate, test_below)
     return AuditResult(audit=audit, gate=evaluate_gate(audit, settings.gate, p_values),
                        lists=lists, p_values=p_values)
 
 
 def shortfall_p_values(audit: FairnessAudit,
                        figures: Callable[[Mapping[str, Grouping]], FairnessAudit],
-                       groupings: Mapping[str, Grouping], gate: GateThresholds
-                       ) -> dict[FigureKey, float]:
-    """Permutation p-values of the gated figures under their threshold (none when the gate
-    does not use significance, or when no figure is under its threshold)."""
+                       groupings: Mapping[str, Grouping], gate: GateThresholds,
+                       test_below: float | None = None) -> dict[FigureKey, float]:
+    """Permutation p-values of the gated figures under their threshold, or under
+    ``test_below`` (none when the gate does not use significance, or no figure is that low)."""
     if gate.significance is None:
         return {}
     low = {(f.section, f.dimension, f.group, f.metric) for f in iter_impact_ratios(audit)
            if f.value is not None and not f.small_group and not f.unknown
-           and (limit := gate.threshold(f.metric)) is not None and f.value < limit - 1e-9}
+           and (limit := gate.threshold(f.metric)) is not None
+           and f.value < max(limit, test_below or 0.0) - 1e-9}
     return permutation_p_values(figures, groupings, figure_values(audit), low,
                                 permutations=gate.permutations)
 

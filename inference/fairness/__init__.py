@@ -2,16 +2,17 @@
 
 Modules:
 - `groups`: protected attributes -> group labels per dimension (sex, race/ethnicity, both);
-- `metrics`: selection / scoring rates and impact ratios for candidate lists (fairlearn),
-  equal-opportunity measures for employee-facing lists;
+- `metrics`: selection / scoring rates and impact ratios for candidate lists (checked
+  against fairlearn), equal-opportunity measures for employee-facing lists;
 - `ranking_metrics`: exposure, skew@k, NDKL, NDCG;
 - `rerank`: prefix-floor constrained re-ranking at serving time;
 - `models`: typed (pydantic) result models, JSON-serializable;
 - `gate`: thresholds -> pass/fail with violations in plain words;
-- `export`: figures -> MLflow-compatible ``{name: float}``.
+- `export`: figures -> MLflow-compatible ``{name: float}``;
+- `significance`: person-level permutation p-values of low impact ratios (family-wise).
 
 Importing the package is cheap: names are loaded on first use (PEP 562), so serving code that
-only needs `rerank` does not pay for fairlearn / pandas.
+only needs `rerank` does not pay for pandas.
 """
 
 from __future__ import annotations

@@ -9,9 +9,14 @@ eight. The four-fifths rule itself is a rule of thumb that the US Uniform Guidel
 `permutation_p_values` re-computes the audit's figures with the people's protected attributes
 shuffled across people (all dimensions together, so every person keeps a coherent profile) while
 everything else - the lists, their order, the scores, the employee-facing recommendations - stays
-as served. For a figure, the p-value is the share of permutations in which the same group's
-ratio is at most the observed one (with the usual +1 correction): a small p-value says a random
-set of people of that size would rarely look that bad, so the shortfall is not chance.
+as served. The gate looks at the *lowest* of many ratios (every group of every dimension), and
+the lowest of many noisy ratios is low by construction; so the p-value of a figure is taken
+against the lowest ratio of its family - the same section, dimension and metric, over the gated
+groups (not small, not unknown) - in each permutation (a single-step Westfall-Young min-statistic
+adjustment, which holds the family-wise error rate): the share of permutations whose family
+minimum is at most the observed ratio, with the usual +1 correction. A small p-value says that
+handing the groups to people at random would rarely produce a ratio that low anywhere in the
+family, so the shortfall is not chance.
 """
 
 from __future__ import annotations
@@ -27,9 +32,24 @@ FigureKey = tuple[str, str, str, str]
 """(section, dimension, group, metric) of one impact ratio."""
 
 
+FamilyKey = tuple[str, str, str]
+"""(section, dimension, metric): the figures compared with each other."""
+
+
 def figure_values(audit: FairnessAudit) -> dict[FigureKey, float]:
     return {(f.section, f.dimension, f.group, f.metric): f.value
             for f in iter_impact_ratios(audit) if f.value is not None}
+
+
+def family_minima(audit: FairnessAudit) -> dict[FamilyKey, float]:
+    """Lowest ratio of every family over its gated groups (not small, not unknown)."""
+    out: dict[FamilyKey, float] = {}
+    for f in iter_impact_ratios(audit):
+        if f.value is None or f.small_group or f.unknown:
+            continue
+        key = (f.section, f.dimension, f.metric)
+        out[key] = min(out.get(key, f.value), f.value)
+    return out
 
 
 def permuted_groupings(groupings: Mapping[str, Grouping], rng: np.random.Generator
@@ -60,9 +80,9 @@ def permutation_p_values(
     rng = np.random.default_rng(seed)
     at_most = dict.fromkeys(keys, 0)
     for _ in range(permutations):
-        values = figure_values(compute(permuted_groupings(groupings, rng)))
+        minima = family_minima(compute(permuted_groupings(groupings, rng)))
         for key in keys:
-            value = values.get(key)
-            if value is not None and value <= observed[key] + 1e-12:
+            lowest = minima.get((key[0], key[1], key[3]))
+            if lowest is not None and lowest <= observed[key] + 1e-12:
                 at_most[key] += 1
     return {key: (1 + n) / (1 + permutations) for key, n in at_most.items()}

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             if sys.argv[1:2] == ["audit"] else "waypoint audit --compare"
         comparison, path = run_compare(settings, read_params(), audit_settings, mitigation,
                                        command)
-        rows = comparison_rows(comparison)
+        rows = comparison_rows(comparison, audit_settings)
         if args.json:
             print(json.dumps({"rows": [{"figure": a, "unmitigated": b, "shipped": c}
                                        for a, b, c in rows], "report": str(path)}, indent=2))
