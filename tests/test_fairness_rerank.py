@@ -145,3 +145,18 @@ def test_ceilings_give_way_when_only_one_group_is_left() -> None:
     groups = {"a1": "A", "a2": "A", "a3": "A", "b1": "B"}
     out = rerank_with_floors(["b1", "a1", "a2", "a3"], groups, k=4, ceilings=True)
     assert out == ["b1", "a1", "a2", "a3"]  # A over its ceiling is better than an empty slot
+
+
+def test_floor_ratio_relaxes_the_floors_by_hand() -> None:
+    groups = {**{f"m{i}": "M" for i in range(1, 6)}, **{f"f{i}": "F" for i in range(1, 6)}}
+    ranked = ["m1", "m2", "m3", "m4", "m5", "f1", "f2", "f3", "f4", "f5"]
+    # exact floors: F needs floor(p / 2) of every prefix p, so f1 enters at position 2
+    assert rerank_with_floors(ranked, groups, k=4)[:4] == ["m1", "f1", "m2", "f2"]
+    # 0.5 of proportional: F needs floor(p / 4): one by position 4, none before
+    relaxed = rerank_with_floors(ranked, groups, k=4, floor_ratio=0.5)
+    assert relaxed[:4] == ["m1", "m2", "m3", "f1"]
+    shares = pool_shares(groups.values())
+    assert prefix_violations(relaxed, groups, shares, k=4, floor_ratio=0.5) == []
+    assert prefix_violations(relaxed, groups, shares, k=4) != []
+    with pytest.raises(ValueError):
+        rerank_with_floors(ranked, groups, floor_ratio=0.0)

@@ -46,7 +46,8 @@ FAIRNESS_DEFAULTS: dict[str, Any] = {
     "employee_fit_bins": 5,
     "employee_top_k": 10,
     "employee_sample": 0,
-    "rerank": {"enabled": True, "dimension": INTERSECTION, "k": 20, "ceilings": True},
+    "rerank": {"enabled": True, "dimension": INTERSECTION, "k": 20, "ceilings": True,
+               "floor_ratio": 1.0},
     "gate": {"min_impact_ratio": 0.8, "per_metric": {}, "gate_unknown": False,
              "max_ndcg_drop": 0.02},
     "mitigation": {"enabled": False, "method": "none", "drop_features": [],
@@ -62,6 +63,8 @@ class RerankSettings:
     k: int = 20
     ceilings: bool = True
     """Soft per-prefix maxima next to the floors (`rerank_with_floors`)."""
+    floor_ratio: float = 1.0
+    """Floors at this fraction of proportional representation (`rerank_with_floors`)."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,8 @@ class AuditSettings:
             employee_top_k=int(merged["employee_top_k"]),
             employee_sample=int(merged["employee_sample"]),
             rerank=RerankSettings(enabled=bool(rerank["enabled"]), dimension=dim,
-                                  k=int(rerank["k"]), ceilings=bool(rerank["ceilings"])),
+                                  k=int(rerank["k"]), ceilings=bool(rerank["ceilings"]),
+                                  floor_ratio=float(rerank["floor_ratio"])),
             gate=GateThresholds.model_validate(gate), mitigation=mitigation,
         )
 
@@ -109,7 +113,8 @@ class AuditSettings:
             employee_fit_bins=self.employee_fit_bins, employee_top_k=self.employee_top_k,
             employee_sample=self.employee_sample,
             rerank=RerankSettings(enabled=False, dimension=self.rerank.dimension,
-                                  k=self.rerank.k, ceilings=self.rerank.ceilings),
+                                  k=self.rerank.k, ceilings=self.rerank.ceilings,
+                                  floor_ratio=self.rerank.floor_ratio),
             gate=self.gate, mitigation=self.mitigation)
 
 
@@ -153,12 +158,13 @@ def ranked_lists(data: RankingDataset, scores: np.ndarray) -> tuple[list[RankedL
 
 
 def rerank_lists(lists: Sequence[RankedList], grouping: Grouping, k: int,
-                 ceilings: bool = True) -> list[RankedList]:
+                 ceilings: bool = True, floor_ratio: float = 1.0) -> list[RankedList]:
     """`rerank_with_floors` on every list (floors: the list's own pool composition)."""
     out = []
     for rl in lists:
         score = dict(zip(rl.ids, rl.scores, strict=True))
-        order = rerank_with_floors(rl.ids, grouping, k=k, ceilings=ceilings)
+        order = rerank_with_floors(rl.ids, grouping, k=k, ceilings=ceilings,
+                                   floor_ratio=floor_ratio)
         out.append(RankedList.from_pairs(rl.list_id, [(i, score[i]) for i in order]))
     return out
 
@@ -166,7 +172,8 @@ def rerank_lists(lists: Sequence[RankedList], grouping: Grouping, k: int,
 def candidate_lists(data: RankingDataset, scores: np.ndarray,
                     groupings: Mapping[str, Grouping], rerank: RerankSettings) -> CandidateLists:
     ranked, relevance = ranked_lists(data, scores)
-    served = (rerank_lists(ranked, groupings[rerank.dimension], rerank.k, rerank.ceilings)
+    served = (rerank_lists(ranked, groupings[rerank.dimension], rerank.k, rerank.ceilings,
+                           rerank.floor_ratio)
               if rerank.enabled else ranked)
     return CandidateLists(ranked=ranked, served=served, relevance=relevance)
 
@@ -257,11 +264,13 @@ def shortfall_p_values(audit: FairnessAudit,
     ``test_below`` (none when the gate does not use significance, or no figure is that low)."""
     if gate.significance is None:
         return {}
-    low = {(f.section, f.dimension, f.group, f.metric) for f in iter_impact_ratios(audit)
-           if f.value is not None and not f.small_group and not f.unknown
-           and (limit := gate.threshold(f.metric)) is not None
-           and f.value < max(limit, test_below or 0.0) - 1e-9}
-    return permutation_p_values(figures, groupings, figure_values(audit), low,
+    gated = {(f.section, f.dimension, f.group, f.metric): (f.value, limit)
+             for f in iter_impact_ratios(audit)
+             if f.value is not None and not f.small_group and not f.unknown
+             and (limit := gate.threshold(f.metric)) is not None}
+    low = [key for key, (value, limit) in gated.items()
+           if value < max(limit, test_below or 0.0) - 1e-9]
+    return permutation_p_values(figures, groupings, figure_values(audit), low, gated=gated,
                                 permutations=gate.permutations)
 
 

@@ -75,12 +75,16 @@ def rerank_with_floors(
     k: int | None = None,
     shares: Mapping[str, float] | None = None,
     ceilings: bool = False,
+    floor_ratio: float = 1.0,
 ) -> list[str]:
     """Re-rank ``ranked_ids`` so every prefix of the top ``k`` meets the group floors.
 
     ``groups`` maps id -> group (missing ids are ``"unknown"``); ``shares`` is the qualified
     pool's composition (default: that of ``ranked_ids``), shares in [0, 1] summing to <= 1.
     ``ceilings`` adds the soft maximum ``ceil(p * share)`` per prefix (module docstring).
+    ``floor_ratio`` in (0, 1] scales the floors: ``floor(p * share * floor_ratio)`` guarantees
+    every group at least that fraction of its proportional place in every prefix (1.0: exact
+    proportional floors; 0.9 matches a target of every exposure ratio >= 0.9).
     Positions after ``k`` keep the remaining candidates in input order. Returns a permutation.
     """
     ids = list(ranked_ids)
@@ -100,7 +104,10 @@ def rerank_with_floors(
     queues: dict[str, deque[int]] = {g: deque() for g in order}
     for pos, g in enumerate(labels):
         queues[g].append(pos)
-    demand = floor_demand(shares, {g: len(q) for g, q in queues.items()}, k, order)
+    if not 0.0 < floor_ratio <= 1.0:
+        raise ValueError("floor_ratio must lie in (0, 1]")
+    demand = floor_demand({g: v * floor_ratio for g, v in shares.items()},
+                          {g: len(q) for g, q in queues.items()}, k, order)
     cap = {g: shares.get(g, 0.0) for g in order}
     counts = np.zeros(len(order), dtype=np.int64)
 
@@ -136,12 +143,15 @@ def _deadline(demand: np.ndarray, counts: np.ndarray, row: int, p: int) -> int:
 
 
 def prefix_violations(
-    ranked_ids: Sequence[str], groups: Grouping, shares: Mapping[str, float], k: int | None = None
+    ranked_ids: Sequence[str], groups: Grouping, shares: Mapping[str, float], k: int | None = None,
+    floor_ratio: float = 1.0,
 ) -> list[tuple[int, str, int, int]]:
     """``(prefix length, group, count, required)`` for every floor a ranking misses.
 
-    ``required = min(floor(p * share), available in the list)``; an empty list means compliant.
+    ``required = min(floor(p * share * floor_ratio), available in the list)``; an empty list
+    means compliant.
     """
+    shares = {g: v * floor_ratio for g, v in shares.items()}
     labels = [group_of(groups, i) for i in ranked_ids]
     available = Counter(labels)
     limit = len(labels) if k is None else min(k, len(labels))

@@ -40,6 +40,8 @@ class RerankConfig:
     min_cell: int = DEFAULT_MIN_CELL
     ceilings: bool = True
     """Soft per-prefix maxima next to the floors (`rerank_with_floors`)."""
+    floor_ratio: float = 1.0
+    """Floors at this fraction of proportional representation (`rerank_with_floors`)."""
 
     def __post_init__(self) -> None:
         if self.dimension not in DIMENSIONS:
@@ -58,7 +60,8 @@ class RerankConfig:
                    k=int(rerank.get("k", 20)),
                    small_group_threshold=float(fairness.get("small_group_threshold", 0.02)),
                    min_cell=int(rerank.get("min_cell", DEFAULT_MIN_CELL)),
-                   ceilings=bool(rerank.get("ceilings", True)))
+                   ceilings=bool(rerank.get("ceilings", True)),
+                   floor_ratio=float(rerank.get("floor_ratio", 1.0)))
 
 
 class _Model(BaseModel):
@@ -134,7 +137,7 @@ def list_figures(pool_order: Sequence[str], model_order: Sequence[str], list_siz
     defined = [v for g, v in ratios.items() if g not in small and v is not None]
     shares = pool_shares(grouping[i] for i in pool_order)
     violations = prefix_violations(list(pool_order), grouping, shares,
-                                   min(config.k, len(pool_order)))
+                                   min(config.k, len(pool_order)), config.floor_ratio)
     return ListFairness(
         dimension=config.dimension, rerank_enabled=config.enabled, rerank_k=config.k,
         pool_size=n_pool, list_size=n_list, reordered=shown != before,
@@ -156,6 +159,6 @@ def fair_candidate_order(engine: Engine, ranked_ids: Sequence[str], list_size: i
     grouping = protected_groupings(attributes, ids)[config.dimension]
     del attributes
     order = (rerank_with_floors(ids, grouping, k=config.k, shares=pool_shares(grouping.values()),
-                                ceilings=config.ceilings)
+                                ceilings=config.ceilings, floor_ratio=config.floor_ratio)
              if config.enabled and ids else ids)
     return order, list_figures(order, ids, list_size, grouping, config)

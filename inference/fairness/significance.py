@@ -9,14 +9,15 @@ eight. The four-fifths rule itself is a rule of thumb that the US Uniform Guidel
 `permutation_p_values` re-computes the audit's figures with the people's protected attributes
 shuffled across people (all dimensions together, so every person keeps a coherent profile) while
 everything else - the lists, their order, the scores, the employee-facing recommendations - stays
-as served. The gate looks at the *lowest* of many ratios (every group of every dimension), and
-the lowest of many noisy ratios is low by construction; so the p-value of a figure is taken
-against the lowest ratio of its family - the same section, dimension and metric, over the gated
-groups (not small, not unknown) - in each permutation (a single-step Westfall-Young min-statistic
-adjustment, which holds the family-wise error rate): the share of permutations whose family
-minimum is at most the observed ratio, with the usual +1 correction. A small p-value says that
-handing the groups to people at random would rarely produce a ratio that low anywhere in the
-family, so the shortfall is not chance.
+as served. The gate looks at the *lowest* of many ratios (every group of every dimension, every
+metric), and the lowest of many noisy ratios is low by construction; a group of a hundred people
+swings far more than one of two thousand. So the test is studentized and family-wise over the
+whole gate (Westfall & Young's single-step max-T): every gated figure is turned into a z-score
+against its own permutation distribution, and the p-value of a low figure is the share of
+permutations whose *lowest* z-score anywhere in the gate is at most the figure's observed
+z-score (with the usual +1 correction). A small p-value says that handing the groups to people at
+random would rarely produce a shortfall that extreme anywhere in the audit, so it is not chance;
+the family-wise error rate of the gate as a whole is held at the chosen level.
 """
 
 from __future__ import annotations
@@ -32,24 +33,9 @@ FigureKey = tuple[str, str, str, str]
 """(section, dimension, group, metric) of one impact ratio."""
 
 
-FamilyKey = tuple[str, str, str]
-"""(section, dimension, metric): the figures compared with each other."""
-
-
 def figure_values(audit: FairnessAudit) -> dict[FigureKey, float]:
     return {(f.section, f.dimension, f.group, f.metric): f.value
             for f in iter_impact_ratios(audit) if f.value is not None}
-
-
-def family_minima(audit: FairnessAudit) -> dict[FamilyKey, float]:
-    """Lowest ratio of every family over its gated groups (not small, not unknown)."""
-    out: dict[FamilyKey, float] = {}
-    for f in iter_impact_ratios(audit):
-        if f.value is None or f.small_group or f.unknown:
-            continue
-        key = (f.section, f.dimension, f.metric)
-        out[key] = min(out.get(key, f.value), f.value)
-    return out
 
 
 def permuted_groupings(groupings: Mapping[str, Grouping], rng: np.random.Generator
@@ -67,22 +53,40 @@ def permutation_p_values(
     observed: Mapping[FigureKey, float],
     wanted: Collection[FigureKey],
     *,
+    gated: Collection[FigureKey] | None = None,
     permutations: int = 200,
     seed: int = 0,
 ) -> dict[FigureKey, float]:
     """``{figure: p-value}`` for the ``wanted`` figures (see the module docstring).
 
-    ``compute`` maps groupings to the audit's figures; it is called ``permutations`` times.
+    ``gated``: the figures the gate compares (default: every observed figure); the max-T
+    family. ``compute`` maps groupings to the audit's figures; it is called ``permutations``
+    times.
     """
+    family = sorted(set(observed if gated is None else gated) & set(observed))
     keys = [k for k in wanted if k in observed]
     if not keys or permutations < 1:
         return {}
+    for key in keys:
+        if key not in family:
+            family.append(key)
     rng = np.random.default_rng(seed)
-    at_most = dict.fromkeys(keys, 0)
-    for _ in range(permutations):
-        minima = family_minima(compute(permuted_groupings(groupings, rng)))
-        for key in keys:
-            lowest = minima.get((key[0], key[1], key[3]))
-            if lowest is not None and lowest <= observed[key] + 1e-12:
-                at_most[key] += 1
-    return {key: (1 + n) / (1 + permutations) for key, n in at_most.items()}
+    samples = np.full((permutations, len(family)), np.nan)
+    for b in range(permutations):
+        values = figure_values(compute(permuted_groupings(groupings, rng)))
+        samples[b] = [values.get(key, np.nan) for key in family]
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(samples, axis=0)
+        sd = np.nanstd(samples, axis=0)
+    sd[~(sd > 1e-9)] = np.nan  # a figure that never moves carries no evidence
+    z = (samples - mean) / sd
+    lowest = np.array([np.nanmin(row) if np.any(~np.isnan(row)) else np.inf for row in z])
+    out: dict[FigureKey, float] = {}
+    for key in keys:
+        j = family.index(key)
+        if np.isnan(sd[j]):
+            out[key] = 1.0
+            continue
+        z_observed = (observed[key] - mean[j]) / sd[j]
+        out[key] = float((1 + np.sum(lowest <= z_observed + 1e-12)) / (1 + permutations))
+    return out
