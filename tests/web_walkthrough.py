@@ -66,6 +66,10 @@ def walk(page: Any, url: str, out: Path) -> None:
     print(f"  marketplace: {len(titles)} opportunities, first {titles[:3]}; "
           f"{w.page.locator('.skill .bar').count()} skill bars")
     w.shot("marketplace")
+    if not w.page.locator(".plan-button").count():
+        # plans need a target role: show the open roles when the top of the list has none
+        w.page.select_option("#kinds-select", "open_role")
+        w.page.locator(".plan-button").first.wait_for()
     w.page.locator(".plan-button").first.click()
     w.page.locator("#plan .plan-title, #plan .message").first.wait_for()
     w.no_error("development plan")
