@@ -277,17 +277,6 @@ def shortfall_p_values(audit: FairnessAudit,
 def audit_served_lists(lists: Sequence[RankedList], groupings: Mapping[str, Grouping],
                        settings: AuditSettings, subject: str = "served traffic") -> AuditResult:
     """Impact ratios over lists as they were served (ranks as logged; no relevance known)."""
-    pools = pool_compositions(lists, groupings)
-    audit = FairnessAudit(
-        subject=subject,
-        candidate_lists=audit_candidate_lists(
-            lists, groupings, settings.k, median_scope=settings.median_scope,
-            small_group_threshold=settings.small_group_threshold),
-        rankings=audit_rankings(lists, groupings, k=settings.k, pools=pools,
-                                small_group_threshold=settings.small_group_threshold),
-    )
-    gate = settings.gate.model_copy(update={"max_ndcg_drop": None})
-    empty = CandidateLists(ranked=list(lists), served=list(lists), relevance=[])
 
     def figures(by: Mapping[str, Grouping]) -> FairnessAudit:
         return FairnessAudit(
@@ -298,6 +287,9 @@ def audit_served_lists(lists: Sequence[RankedList], groupings: Mapping[str, Grou
             rankings=audit_rankings(lists, by, k=settings.k, pools=pool_compositions(lists, by),
                                     small_group_threshold=settings.small_group_threshold))
 
+    audit = figures(groupings)
+    gate = settings.gate.model_copy(update={"max_ndcg_drop": None})
+    empty = CandidateLists(ranked=list(lists), served=list(lists), relevance=[])
     p_values = shortfall_p_values(audit, figures, groupings, gate)
     return AuditResult(audit=audit, gate=evaluate_gate(audit, gate, p_values), lists=empty,
                        p_values=p_values)

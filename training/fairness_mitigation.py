@@ -56,10 +56,11 @@ from inference.fairness.metrics import small_groups
 from training.ranker import (
     EvaluationReport,
     RankerParams,
-    evaluate_models,
+    fit_and_evaluate,
     time_split,
     train_lambdarank,
     train_ranker,
+    training_split,
 )
 from training.ranking_dataset import APPLIED, MOVED, RankingDataset
 
@@ -337,9 +338,7 @@ def train_mitigated(data: RankingDataset, params: RankerParams, grouping: Groupi
     """`training.ranker.train_and_evaluate` with the mitigation applied to train/valid rows.
 
     The test period is evaluated on its real rows and labels (what serving will see)."""
-    train, valid, test = time_split(data, params.valid_fraction, params.test_fraction)
-    if not len(train.group_sizes) or not len(test.group_sizes):
-        raise ValueError("time split left the train or the test period empty")
+    train, valid, test = training_split(data, params)
     if settings.active and grouping is not None:
         train, valid_m, report = mitigate_training_set(train, grouping, settings, params,
                                                        valid, bias_group)
@@ -349,16 +348,8 @@ def train_mitigated(data: RankingDataset, params: RankerParams, grouping: Groupi
     if tuple(train.feature_names) != FEATURE_NAMES:
         raise ValueError("train_mitigated trains the shipped feature list; use "
                          "train_pipeline for a dataset with HR fields")
-    ranker = train_ranker(train, valid, params)
-    evaluation = evaluate_models(ranker, test, params)
-    evaluation.split = {"train_queries": len(train.group_sizes),
-                        "valid_queries": len(valid.group_sizes),
-                        "test_queries": len(test.group_sizes),
-                        "test_from": test.query_dates[0].isoformat()}
-    ranker.meta = {**ranker.meta, "evaluation": evaluation.to_dict(),
-                   "train_until": str(valid.query_dates[0] if valid.query_dates
-                                      else test.query_dates[0]),
-                   "fairness_mitigation": report.to_dict()}
+    ranker, evaluation = fit_and_evaluate(train, valid, test, params)
+    ranker.meta = {**ranker.meta, "fairness_mitigation": report.to_dict()}
     return ranker, evaluation, report
 
 

@@ -162,11 +162,24 @@ def evaluate_models(ranker: Ranker, test: RankingDataset, params: RankerParams,
                             min_relative_improvement=params.min_relative_improvement)
 
 
-def train_and_evaluate(data: RankingDataset, params: RankerParams
-                       ) -> tuple[Ranker, EvaluationReport]:
+def training_split(data: RankingDataset, params: RankerParams
+                   ) -> tuple[RankingDataset, RankingDataset, RankingDataset]:
+    """`time_split` by ``params``; an empty train or test period is an error."""
     train, valid, test = time_split(data, params.valid_fraction, params.test_fraction)
     if not len(train.group_sizes) or not len(test.group_sizes):
         raise ValueError("time split left the train or the test period empty")
+    return train, valid, test
+
+
+def train_and_evaluate(data: RankingDataset, params: RankerParams
+                       ) -> tuple[Ranker, EvaluationReport]:
+    return fit_and_evaluate(*training_split(data, params), params)
+
+
+def fit_and_evaluate(train: RankingDataset, valid: RankingDataset, test: RankingDataset,
+                     params: RankerParams) -> tuple[Ranker, EvaluationReport]:
+    """Train on ``train`` (early stopping on ``valid``), evaluate on ``test``; the evaluation
+    and the split are saved in the model's metadata."""
     ranker = train_ranker(train, valid, params)
     report = evaluate_models(ranker, test, params)
     report.split = {"train_queries": len(train.group_sizes),
