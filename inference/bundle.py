@@ -48,6 +48,9 @@ class Manifest(BaseModel):
     files: dict[str, str] = Field(default_factory=dict)
     """File name (relative to the bundle) -> SHA-256."""
     metrics: dict[str, float] = Field(default_factory=dict)
+    rerank_offsets: dict[str, dict[str, float]] = Field(default_factory=dict)
+    """Fair re-ranking group offsets fitted with this model, ``{dimension: {group: offset}}``
+    (`inference.fairness.offsets`): aggregates per group, no person's attribute."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ def write_bundle(
     data_versions: Mapping[str, str | None],
     extra_files: Mapping[str, Path] | None = None,
     metrics: Mapping[str, float] | None = None,
+    rerank_offsets: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Manifest:
     """Write a complete bundle to ``target`` atomically (built aside, then renamed into place)."""
     check_feature_names(feature_names)
@@ -105,6 +109,8 @@ def write_bundle(
             model_name=model_name, created_at=datetime.now(UTC), encoder=encoder,
             feature_names=list(feature_names), data_versions=dict(data_versions), files=files,
             metrics={k: float(v) for k, v in (metrics or {}).items()},
+            rerank_offsets={d: {g: float(v) for g, v in o.items()}
+                            for d, o in (rerank_offsets or {}).items()},
         )
         (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2))
         if target.exists():

@@ -328,7 +328,10 @@ class Recommender:
         position = {pool[i].id: i for i in model_order}
         model_rank = {pool[i].id: r for r, i in enumerate(model_order, start=1)}
         order, fairness = fair_candidate_order(
-            self.store.engine, [pool[i].id for i in model_order], limit, self.rerank)
+            self.store.engine, [pool[i].id for i in model_order], limit, self.rerank,
+            list_key=f"{role_id}@{self.as_of.isoformat()}",
+            scores=[float(scores[i]) for i in model_order],
+            offsets=self.bundle.manifest.rerank_offsets.get(self.rerank.dimension, {}))
         shown = [position[i] for i in order[:limit]]
         why = self._reasons(x[shown], recruiter=True)
         items = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from training.audit import (
     AuditSettings,
     RerankSettings,
     build_audit,
+    fit_rerank_offsets,
     mean_ndcg,
     ranked_lists,
     read_audit_settings,
@@ -231,6 +233,37 @@ def test_gate_blocks_a_biased_ranker_and_rerank_raises_ratios(
     assert female_selection(after) >= 0.6
 
 
+def test_offsets_fitted_on_validation_lift_a_biased_ranker_on_the_test_period(
+        small: tuple[RankingDataset, dict[str, dict[str, str]], RankerParams]) -> None:
+    data, groups, params = small
+    ranker, _, _ = train_mitigated(data, params, None, MitigationSettings())
+    _, valid, test = time_split(data, params.valid_fraction, params.test_fraction)
+
+    def biased(part: RankingDataset) -> np.ndarray:  # women lose half a point everywhere
+        female = np.array([groups[SEX][e] == "female" for e in part.employee_ids])
+        return ranker.score(part.features) - 0.5 * female
+
+    rerank = RerankSettings(enabled=True, dimension=SEX, k=10, ceilings=False,
+                            floor_ratio=0.5, fit_offsets=True, offset_target=0.9)
+    settings = AuditSettings(k=5, small_group_threshold=0.0, rerank=rerank)
+    fit = fit_rerank_offsets(valid, biased(valid), groups[SEX], settings)
+    assert set(fit.offsets) == {"female"} and fit.offsets["female"] > 0
+    assert fit.lowest_ratio is not None and fit.lowest_ratio >= 0.9  # on the validation lists
+    plain = build_audit(test, biased(test), groups, settings)
+    lifted = build_audit(test, biased(test), groups, dataclasses.replace(
+        settings, rerank=dataclasses.replace(rerank, offsets=fit.offsets)))
+
+    def female(result: object, metric: str) -> float:
+        sex = result.audit.candidate_lists.dimensions[0]  # type: ignore[attr-defined]
+        return float(next(getattr(g, metric) for g in sex.groups if g.group == "female"))
+
+    assert female(lifted, "selection_impact_ratio") > female(plain, "selection_impact_ratio")
+    assert lifted.lists.served != plain.lists.served
+    # the offsets only reorder: every served list is a permutation of its pool
+    assert all(sorted(a.ids) == sorted(b.ids)
+               for a, b in zip(lifted.lists.served, lifted.lists.ranked, strict=True))
+
+
 def test_employee_lists_on_a_small_org() -> None:
     org = make_org(seed=4, employees=90, years=3)
     data = build_dataset(org, negatives=8, random_negatives=2)
@@ -294,6 +327,12 @@ def test_served_audit_reads_the_log(tmp_path: Path) -> None:
     # e1 (female) first once, e2 (sex unknown) first once: both selected in 1 of 2 lists
     assert {g.group: g.selection_rate for g in sex.groups} == {"female": 0.5, "unknown": 0.5}
     assert (tmp_path / "models" / "reports" / "fairness_served_audit.json").is_file()
+    # two lists are too few for a verdict: the served audit fails as inconclusive
+    assert not result.passed
+    assert result.gate.violations[0].startswith("inconclusive: 2 served candidate list(s)")
+    enough = dataclasses.replace(audit_settings, gate=audit_settings.gate.model_copy(
+        update={"min_served_lists": 2}))
+    assert run_served_audit(settings, enough, None).passed
 
 
 def test_naive_ranker_gets_hr_fields_and_screening_removes_the_proxy(

@@ -187,3 +187,20 @@ def test_the_lowest_of_many_group_blind_ratios_is_within_chance() -> None:
     p = permutation_p_values(lambda g: _two_group_audit(lists, dict(g)), by, observed, [key],
                              permutations=100, seed=2)
     assert p[key] > 0.05  # ... and the family-wise test says so
+
+
+def test_lowest_per_permutation_and_blind_chance_by_hand() -> None:
+    import numpy as np
+
+    from inference.fairness.significance import lowest_per_permutation
+
+    samples = np.array([[0.95, 0.91, np.nan], [0.85, 0.99, 1.0], [np.nan, np.nan, np.nan]])
+    lowest = lowest_per_permutation(samples)
+    assert lowest.tolist() == [0.91, 0.85, float("inf")]
+    from training.audit import AuditResult
+
+    result = AuditResult(audit=None, gate=None, lists=None,  # type: ignore[arg-type]
+                         blind_lowest=(0.91, 0.85, 0.7, 0.95))
+    assert result.blind_chance(0.9) == 0.5  # 0.91 and 0.95 of four
+    assert result.blind_chance(0.96) == 0.0
+    assert AuditResult(audit=None, gate=None, lists=None).blind_chance(0.9) is None  # type: ignore[arg-type]

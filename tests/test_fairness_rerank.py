@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.fairness.rerank import pool_shares, prefix_violations, rerank_with_floors
+from inference.fairness.rerank import (
+    floor_demand,
+    pool_shares,
+    prefix_violations,
+    rerank_with_floors,
+    rounded_demand,
+    rounding_offsets,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -160,3 +167,78 @@ def test_floor_ratio_relaxes_the_floors_by_hand() -> None:
     assert prefix_violations(relaxed, groups, shares, k=4) != []
     with pytest.raises(ValueError):
         rerank_with_floors(ranked, groups, floor_ratio=0.0)
+
+
+# --------------------------------------------------------------------------- randomized rounding
+
+
+def test_rounding_offsets_are_deterministic_uniform_and_keyed() -> None:
+    assert rounding_offsets("role-1", ["a", "b"]) == rounding_offsets("role-1", ["b", "a"])
+    assert rounding_offsets("role-1", ["a"]) != rounding_offsets("role-2", ["a"])
+    draws = [rounding_offsets(f"list-{i}", ["g"])["g"] for i in range(4000)]
+    assert all(0.0 <= u < 1.0 for u in draws)
+    # uniform on [0, 1): mean 1/2 (sd of the mean 0.0046) and every tenth about 400 draws
+    assert abs(sum(draws) / len(draws) - 0.5) < 0.02
+    assert all(330 < c < 470 for c in Counter(int(u * 10) for u in draws).values())
+
+
+def test_offset_rounds_a_small_group_up_by_hand() -> None:
+    # share 0.1 over k = 10: plain floors floor(0.1 q) are 0 until q = 10; with u = 0.75 the
+    # floor is floor(0.1 q + 0.75), which reaches 1 at q = 3 (0.3 + 0.75 = 1.05)
+    plain = floor_demand({"s": 0.1}, {"s": 5}, 10, ["s"])
+    assert plain.tolist() == [[0, 0, 0, 0, 0, 0, 0, 0, 0, 1]]
+    rounded = floor_demand({"s": 0.1}, {"s": 5}, 10, ["s"], {"s": 0.75})
+    assert rounded.tolist() == [[0, 0, 1, 1, 1, 1, 1, 1, 1, 1]]
+    # ... and capped by what the list holds
+    assert floor_demand({"s": 0.1}, {"s": 0}, 10, ["s"], {"s": 0.75}).sum() == 0
+
+
+def test_rounded_demand_drops_the_largest_offsets_until_the_floors_fit() -> None:
+    # shares .6 / .4 with offsets .5 and .7: at q = 1 both floors are 1 (1.1 and 1.1), two
+    # members in a prefix of one; the larger group's offset goes first, leaving a: floor(.6 q),
+    # b: floor(.4 q + .7)
+    shares, available = {"a": 0.6, "b": 0.4}, {"a": 3, "b": 3}
+    demand, kept = rounded_demand(shares, available, 3, ["a", "b"], {"a": 0.5, "b": 0.7})
+    assert kept == {"a": 0.0, "b": 0.7}
+    assert demand.tolist() == [[0, 1, 1], [1, 1, 1]]
+    assert (demand.sum(axis=0) <= [1, 2, 3]).all()
+    # equal shares: the larger offset goes first
+    _, kept = rounded_demand({"a": 0.5, "b": 0.5}, available, 3, ["a", "b"],
+                             {"a": 0.9, "b": 0.8})
+    assert kept == {"a": 0.0, "b": 0.8}
+
+
+def test_randomized_rounding_gives_a_small_group_its_share_on_average() -> None:
+    # a group with 1 member in lists of 20 (share 0.05), always ranked last by the model. Plain
+    # floors never lift it into the top 10 (floor(0.5) = 0); with randomized rounding its member
+    # is in the top 10 of about half the lists (expected count 10 * 0.05 = 0.5), and at the
+    # position its offset sets: P(in the top q) = q * 0.05 for every prefix q.
+    lists = 2000
+    in_top: Counter[int] = Counter()
+    for n in range(lists):
+        ids = [f"m{j}" for j in range(19)] + ["s"]
+        groups = {**dict.fromkeys(ids[:19], "M"), "s": "S"}
+        assert rerank_with_floors(ids, groups, k=10)[:10] == ids[:10]
+        out = rerank_with_floors(ids, groups, k=10, rounding_key=f"list-{n}")
+        assert sorted(out) == sorted(ids)
+        assert prefix_violations(out, groups, pool_shares(groups.values()), k=10,
+                                 rounding_key=f"list-{n}") == []
+        if "s" in out[:10]:
+            in_top[out.index("s") + 1] += 1
+    for q in (2, 5, 10):
+        share = sum(c for pos, c in in_top.items() if pos <= q) / lists
+        assert abs(share - q * 0.05) < 0.035  # 3 sd of a binomial share at 2,000 lists
+
+
+@settings(max_examples=200, deadline=None)
+@given(ranked_lists(), st.one_of(st.none(), st.integers(0, 45)), st.text(max_size=8),
+       st.sampled_from([0.8, 0.9, 1.0]))
+def test_randomized_floors_always_hold(data: tuple[list[str], dict[str, str]], k: int | None,
+                                       key: str, ratio: float) -> None:
+    ids, groups = data
+    out = rerank_with_floors(ids, groups, k=k, rounding_key=key, floor_ratio=ratio)
+    assert sorted(out) == sorted(ids)
+    shares = pool_shares(groups[i] for i in ids)
+    assert prefix_violations(out, groups, shares, k, ratio, rounding_key=key) == []
+    # the randomized floors are never below the plain ones
+    assert len(prefix_violations(out, groups, shares, k, ratio)) == 0

@@ -5,6 +5,7 @@ fair re-ranking with hand-computed figures, the audit log and model reloads."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -157,6 +158,27 @@ def test_candidates_are_discoverable_non_holders(world: ServingWorld,
         recommender.candidates("no-role")
 
 
+def test_candidates_use_the_bundles_rerank_offsets(world: ServingWorld, tmp_path: Path) -> None:
+    # the same model with offsets in its manifest: a large offset for women puts them ahead
+    # of every man the floors do not require (floors off: floor_ratio ~ 0)
+    target = tmp_path / "bundle-offsets"
+    shutil.copytree(world.bundle_dir, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["rerank_offsets"] = {"sex": {"female": 10.0}}
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    config = RerankConfig(dimension="sex", k=10, min_cell=1, ceilings=False, floor_ratio=1e-9)
+    plain = Recommender(world.bundle(), world.store(), rerank=config).candidates(ROLE, limit=10)
+    lifted = Recommender(load_bundle(target, model_version="1"), world.store(),
+                         rerank=config).candidates(ROLE, limit=10)
+    sex = {p.employee_id: p.sex.value for p in world.org.protected_attributes}
+    women = [i for i in lifted.items if sex[i.employee_id] == "female"]
+    assert women, "the pool has women"
+    first = [sex[i.employee_id] for i in lifted.items]
+    assert first == sorted(first, key=lambda v: v != "female")  # every woman before any man
+    assert [i.employee_id for i in lifted.items] != [i.employee_id for i in plain.items]
+    assert lifted.fairness is not None and lifted.fairness.moved_positions > 0
+
+
 def test_paths(recommender: Recommender) -> None:
     result = recommender.paths(ROLE, limit=3)
     assert 0 < len(result.items) <= 3
@@ -214,6 +236,28 @@ def test_fair_order_and_figures_by_hand(tmp_path: Path) -> None:
     assert figures.min_impact_ratio == 0.0 and not figures.reordered
     assert figures.prefix_floor_violations > 0
     store.dispose()
+
+
+def test_offsets_lift_a_group_before_the_floors_by_hand(tmp_path: Path) -> None:
+    store, ranked = _pool_store(tmp_path, 4)  # m1..m4 then f1..f4 (model order)
+    config = RerankConfig(dimension="sex", k=4, min_cell=1, floor_ratio=0.5, ceilings=False)
+    # scores 8..1: mean 4.5, sd sqrt(5.25) = 2.291; f1 (4) sits 0.436 sd under m4 (5) and
+    # 1.309 sd under m1 (7). An offset of +0.5 sd for women puts f1 (z -0.218 + 0.5 = 0.282)
+    # above m4 (z 0.218) but under m3 (z 0.655): order m1 m2 m3 f1 m4 f2 ...
+    scores = [8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0]
+    order, figures = fair_candidate_order(store.engine, ranked, 4, config, scores=scores,
+                                          offsets={"female": 0.5})
+    assert order[:5] == ["m1", "m2", "m3", "f1", "m4"]
+    assert figures.reordered and figures.prefix_floor_violations == 0
+    # without offsets the floors at half of proportional need one woman by position 4 too
+    plain, _ = fair_candidate_order(store.engine, ranked, 4, config, scores=scores, offsets={})
+    assert plain[:4] == ["m1", "m2", "m3", "f1"]
+    # a big offset puts every woman first; the floors (men >= floor(p / 4)) bring m1 in at 4
+    order, _ = fair_candidate_order(store.engine, ranked, 4, config, scores=scores,
+                                    offsets={"female": 5.0})
+    assert order[:4] == ["f1", "f2", "f3", "m1"]
+    with pytest.raises(ValueError, match="together"):
+        fair_candidate_order(store.engine, ranked, 4, config, scores=scores)
 
 
 def test_small_cells_are_merged(tmp_path: Path) -> None:

@@ -3,13 +3,15 @@
 Recruiter-facing candidate lists come from the ranking dataset's held-out (latest) period: each
 query's rows are the qualified pool retrieval returned for that decision; the ranker scores them
 and the list is ranked by score (`ranked_lists`). When ``fairness.rerank.enabled`` the served
-order is the fair re-ranking (`rerank_with_floors` on ``fairness.rerank.dimension`` over the
-top ``fairness.rerank.k``), exactly what serving ships. On the served order the audit computes,
-per sex, race/ethnicity and their intersection: selection rate in the top k, scoring rate
-(score above the list's median), impact ratios against the best non-small group, counts, small
-groups (< 2 %) flagged, ``unknown`` counted; exposure, skew@k and NDKL against each list's pool
-composition; NDCG@k before and after re-ranking; and, when given, the employee-facing lists
-(`training.audit_employees`). The gate (``fairness.gate``) turns it into pass / fail.
+order is the fair re-ranking (`served_order`: the model's group offsets, then
+`rerank_with_floors` on ``fairness.rerank.dimension`` over the top ``fairness.rerank.k``),
+exactly what serving ships; `fit_rerank_offsets` fits the offsets on the validation period.
+On the served order the audit computes, per sex, race/ethnicity and their intersection:
+selection rate in the top k, scoring rate (score above the list's median), impact ratios
+against the best non-small group, counts, small groups (< 2 %) flagged, ``unknown`` counted;
+exposure, skew@k and NDKL against each list's pool composition; NDCG@k before and after
+re-ranking; and, when given, the employee-facing lists (`training.audit_employees`). The gate
+(``fairness.gate``) turns it into pass / fail.
 
 Every function here is pure: groups come in as ``{dimension: {id: group}}`` mappings built by
 the caller from ``features.protected`` (the only reader of protected attributes).
@@ -17,6 +19,7 @@ the caller from ``features.protected`` (the only reader of protected attributes)
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +37,17 @@ from inference.fairness.metrics import (
     audit_employee_lists,
 )
 from inference.fairness.models import FairnessAudit, iter_impact_ratios
+from inference.fairness.offsets import OffsetFit, fit_group_offsets
 from inference.fairness.ranking_metrics import audit_rankings, ndcg_at_k, ndcg_change
-from inference.fairness.rerank import pool_shares, rerank_with_floors
-from inference.fairness.significance import FigureKey, figure_values, permutation_p_values
+from inference.fairness.rerank import offset_order, pool_shares, rerank_with_floors
+from inference.fairness.significance import (
+    FigureKey,
+    figure_values,
+    lowest_per_permutation,
+    max_t_p_values,
+    permutation_family,
+    permutation_samples,
+)
 from training.ranking_dataset import RankingDataset
 
 FAIRNESS_DEFAULTS: dict[str, Any] = {
@@ -47,9 +58,10 @@ FAIRNESS_DEFAULTS: dict[str, Any] = {
     "employee_top_k": 10,
     "employee_sample": 0,
     "rerank": {"enabled": True, "dimension": INTERSECTION, "k": 20, "ceilings": True,
-               "floor_ratio": 1.0},
+               "floor_ratio": 1.0, "rounding": "floor",
+               "offsets": {"fit": False, "target": 0.95, "step": 0.025, "max": 1.0}},
     "gate": {"min_impact_ratio": 0.8, "per_metric": {}, "gate_unknown": False,
-             "max_ndcg_drop": 0.02},
+             "max_ndcg_drop": 0.02, "min_served_lists": 30},
     "mitigation": {"enabled": False, "method": "none", "drop_features": [],
                    "dimension": "sex", "strength": 1.0},
 }
@@ -65,6 +77,17 @@ class RerankSettings:
     """Soft per-prefix maxima next to the floors (`rerank_with_floors`)."""
     floor_ratio: float = 1.0
     """Floors at this fraction of proportional representation (`rerank_with_floors`)."""
+    rounding: Literal["floor", "randomized"] = "floor"
+    """``randomized``: floors rounded with a per-list, per-group offset (`rerank_with_floors`'s
+    ``rounding_key``), so small groups get their proportional place on average over lists."""
+    offsets: Mapping[str, float] = field(default_factory=dict)
+    """Group offsets of the audited model (`inference.fairness.offsets`; fitted by `waypoint
+    train`, saved in its bundle): added to list-standardized scores before the floors."""
+    fit_offsets: bool = False
+    """Fit ``offsets`` on the validation period when training (``rerank.offsets.fit``)."""
+    offset_target: float = 0.95
+    offset_step: float = 0.025
+    offset_max: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,11 @@ class AuditSettings:
         dim = str(rerank["dimension"])
         if dim not in DIMENSIONS:
             raise ValueError(f"fairness.rerank.dimension must be one of {DIMENSIONS}, not {dim!r}")
+        offsets = {**FAIRNESS_DEFAULTS["rerank"]["offsets"], **dict(rerank.get("offsets") or {})}
+        rounding = str(rerank["rounding"])
+        if rounding not in ("floor", "randomized"):
+            raise ValueError("fairness.rerank.rounding must be 'floor' or 'randomized', "
+                             f"not {rounding!r}")
         return cls(
             k=int(merged["k"]), median_scope="list" if scope == "list" else "sample",
             small_group_threshold=float(merged["small_group_threshold"]),
@@ -102,7 +130,12 @@ class AuditSettings:
             employee_sample=int(merged["employee_sample"]),
             rerank=RerankSettings(enabled=bool(rerank["enabled"]), dimension=dim,
                                   k=int(rerank["k"]), ceilings=bool(rerank["ceilings"]),
-                                  floor_ratio=float(rerank["floor_ratio"])),
+                                  floor_ratio=float(rerank["floor_ratio"]),
+                                  rounding="randomized" if rounding == "randomized" else "floor",
+                                  fit_offsets=bool(offsets["fit"]),
+                                  offset_target=float(offsets["target"]),
+                                  offset_step=float(offsets["step"]),
+                                  offset_max=float(offsets["max"])),
             gate=GateThresholds.model_validate(gate), mitigation=mitigation,
         )
 
@@ -112,9 +145,7 @@ class AuditSettings:
             small_group_threshold=self.small_group_threshold,
             employee_fit_bins=self.employee_fit_bins, employee_top_k=self.employee_top_k,
             employee_sample=self.employee_sample,
-            rerank=RerankSettings(enabled=False, dimension=self.rerank.dimension,
-                                  k=self.rerank.k, ceilings=self.rerank.ceilings,
-                                  floor_ratio=self.rerank.floor_ratio),
+            rerank=dataclasses.replace(self.rerank, enabled=False),
             gate=self.gate, mitigation=self.mitigation)
 
 
@@ -157,14 +188,25 @@ def ranked_lists(data: RankingDataset, scores: np.ndarray) -> tuple[list[RankedL
     return lists, relevance
 
 
-def rerank_lists(lists: Sequence[RankedList], grouping: Grouping, k: int,
-                 ceilings: bool = True, floor_ratio: float = 1.0) -> list[RankedList]:
-    """`rerank_with_floors` on every list (floors: the list's own pool composition)."""
+def served_order(rl: RankedList, grouping: Grouping, rerank: RerankSettings,
+                 offsets: Mapping[str, float] | None = None) -> list[str]:
+    """One list as serving ships it: group offsets (``offsets``, default the settings'), then
+    the prefix floors (with randomized rounding the list's id is its rounding key, as a role's
+    is at serving)."""
+    order = offset_order(rl.ids, rl.scores, grouping,
+                         rerank.offsets if offsets is None else offsets)
+    key = rl.list_id if rerank.rounding == "randomized" else None
+    return rerank_with_floors(order, grouping, k=rerank.k, ceilings=rerank.ceilings,
+                              floor_ratio=rerank.floor_ratio, rounding_key=key)
+
+
+def rerank_lists(lists: Sequence[RankedList], grouping: Grouping,
+                 rerank: RerankSettings) -> list[RankedList]:
+    """`served_order` of every list (floors: the list's own pool composition)."""
     out = []
     for rl in lists:
         score = dict(zip(rl.ids, rl.scores, strict=True))
-        order = rerank_with_floors(rl.ids, grouping, k=k, ceilings=ceilings,
-                                   floor_ratio=floor_ratio)
+        order = served_order(rl, grouping, rerank)
         out.append(RankedList.from_pairs(rl.list_id, [(i, score[i]) for i in order]))
     return out
 
@@ -172,10 +214,21 @@ def rerank_lists(lists: Sequence[RankedList], grouping: Grouping, k: int,
 def candidate_lists(data: RankingDataset, scores: np.ndarray,
                     groupings: Mapping[str, Grouping], rerank: RerankSettings) -> CandidateLists:
     ranked, relevance = ranked_lists(data, scores)
-    served = (rerank_lists(ranked, groupings[rerank.dimension], rerank.k, rerank.ceilings,
-                           rerank.floor_ratio)
-              if rerank.enabled else ranked)
+    served = rerank_lists(ranked, groupings[rerank.dimension], rerank) if rerank.enabled \
+        else ranked
     return CandidateLists(ranked=ranked, served=served, relevance=relevance)
+
+
+def fit_rerank_offsets(data: RankingDataset, scores: np.ndarray, grouping: Grouping,
+                       settings: AuditSettings) -> OffsetFit:
+    """Group offsets for ``settings.rerank`` fitted on ``data`` (the validation period) scored
+    by the model (`fit_group_offsets`: selection and exposure ratios in the top ``k``)."""
+    ranked, _ = ranked_lists(data, scores)
+    r = settings.rerank
+    return fit_group_offsets(
+        ranked, grouping, lambda rl, offsets: served_order(rl, grouping, r, offsets),
+        k=settings.k, target=r.offset_target, step=r.offset_step, max_offset=r.offset_max,
+        small_group_threshold=settings.small_group_threshold)
 
 
 def pool_compositions(lists: Sequence[RankedList], groupings: Mapping[str, Grouping]
@@ -202,6 +255,15 @@ class AuditResult:
     lists: CandidateLists
     p_values: Mapping[FigureKey, float] = field(default_factory=dict)
     """Permutation p-values of the figures under their threshold (`shortfall_p_values`)."""
+    blind_lowest: tuple[float, ...] = ()
+    """The lowest gated figure in each permutation (groups handed to people at random: a
+    perfectly group-blind pipeline on this population); empty when no permutation ran."""
+
+    def blind_chance(self, threshold: float) -> float | None:
+        """Share of the permutations whose every gated figure is at least ``threshold``."""
+        if not self.blind_lowest:
+            return None
+        return float(np.mean(np.asarray(self.blind_lowest) >= threshold - 1e-12))
 
     @property
     def passed(self) -> bool:
@@ -251,27 +313,36 @@ def build_audit(
         )
 
     audit = figures(groupings)
-    p_values = shortfall_p_values(audit, figures, groupings, settings.gate, test_below)
+    p_values, blind = shortfall_p_values(audit, figures, groupings, settings.gate, test_below)
     return AuditResult(audit=audit, gate=evaluate_gate(audit, settings.gate, p_values),
-                       lists=lists, p_values=p_values)
+                       lists=lists, p_values=p_values, blind_lowest=blind)
 
 
 def shortfall_p_values(audit: FairnessAudit,
                        figures: Callable[[Mapping[str, Grouping]], FairnessAudit],
                        groupings: Mapping[str, Grouping], gate: GateThresholds,
-                       test_below: float | None = None) -> dict[FigureKey, float]:
+                       test_below: float | None = None,
+                       ) -> tuple[dict[FigureKey, float], tuple[float, ...]]:
     """Permutation p-values of the gated figures under their threshold, or under
-    ``test_below`` (none when the gate does not use significance, or no figure is that low)."""
+    ``test_below`` (none when the gate does not use significance, or no figure is that low),
+    and the lowest gated figure of each permutation (`lowest_per_permutation`; empty when no
+    permutation ran)."""
     if gate.significance is None:
-        return {}
+        return {}, ()
     gated = {(f.section, f.dimension, f.group, f.metric): (f.value, limit)
              for f in iter_impact_ratios(audit)
              if f.value is not None and not f.small_group and not f.unknown
              and (limit := gate.threshold(f.metric)) is not None}
     low = [key for key, (value, limit) in gated.items()
            if value < max(limit, test_below or 0.0) - 1e-9]
-    return permutation_p_values(figures, groupings, figure_values(audit), low, gated=gated,
-                                permutations=gate.permutations)
+    if not low or gate.permutations < 1:
+        return {}, ()
+    observed = figure_values(audit)
+    family = permutation_family(observed, low, gated)
+    samples = permutation_samples(figures, groupings, family, permutations=gate.permutations)
+    p_values = max_t_p_values(samples, family, observed, [k for k in low if k in observed])
+    gated_columns = [j for j, key in enumerate(family) if key in gated]
+    return p_values, tuple(float(v) for v in lowest_per_permutation(samples[:, gated_columns]))
 
 
 def audit_served_lists(lists: Sequence[RankedList], groupings: Mapping[str, Grouping],
@@ -290,6 +361,11 @@ def audit_served_lists(lists: Sequence[RankedList], groupings: Mapping[str, Grou
     audit = figures(groupings)
     gate = settings.gate.model_copy(update={"max_ndcg_drop": None})
     empty = CandidateLists(ranked=list(lists), served=list(lists), relevance=[])
-    p_values = shortfall_p_values(audit, figures, groupings, gate)
-    return AuditResult(audit=audit, gate=evaluate_gate(audit, gate, p_values), lists=empty,
-                       p_values=p_values)
+    p_values, _ = shortfall_p_values(audit, figures, groupings, gate)
+    verdict = evaluate_gate(audit, gate, p_values)
+    if len(lists) < gate.min_served_lists:
+        verdict = verdict.model_copy(update={"passed": False, "violations": [
+            f"inconclusive: {len(lists)} served candidate list(s), fewer than the "
+            f"{gate.min_served_lists} a verdict needs (fairness.gate.min_served_lists)",
+            *verdict.violations]})
+    return AuditResult(audit=audit, gate=verdict, lists=empty, p_values=p_values)

@@ -12,11 +12,12 @@ MLflow metrics on the version's run and its ``fairness_audit`` tag (`record_fair
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,8 @@ class AuditedModel:
     ranker: Ranker
     version: str | None
     source: str
+    rerank_offsets: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """The bundle's fair re-ranking offsets, ``{dimension: {group: offset}}``."""
 
 
 def load_model(settings: Settings, version: str | None = None) -> AuditedModel:
@@ -67,7 +70,8 @@ def load_model(settings: Settings, version: str | None = None) -> AuditedModel:
         if not (paths.bundle / "manifest.json").is_file():
             raise WaypointError(f"{paths.bundle}: no bundle; run `waypoint train` first")
         bundle = load_bundle(paths.bundle, model_version=trained)
-        return AuditedModel(Ranker(booster=bundle.ranker), trained, str(paths.bundle))
+        return AuditedModel(Ranker(booster=bundle.ranker), trained, str(paths.bundle),
+                            bundle.manifest.rerank_offsets)
     from inference.model_registry import BUNDLE_ARTIFACT, mlflow_client
 
     client = mlflow_client(settings.mlflow_tracking_uri)
@@ -81,7 +85,8 @@ def load_model(settings: Settings, version: str | None = None) -> AuditedModel:
     mlflow.artifacts.download_artifacts(run_id=found.run_id, artifact_path=BUNDLE_ARTIFACT,
                                         dst_path=str(target))
     bundle = load_bundle(target / BUNDLE_ARTIFACT, model_version=version)
-    return AuditedModel(Ranker(booster=bundle.ranker), version, f"mlflow run {found.run_id}")
+    return AuditedModel(Ranker(booster=bundle.ranker), version, f"mlflow run {found.run_id}",
+                        bundle.manifest.rerank_offsets)
 
 
 def audit_as_of(settings: Settings, org: Organization) -> tuple[date, ProfileOf, dict[str, Any]]:
@@ -138,10 +143,19 @@ class AuditInputs:
 
 
 def audit_model(inputs: AuditInputs, model: AuditedModel, *, rerank: bool = True) -> AuditResult:
-    s = inputs.audit_settings if rerank else inputs.audit_settings.without_rerank()
+    s = with_model_offsets(inputs.audit_settings, model.rerank_offsets)
+    s = s if rerank else s.without_rerank()
     subject = f"{inputs.settings.model_name} version {model.version or 'unregistered'}"
     return build_audit(inputs.test, model.ranker.score(inputs.test.features), inputs.groupings,
                        s, employees=inputs.employee_lists(model.ranker), subject=subject)
+
+
+def with_model_offsets(settings: AuditSettings, offsets: Mapping[str, Mapping[str, float]]
+                       ) -> AuditSettings:
+    """``settings`` with the model's re-ranking offsets for the configured dimension (serving
+    applies the same ones)."""
+    mine = dict(offsets.get(settings.rerank.dimension) or {})
+    return dataclasses.replace(settings, rerank=dataclasses.replace(settings.rerank, offsets=mine))
 
 
 def audit_document(result: AuditResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -183,6 +197,7 @@ def run_audit_stage(settings: Settings, params: RankerParams, audit_settings: Au
     result = audit_model(inputs, model, rerank=rerank)
     extra = {"model_version": model.version, "model_source": model.source,
              "rerank_enabled": rerank and audit_settings.rerank.enabled,
+             "rerank_offsets": {k: dict(v) for k, v in model.rerank_offsets.items()},
              "test_from": inputs.test.query_dates[0].isoformat() if inputs.test.query_dates
              else None, "employee_lists_as_of": inputs.as_of.isoformat()}
     path = write_outputs(settings, result, extra)

@@ -30,13 +30,21 @@ from features.params import load_section
 from features.profiles import ProfileParams, build_employee_profile
 from features.ranking import FEATURE_NAMES
 from features.ranking_history import EmployeeHistory, basic_requirements
+from features.ranking_model import Ranker
 from features.settings import Settings
 from features.store import Store
 from inference.bundle import write_bundle
 from inference.profile_artifacts import ProfileArtifacts, read_profile_artifacts
 from inference.retrieval import SkillProfileVectorizer
+from training.audit import fit_rerank_offsets, read_audit_settings
 from training.fairness_mitigation import MitigationSettings, train_mitigated, training_grouping
-from training.ranker import EvaluationReport, RankerParams, format_report, train_and_evaluate
+from training.ranker import (
+    EvaluationReport,
+    RankerParams,
+    format_report,
+    time_split,
+    train_and_evaluate,
+)
 from training.ranking_dataset import (
     ProfileBuilder,
     RankingDataset,
@@ -176,6 +184,24 @@ def mitigation_settings() -> MitigationSettings:
         fairness.get("mitigation"), float(fairness.get("small_group_threshold", 0.02)))
 
 
+def fit_offsets(store: Store, data: RankingDataset, params: RankerParams,
+                ranker: Ranker) -> dict[str, dict[str, float]]:
+    """Fair re-ranking offsets for ``ranker`` (``fairness.rerank.offsets.fit``), fitted on the
+    validation period; ``{dimension: {group: offset}}``, empty when off."""
+    settings = read_audit_settings()
+    rerank = settings.rerank
+    if not (rerank.enabled and rerank.fit_offsets):
+        return {}
+    _, valid, _ = time_split(data, params.valid_fraction, params.test_fraction)
+    grouping = training_grouping(store.engine, valid.employee_ids, rerank.dimension)
+    fit = fit_rerank_offsets(valid, ranker.score(valid.features), grouping, settings)
+    del grouping
+    log.info("fair re-ranking offsets (%s, validation period): %s; lowest selection/exposure "
+             "ratio there %.3f after %d steps", rerank.dimension, fit.offsets or "none",
+             fit.lowest_ratio or float("nan"), fit.steps)
+    return {rerank.dimension: fit.offsets}
+
+
 def run_train_stage(settings: Settings, params: RankerParams, *,
                     register: bool = True) -> dict[str, Any]:
     """Train, evaluate (gate), bundle, log and register. Returns the summary it writes."""
@@ -194,6 +220,7 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
     else:
         ranker, report = train_and_evaluate(data, params)
     log.info("\n%s", format_report(report))
+    offsets = fit_offsets(store, data, params, ranker)
     reports = write_evaluation_report(report, paths.reports)
     ranker.save(paths.ranker)
     versions: Mapping[str, str | None] = {
@@ -206,9 +233,10 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
                                   "summary.json")}
     write_bundle(paths.bundle, model_name=settings.model_name, ranker=ranker.booster,
                  feature_names=FEATURE_NAMES, encoder=settings.encoder, data_versions=versions,
-                 extra_files=profile_files, metrics=metrics)
+                 extra_files=profile_files, metrics=metrics, rerank_offsets=offsets)
     summary: dict[str, Any] = {"passed": report.passed, "metrics": metrics,
-                               "split": report.split, "data_versions": dict(versions)}
+                               "split": report.split, "data_versions": dict(versions),
+                               "rerank_offsets": offsets}
     if register and report.passed:
         run = log_and_register(
             tracking_uri=settings.mlflow_tracking_uri, model_name=settings.model_name,

@@ -45,6 +45,9 @@ class GateThresholds(BaseModel):
     this level. ``None``: every ratio under its threshold is a violation."""
     permutations: int = Field(default=200, ge=1)
     """Label permutations behind each p-value (when ``significance`` is set)."""
+    min_served_lists: int = Field(default=30, ge=0)
+    """An audit of served traffic over fewer lists fails as inconclusive: with a handful of
+    lists no ratio is significantly low, so without this rule it could only pass."""
 
     def threshold(self, metric: str) -> float | None:
         return self.per_metric.get(metric, self.min_impact_ratio)

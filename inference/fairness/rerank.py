@@ -27,10 +27,24 @@ prefix reaches one; a group with fewer members than ``1 / share`` per list never
 and the floors of large groups can push its members down. Ceilings stop a large group from
 taking more than its share of the top ``k``, which leaves the slots it would have taken to the
 best-ranked members of the smaller groups.
+
+Randomized rounding (``offsets``): deterministic floors ``floor(q * share)`` never give a group
+whose expected count in the top ``k`` is under one a single slot, so over many lists such a group
+is shown only as often as the model happens to rank it high (on the simulated organization a
+3 % race group sits in a list of 40 at 1.2 members: its floor is 0 at every prefix up to 20).
+With an offset ``u_g`` in [0, 1) per group, the floor is ``floor(q * share + u_g)``: still
+non-decreasing in ``q``, and for ``u_g`` uniform its expectation is exactly ``q * share`` at every
+prefix, so *across lists* every group is guaranteed its proportional place (at ``floor_ratio``)
+in every prefix, small groups included. `rounding_offsets` draws ``u_g`` from a hash of the
+list's key and the group, so the same list is always re-ranked the same way. Rounding up can ask
+for more than ``q`` members in a prefix; `rounded_demand` then drops offsets, the largest
+group's first (its expected place barely depends on rounding; a small group's rests on it),
+until the floors fit, which always ends (with one offset left the floors fit).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -50,15 +64,69 @@ def pool_shares(groups: Iterable[str]) -> dict[str, float]:
 
 
 def floor_demand(
-    shares: Mapping[str, float], available: Mapping[str, int], k: int, groups: Sequence[str]
+    shares: Mapping[str, float], available: Mapping[str, int], k: int, groups: Sequence[str],
+    offsets: Mapping[str, float] | None = None,
 ) -> np.ndarray:
-    """``demand[i, q-1] = min(floor(q * share_i), available_i)`` for q = 1..k."""
+    """``demand[i, q-1] = min(floor(q * share_i + u_i), available_i)`` for q = 1..k.
+
+    ``offsets`` holds ``u_i`` in [0, 1) (default 0: plain floors)."""
     q = np.arange(1, k + 1, dtype=float)
+    u = offsets or {}
     rows = [
-        np.minimum(np.floor(q * shares.get(g, 0.0) + _EPS), available.get(g, 0))
+        np.minimum(np.floor(q * shares.get(g, 0.0) + u.get(g, 0.0) + _EPS), available.get(g, 0))
         for g in groups
     ]
     return np.array(rows, dtype=np.int64).reshape(len(groups), k)
+
+
+def rounding_offsets(list_key: str, groups: Iterable[str]) -> dict[str, float]:
+    """``{group: u}``, ``u`` in [0, 1) drawn from a hash of ``(list_key, group)``: the same list
+    always gets the same offsets, different lists independent ones."""
+    out = {}
+    for g in groups:
+        digest = hashlib.blake2b(f"{list_key}\x1f{g}".encode(), digest_size=8).digest()
+        out[g] = int.from_bytes(digest, "big") / 2.0**64
+    return out
+
+
+def rounded_demand(
+    shares: Mapping[str, float], available: Mapping[str, int], k: int, groups: Sequence[str],
+    offsets: Mapping[str, float],
+) -> tuple[np.ndarray, dict[str, float]]:
+    """`floor_demand` with ``offsets``, dropping offsets (the largest group's first) until every
+    prefix's floors sum to at most its length, so the floors can always be met: with at most one
+    offset left they sum to at most ``floor(q * sum(shares) + u) <= q``. Returns the demand and
+    the offsets kept."""
+    kept = {g: float(offsets.get(g, 0.0)) for g in groups}
+    prefix = np.arange(1, k + 1)
+    while True:
+        demand = floor_demand(shares, available, k, groups, kept)
+        if np.all(demand.sum(axis=0) <= prefix) or not any(kept.values()):
+            return demand, kept
+        # the largest group first: its rounding up matters least to it, and a small group's
+        # place in the top k rests on its offset alone
+        largest = max((g for g in kept if kept[g] > 0.0),
+                      key=lambda g: (shares.get(g, 0.0), kept[g], g))
+        kept[largest] = 0.0
+
+
+def offset_order(ranked_ids: Sequence[str], scores: Sequence[float], groups: Grouping,
+                 offsets: Mapping[str, float]) -> list[str]:
+    """``ranked_ids`` re-sorted by standardized score plus the group's offset.
+
+    Scores are standardized within the list (LambdaRank scores are per query) and each group's
+    offset (in standard deviations; `inference.fairness.offsets` fits them) is added; ties keep
+    the input order. No offsets, or a list of one: the input order."""
+    ids = list(ranked_ids)
+    if not offsets or len(ids) < 2:
+        return ids
+    values = np.asarray(scores, dtype=np.float64)
+    if values.shape != (len(ids),):
+        raise ValueError(f"{values.size} scores for {len(ids)} ids")
+    spread = float(values.std())
+    z = (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
+    adjusted = [z[j] + offsets.get(group_of(groups, i), 0.0) for j, i in enumerate(ids)]
+    return [ids[j] for j in sorted(range(len(ids)), key=lambda j: (-adjusted[j], j))]
 
 
 def _feasible(demand: np.ndarray, counts: np.ndarray, p: int) -> bool:
@@ -76,6 +144,7 @@ def rerank_with_floors(
     shares: Mapping[str, float] | None = None,
     ceilings: bool = False,
     floor_ratio: float = 1.0,
+    rounding_key: str | None = None,
 ) -> list[str]:
     """Re-rank ``ranked_ids`` so every prefix of the top ``k`` meets the group floors.
 
@@ -85,6 +154,9 @@ def rerank_with_floors(
     ``floor_ratio`` in (0, 1] scales the floors: ``floor(p * share * floor_ratio)`` guarantees
     every group at least that fraction of its proportional place in every prefix (1.0: exact
     proportional floors; 0.9 matches a target of every exposure ratio >= 0.9).
+    ``rounding_key`` (the list's identity) switches on randomized rounding of the floors
+    (module docstring): ``floor(p * share * floor_ratio + u)`` with ``u`` from
+    `rounding_offsets`; None keeps plain floors.
     Positions after ``k`` keep the remaining candidates in input order. Returns a permutation.
     """
     ids = list(ranked_ids)
@@ -106,8 +178,13 @@ def rerank_with_floors(
         queues[g].append(pos)
     if not 0.0 < floor_ratio <= 1.0:
         raise ValueError("floor_ratio must lie in (0, 1]")
-    demand = floor_demand({g: v * floor_ratio for g, v in shares.items()},
-                          {g: len(q) for g, q in queues.items()}, k, order)
+    scaled = {g: v * floor_ratio for g, v in shares.items()}
+    available = {g: len(q) for g, q in queues.items()}
+    if rounding_key is None:
+        demand = floor_demand(scaled, available, k, order)
+    else:
+        demand, _ = rounded_demand(scaled, available, k, order,
+                                   rounding_offsets(rounding_key, order))
     cap = {g: shares.get(g, 0.0) for g in order}
     counts = np.zeros(len(order), dtype=np.int64)
 
@@ -144,23 +221,32 @@ def _deadline(demand: np.ndarray, counts: np.ndarray, row: int, p: int) -> int:
 
 def prefix_violations(
     ranked_ids: Sequence[str], groups: Grouping, shares: Mapping[str, float], k: int | None = None,
-    floor_ratio: float = 1.0,
+    floor_ratio: float = 1.0, rounding_key: str | None = None,
 ) -> list[tuple[int, str, int, int]]:
     """``(prefix length, group, count, required)`` for every floor a ranking misses.
 
-    ``required = min(floor(p * share * floor_ratio), available in the list)``; an empty list
-    means compliant.
+    ``required = min(floor(p * share * floor_ratio [+ u]), available in the list)``, with the
+    offsets ``u`` of ``rounding_key`` as `rerank_with_floors` uses them; an empty list means
+    compliant.
     """
-    shares = {g: v * floor_ratio for g, v in shares.items()}
     labels = [group_of(groups, i) for i in ranked_ids]
-    available = Counter(labels)
+    present = sorted(set(labels))
     limit = len(labels) if k is None else min(k, len(labels))
+    if limit == 0 or not present:
+        return []
+    scaled = {g: v * floor_ratio for g, v in shares.items()}
+    available = Counter(labels)
+    if rounding_key is None:
+        demand = floor_demand(scaled, available, limit, present)
+    else:
+        demand, _ = rounded_demand(scaled, available, limit, present,
+                                   rounding_offsets(rounding_key, present))
     seen: Counter[str] = Counter()
     out = []
     for p in range(1, limit + 1):
         seen[labels[p - 1]] += 1
-        for g, s in shares.items():
-            need = min(math.floor(p * s + _EPS), available.get(g, 0))
+        for row, g in enumerate(present):
+            need = int(demand[row, p - 1])
             if seen[g] < need:
                 out.append((p, g, seen[g], need))
     return out

@@ -2,8 +2,10 @@
 
 `fair_candidate_order` is the one serving-time entry point: given the model-ranked qualified pool
 for a role (every retrieved, filtered and scored candidate), it reads the pool's protected
-attributes through `features.protected` (the only reader), re-ranks with `rerank_with_floors` so
-every prefix of the top ``k`` keeps each group's share close to its share of the pool, and
+attributes through `features.protected` (the only reader), applies the model bundle's group
+offsets to the list-standardized scores (`rerank.offset_order`; fitted with the model by
+`waypoint train`, `inference.fairness.offsets`), re-ranks with `rerank_with_floors` so every
+prefix of the top ``k`` keeps each group's share close to its share of the pool, and
 returns the new order plus `ListFairness`: group shares of the shown list against the pool,
 per-group counts and impact ratios. Nothing per person leaves this module: the caller gets ids
 (in order) and aggregates.
@@ -25,7 +27,12 @@ from sqlalchemy import Engine
 from features.params import load_section
 from features.protected import read_protected_attributes
 from inference.fairness.groups import DIMENSIONS, INTERSECTION, protected_groupings
-from inference.fairness.rerank import pool_shares, prefix_violations, rerank_with_floors
+from inference.fairness.rerank import (
+    offset_order,
+    pool_shares,
+    prefix_violations,
+    rerank_with_floors,
+)
 
 OTHER_GROUPS = "other (small groups)"
 DEFAULT_MIN_CELL = 5
@@ -42,6 +49,9 @@ class RerankConfig:
     """Soft per-prefix maxima next to the floors (`rerank_with_floors`)."""
     floor_ratio: float = 1.0
     """Floors at this fraction of proportional representation (`rerank_with_floors`)."""
+    randomized_rounding: bool = False
+    """Floors rounded with per-list, per-group offsets keyed by the list (`rerank_with_floors`'s
+    ``rounding_key``): small groups get their proportional place on average over lists."""
 
     def __post_init__(self) -> None:
         if self.dimension not in DIMENSIONS:
@@ -61,7 +71,14 @@ class RerankConfig:
                    small_group_threshold=float(fairness.get("small_group_threshold", 0.02)),
                    min_cell=int(rerank.get("min_cell", DEFAULT_MIN_CELL)),
                    ceilings=bool(rerank.get("ceilings", True)),
-                   floor_ratio=float(rerank.get("floor_ratio", 1.0)))
+                   floor_ratio=float(rerank.get("floor_ratio", 1.0)),
+                   randomized_rounding=_rounding(rerank.get("rounding", "floor")))
+
+
+def _rounding(value: object) -> bool:
+    if value not in ("floor", "randomized"):
+        raise ValueError(f"fairness.rerank.rounding must be 'floor' or 'randomized', not {value!r}")
+    return value == "randomized"
 
 
 class _Model(BaseModel):
@@ -112,10 +129,12 @@ def _merge_small(grouping: Mapping[str, str], min_cell: int) -> dict[str, str]:
 
 
 def list_figures(pool_order: Sequence[str], model_order: Sequence[str], list_size: int,
-                 grouping: Mapping[str, str], config: RerankConfig) -> ListFairness:
+                 grouping: Mapping[str, str], config: RerankConfig,
+                 list_key: str | None = None) -> ListFairness:
     """Figures for the first ``list_size`` of ``pool_order`` (the shown list) against the pool.
 
-    ``grouping`` maps every pool id to its group; ``model_order`` is the order before re-ranking.
+    ``grouping`` maps every pool id to its group; ``model_order`` is the order before re-ranking;
+    ``list_key`` is the rounding key the re-ranking used (randomized rounding).
     """
     shown, before = list(pool_order[:list_size]), list(model_order[:list_size])
     reported = _merge_small(grouping, config.min_cell)
@@ -137,7 +156,8 @@ def list_figures(pool_order: Sequence[str], model_order: Sequence[str], list_siz
     defined = [v for g, v in ratios.items() if g not in small and v is not None]
     shares = pool_shares(grouping[i] for i in pool_order)
     violations = prefix_violations(list(pool_order), grouping, shares,
-                                   min(config.k, len(pool_order)), config.floor_ratio)
+                                   min(config.k, len(pool_order)), config.floor_ratio,
+                                   rounding_key=list_key)
     return ListFairness(
         dimension=config.dimension, rerank_enabled=config.enabled, rerank_k=config.k,
         pool_size=n_pool, list_size=n_list, reordered=shown != before,
@@ -147,18 +167,32 @@ def list_figures(pool_order: Sequence[str], model_order: Sequence[str], list_siz
 
 
 def fair_candidate_order(engine: Engine, ranked_ids: Sequence[str], list_size: int,
-                         config: RerankConfig | None = None) -> tuple[list[str], ListFairness]:
+                         config: RerankConfig | None = None, *, list_key: str = "",
+                         scores: Sequence[float] | None = None,
+                         offsets: Mapping[str, float] | None = None,
+                         ) -> tuple[list[str], ListFairness]:
     """Re-rank the model-ordered qualified pool ``ranked_ids`` (best first) fairly.
 
     Returns the whole pool in its new order (show the first ``list_size``) and the aggregate
     figures of the shown list. Protected attributes are read here and go no further.
+    ``list_key`` names the list (role and date) for randomized rounding: the same key gives the
+    same order. ``offsets`` (the model bundle's, `inference.fairness.offsets`) are added to the
+    list-standardized ``scores`` before the floors; both or neither must be given.
     """
     config = config or RerankConfig()
+    if (scores is None) != (offsets is None):
+        raise ValueError("fair_candidate_order needs scores and offsets together")
+    key = (list_key or "|".join(ranked_ids)) if config.randomized_rounding else None
     ids = list(ranked_ids)
     attributes = read_protected_attributes(engine, ids)
     grouping = protected_groupings(attributes, ids)[config.dimension]
     del attributes
-    order = (rerank_with_floors(ids, grouping, k=config.k, shares=pool_shares(grouping.values()),
-                                ceilings=config.ceilings, floor_ratio=config.floor_ratio)
-             if config.enabled and ids else ids)
-    return order, list_figures(order, ids, list_size, grouping, config)
+    order = ids
+    if config.enabled and ids:
+        start = offset_order(ids, scores, grouping, offsets) \
+            if scores is not None and offsets else ids
+        order = rerank_with_floors(start, grouping, k=config.k,
+                                   shares=pool_shares(grouping.values()),
+                                   ceilings=config.ceilings, floor_ratio=config.floor_ratio,
+                                   rounding_key=key)
+    return order, list_figures(order, ids, list_size, grouping, config, key)

@@ -22,7 +22,7 @@ the family-wise error rate of the gate as a whole is held at the chosen level.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -47,6 +47,54 @@ def permuted_groupings(groupings: Mapping[str, Grouping], rng: np.random.Generat
             for dim, grouping in groupings.items()}
 
 
+def permutation_samples(
+    compute: Callable[[Mapping[str, Grouping]], FairnessAudit],
+    groupings: Mapping[str, Grouping],
+    family: Sequence[FigureKey],
+    *,
+    permutations: int = 200,
+    seed: int = 0,
+) -> np.ndarray:
+    """``samples[b, j]``: figure ``family[j]`` recomputed under the ``b``-th permutation of the
+    groups across people (NaN where a permutation leaves it undefined)."""
+    rng = np.random.default_rng(seed)
+    samples = np.full((permutations, len(family)), np.nan)
+    for b in range(permutations):
+        values = figure_values(compute(permuted_groupings(groupings, rng)))
+        samples[b] = [values.get(key, np.nan) for key in family]
+    return samples
+
+
+def max_t_p_values(samples: np.ndarray, family: Sequence[FigureKey],
+                   observed: Mapping[FigureKey, float], wanted: Collection[FigureKey],
+                   ) -> dict[FigureKey, float]:
+    """Studentized single-step max-T p-values of ``wanted`` against ``samples`` of ``family``."""
+    permutations = samples.shape[0]
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(samples, axis=0)
+        sd = np.nanstd(samples, axis=0)
+    sd[~(sd > 1e-9)] = np.nan  # a figure that never moves carries no evidence
+    z = (samples - mean) / sd
+    lowest = np.array([np.nanmin(row) if np.any(~np.isnan(row)) else np.inf for row in z])
+    out: dict[FigureKey, float] = {}
+    for key in wanted:
+        j = list(family).index(key)
+        if np.isnan(sd[j]):
+            out[key] = 1.0
+            continue
+        z_observed = (observed[key] - mean[j]) / sd[j]
+        out[key] = float((1 + np.sum(lowest <= z_observed + 1e-12)) / (1 + permutations))
+    return out
+
+
+def permutation_family(observed: Mapping[FigureKey, float], wanted: Collection[FigureKey],
+                       gated: Collection[FigureKey] | None = None) -> list[FigureKey]:
+    """The max-T family: the gated figures that were observed, plus any wanted one."""
+    family = sorted(set(observed if gated is None else gated) & set(observed))
+    family += [k for k in wanted if k in observed and k not in family]
+    return family
+
+
 def permutation_p_values(
     compute: Callable[[Mapping[str, Grouping]], FairnessAudit],
     groupings: Mapping[str, Grouping],
@@ -63,30 +111,19 @@ def permutation_p_values(
     family. ``compute`` maps groupings to the audit's figures; it is called ``permutations``
     times.
     """
-    family = sorted(set(observed if gated is None else gated) & set(observed))
     keys = [k for k in wanted if k in observed]
     if not keys or permutations < 1:
         return {}
-    for key in keys:
-        if key not in family:
-            family.append(key)
-    rng = np.random.default_rng(seed)
-    samples = np.full((permutations, len(family)), np.nan)
-    for b in range(permutations):
-        values = figure_values(compute(permuted_groupings(groupings, rng)))
-        samples[b] = [values.get(key, np.nan) for key in family]
+    family = permutation_family(observed, keys, gated)
+    samples = permutation_samples(compute, groupings, family, permutations=permutations,
+                                  seed=seed)
+    return max_t_p_values(samples, family, observed, keys)
+
+
+def lowest_per_permutation(samples: np.ndarray) -> np.ndarray:
+    """The lowest figure of the family in each permutation: what an audit of this population
+    finds as its lowest ratio when the groups carry no information about the lists at all (a
+    perfectly group-blind pipeline). NaN-only rows give +inf."""
     with np.errstate(invalid="ignore"):
-        mean = np.nanmean(samples, axis=0)
-        sd = np.nanstd(samples, axis=0)
-    sd[~(sd > 1e-9)] = np.nan  # a figure that never moves carries no evidence
-    z = (samples - mean) / sd
-    lowest = np.array([np.nanmin(row) if np.any(~np.isnan(row)) else np.inf for row in z])
-    out: dict[FigureKey, float] = {}
-    for key in keys:
-        j = family.index(key)
-        if np.isnan(sd[j]):
-            out[key] = 1.0
-            continue
-        z_observed = (observed[key] - mean[j]) / sd[j]
-        out[key] = float((1 + np.sum(lowest <= z_observed + 1e-12)) / (1 + permutations))
-    return out
+        return np.array([np.nanmin(row) if np.any(~np.isnan(row)) else np.inf
+                         for row in samples])
