@@ -379,3 +379,21 @@ def test_compare_with_hr_fields(
     assert rows["features"] == ("shipped list + part_time", "shipped list")
     assert rows["proxy screening (removed)"][1].startswith("part_time (SMD")
     assert "Fairness before / after" in before_after_markdown(c, "test", settings)
+    low, high = c.ndcg_loss_interval(settings.k)
+    assert low <= c.ndcg_relative_loss <= high
+    assert rows["... 95% paired bootstrap interval over the test lists"][1].endswith("%")
+
+
+def test_paired_loss_interval_by_hand() -> None:
+    import numpy as np
+
+    from training.audit_compare import paired_loss_interval
+
+    before = np.array([1.0, 1.0, 1.0, 1.0])
+    # the same loss on every list: every resample gives 10 %
+    assert paired_loss_interval(before, before * 0.9) == pytest.approx((0.1, 0.1))
+    # one list loses everything, the others nothing: the mean loss is 25 %, resamples spread it
+    low, high = paired_loss_interval(before, np.array([0.0, 1.0, 1.0, 1.0]))
+    assert 0.0 <= low < 0.25 < high <= 1.0
+    with pytest.raises(ValueError):
+        paired_loss_interval(before, before[:2])

@@ -23,6 +23,7 @@ from features.ranking_model import Ranker
 from inference.fairness.groups import SEX, Grouping
 from inference.fairness.metrics import EmployeeRecommendations
 from inference.fairness.models import iter_impact_ratios
+from inference.fairness.ranking_metrics import ndcg_at_k
 from training.audit import (
     AuditResult,
     AuditSettings,
@@ -79,6 +80,33 @@ class Comparison:
     def ndcg_relative_loss(self) -> float:
         before = self.unmitigated.ndcg_served
         return (before - self.shipped.ndcg_served) / before if before > 0 else 0.0
+
+    def ndcg_loss_interval(self, k: int, resamples: int = 2000, seed: int = 0
+                           ) -> tuple[float, float]:
+        """95 % paired bootstrap interval of the relative NDCG@k loss over the test lists
+        (the same lists resampled for both arms): how much of the loss is which lists the
+        test period happens to hold."""
+        return paired_loss_interval(list_ndcgs(self.unmitigated.result, k),
+                                    list_ndcgs(self.shipped.result, k), resamples, seed)
+
+
+def list_ndcgs(result: AuditResult, k: int) -> np.ndarray:
+    """NDCG@k of every served list of an audit, in list order."""
+    return np.array([ndcg_at_k(rl.ids, rel, k) for rl, rel in
+                     zip(result.lists.served, result.lists.relevance, strict=True)])
+
+
+def paired_loss_interval(before: np.ndarray, after: np.ndarray, resamples: int = 2000,
+                         seed: int = 0) -> tuple[float, float]:
+    """2.5 and 97.5 percentiles of ``1 - mean(after) / mean(before)`` over paired resamples."""
+    if len(before) != len(after) or len(before) == 0:
+        raise ValueError("paired samples of equal, non-zero length are needed")
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(before), size=(resamples, len(before)))
+    b, a = before[picks].mean(axis=1), after[picks].mean(axis=1)
+    loss = np.where(b > 0, (b - a) / np.where(b > 0, b, 1.0), 0.0)
+    low, high = np.quantile(loss, [0.025, 0.975])
+    return float(low), float(high)
 
 
 def columns_for(names: Sequence[str], data: RankingDataset) -> np.ndarray:
@@ -184,6 +212,8 @@ def comparison_rows(c: Comparison, settings: AuditSettings) -> list[tuple[str, s
         ("NDCG@10, model order (test period)", _fmt(u.ndcg_model), _fmt(s.ndcg_model)),
         ("NDCG@10, served order", _fmt(u.ndcg_served), _fmt(s.ndcg_served)),
         ("NDCG@10 loss vs unmitigated (relative)", "–", f"{100 * c.ndcg_relative_loss:.2f}%"),
+        ("... 95% paired bootstrap interval over the test lists", "–",
+         "{:.2f}% to {:.2f}%".format(*(100 * v for v in c.ndcg_loss_interval(settings.k)))),
     ]
     for metric in ("selection_impact_ratio", "scoring_impact_ratio", "exposure_impact_ratio",
                    "level_impact_ratio", "quality_impact_ratio"):

@@ -5,8 +5,10 @@
 test-period lists under each re-ranking setting of `VARIANTS` (offsets fitted on the validation
 period where a variant asks for them, as `waypoint train` fits them) and prints one Markdown
 row per setting: the relative NDCG@10 loss against the unmitigated ranker, the number of gated
-figures under 0.9 and the lowest selection / exposure ratio per dimension. No permutation tests
-(point estimates only) and no employee-facing lists: those do not depend on re-ranking.
+figures under 0.9 and the lowest selection / exposure ratio per dimension. ``--seeds 1 2 3``
+instead re-trains both arms under each ranker seed and reports the shipped setting's cost.
+No permutation tests (point estimates only) and no employee-facing lists: those do not depend
+on re-ranking.
 """
 
 from __future__ import annotations
@@ -113,6 +115,46 @@ def tradeoff_table(inputs: AuditInputs, variants: Sequence[tuple[str, Mapping[st
             + "\n".join(rows) + "\n")
 
 
+def seed_table(inputs: AuditInputs, seeds: Sequence[int]) -> str:
+    """The shipped setting (``params.yaml``) re-trained under other ranker seeds: both arms,
+    offsets re-fitted, point estimates. How much of the NDCG cost is the seed."""
+    params, settings = inputs.params, inputs.audit_settings
+    settings = dataclasses.replace(settings, gate=settings.gate.model_copy(
+        update={"significance": None}))
+    wide = with_hr_fields(inputs.data, hr_values(inputs.org.employees))
+    _, valid, test = time_split(wide, params.valid_fraction, params.test_fraction)
+    groupings = inputs.groupings
+    off = MitigationSettings(small_group_threshold=settings.small_group_threshold)
+    mitigation = MitigationSettings.from_mapping(dict(settings.mitigation),
+                                                 settings.small_group_threshold)
+    rows = ["| ranker seed | offsets | loss | min selection sex | min exposure sex | "
+            "lowest gated ratio |", "|---|---|---|---|---|---|"]
+    for seed in seeds:
+        p = dataclasses.replace(params, seed=seed)
+        naive, _ = train_pipeline(wide, p, groupings.get(SEX), off, screen=False)
+        shipped, _ = train_pipeline(wide, p, groupings.get(SEX), mitigation, screen=True)
+        before = build_audit(test, naive.score(columns_for(naive.feature_names, test)),
+                             groupings, settings.without_rerank())
+        arm = settings
+        if settings.rerank.fit_offsets:
+            fit = fit_rerank_offsets(valid, shipped.score(columns_for(shipped.feature_names,
+                                                                      valid)),
+                                     groupings[settings.rerank.dimension], settings)
+            arm = dataclasses.replace(settings, rerank=dataclasses.replace(
+                settings.rerank, offsets=fit.offsets))
+        after = build_audit(test, shipped.score(columns_for(shipped.feature_names, test)),
+                            groupings, arm)
+        b = mean_ndcg(before.lists.served, before.lists.relevance, settings.k)
+        a = mean_ndcg(after.lists.served, after.lists.relevance, settings.k)
+        offsets = ", ".join(f"{g} +{v:g}" for g, v in sorted(arm.rerank.offsets.items())) or "–"
+        low = after.min_impact_ratio()
+        rows.append(f"| {seed} | {offsets} | {100 * (b - a) / b:.2f}% | "
+                    f"{lowest(after, 'selection_impact_ratio', SEX) or 0:.3f} | "
+                    f"{lowest(after, 'exposure_impact_ratio', SEX) or 0:.3f} | "
+                    f"{'–' if low is None else f'{low:.3f}'} |")
+    return "\n".join(rows) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from features.settings import get_settings
     from training.audit import read_audit_settings
@@ -121,9 +163,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="also write the table to this file")
+    parser.add_argument("--seeds", type=int, nargs="*", metavar="SEED",
+                        help="instead: the shipped setting under these ranker seeds")
     args = parser.parse_args(argv)
     inputs = AuditInputs(get_settings(), read_params(), read_audit_settings())
-    table = tradeoff_table(inputs)
+    table = seed_table(inputs, args.seeds) if args.seeds else tradeoff_table(inputs)
     print(table)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
