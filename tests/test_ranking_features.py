@@ -240,3 +240,17 @@ def test_explain_with_a_real_lightgbm_model(tmp_path: typing.Any) -> None:
     loaded = Ranker.load(tmp_path)
     assert np.allclose(loaded.score(x[:5]), ranker.score(x[:5]))
     assert loaded.reasons(good, k=1)[0].feature == "skill_coverage"
+
+
+def test_skill_history_by_hand() -> None:
+    as_of = date(2026, 11, 1)
+    history = ranking.skill_history_of(
+        as_of,
+        last_learning={"a": date(2026, 6, 1)},
+        learning_dates={"a": (date(2025, 1, 1), date(2026, 6, 1), date(2025, 11, 1))},
+        last_evidence={"a": date(2026, 6, 1), "b": date(2024, 2, 2)},
+        endorsements={"b": 5, "c": 1})
+    # "a": learnt twice in the 365 days before as_of (2025-11-01 is exactly 365 days back)
+    assert history == {"a": (0, date(2026, 6, 1), 2, date(2026, 6, 1)),
+                       "b": (3, None, 0, date(2024, 2, 2)),  # endorsements capped at 3
+                       "c": (1, None, 0, None)}
