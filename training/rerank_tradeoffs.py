@@ -16,12 +16,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inference.fairness.groups import SEX
+from inference.fairness.groups import SEX, Grouping
 from inference.fairness.models import iter_impact_ratios
-from training.audit import AuditResult, build_audit, fit_rerank_offsets, mean_ndcg
+from training.audit import (
+    AuditResult,
+    AuditSettings,
+    RerankSettings,
+    build_audit,
+    fit_rerank_offsets,
+    mean_ndcg,
+)
 from training.audit_compare import TARGET_RATIO, columns_for
 from training.fairness_mitigation import (
     MitigationSettings,
@@ -30,6 +38,7 @@ from training.fairness_mitigation import (
     with_hr_fields,
 )
 from training.ranker import time_split
+from training.ranking_dataset import RankingDataset
 
 if TYPE_CHECKING:
     from training.audit_stage import AuditInputs
@@ -68,26 +77,70 @@ def under(result: AuditResult, target: float = TARGET_RATIO) -> int:
                and f.value < target - 1e-9)
 
 
-def tradeoff_table(inputs: AuditInputs, variants: Sequence[tuple[str, Mapping[str, Any]]] = VARIANTS
-                   ) -> str:
-    """The Markdown table over ``variants`` on the pipeline's artifacts."""
-    params, settings = inputs.params, inputs.audit_settings
+@dataclass(frozen=True)
+class Arms:
+    """The naive and the shipped ranker of `waypoint audit --compare`, trained under one seed,
+    with what their audits need."""
+
+    settings: AuditSettings
+    """The audit settings with point estimates only (no permutations)."""
+    valid: RankingDataset
+    test: RankingDataset
+    naive: Any
+    shipped: Any
+
+
+def train_arms(inputs: AuditInputs, seed: int | None = None) -> Arms:
+    params = inputs.params if seed is None else dataclasses.replace(inputs.params, seed=seed)
+    settings = inputs.audit_settings
     settings = dataclasses.replace(settings, gate=settings.gate.model_copy(
         update={"significance": None}))
     wide = with_hr_fields(inputs.data, hr_values(inputs.org.employees))
     _, valid, test = time_split(wide, params.valid_fraction, params.test_fraction)
-    groupings = inputs.groupings
+    sex = inputs.groupings.get(SEX)
     off = MitigationSettings(small_group_threshold=settings.small_group_threshold)
     mitigation = MitigationSettings.from_mapping(dict(settings.mitigation),
                                                  settings.small_group_threshold)
-    naive, _ = train_pipeline(wide, params, groupings.get(SEX), off, screen=False)
-    shipped, _ = train_pipeline(wide, params, groupings.get(SEX), mitigation, screen=True)
-    baseline = build_audit(test, naive.score(columns_for(naive.feature_names, test)), groupings,
-                           settings.without_rerank())
-    ndcg_before = mean_ndcg(baseline.lists.served, baseline.lists.relevance, settings.k)
-    test_scores = shipped.score(columns_for(shipped.feature_names, test))
-    valid_scores = shipped.score(columns_for(shipped.feature_names, valid))
-    base = dataclasses.replace(settings.rerank, enabled=True, dimension=SEX, k=20,
+    naive, _ = train_pipeline(wide, params, sex, off, screen=False)
+    shipped, _ = train_pipeline(wide, params, sex, mitigation, screen=True)
+    return Arms(settings=settings, valid=valid, test=test, naive=naive, shipped=shipped)
+
+
+def serve_shipped(arms: Arms, groupings: Mapping[str, Grouping], rerank: RerankSettings
+                  ) -> tuple[AuditResult, AuditSettings]:
+    """Audit the shipped ranker's test lists under ``rerank`` (offsets fitted on the validation
+    period first when it asks for them); the settings actually used come back too."""
+    arm = dataclasses.replace(arms.settings, rerank=rerank)
+    shipped = arms.shipped
+    if rerank.fit_offsets and rerank.enabled:
+        valid_scores = shipped.score(columns_for(shipped.feature_names, arms.valid))
+        fit = fit_rerank_offsets(arms.valid, valid_scores, groupings[rerank.dimension], arm)
+        arm = dataclasses.replace(arm, rerank=dataclasses.replace(rerank, offsets=fit.offsets))
+    scores = shipped.score(columns_for(shipped.feature_names, arms.test))
+    return build_audit(arms.test, scores, groupings, arm), arm
+
+
+def naive_ndcg(arms: Arms, groupings: Mapping[str, Grouping]) -> tuple[float, int]:
+    """NDCG@k of the naive ranker's test lists in model order, and how many lists."""
+    naive = arms.naive
+    result = build_audit(arms.test, naive.score(columns_for(naive.feature_names, arms.test)),
+                         groupings, arms.settings.without_rerank())
+    k = arms.settings.k
+    return mean_ndcg(result.lists.served, result.lists.relevance, k), len(result.lists.served)
+
+
+def offsets_words(settings: AuditSettings) -> str:
+    return ", ".join(f"{g} +{v:g}".replace("|", "\\|")  # a Markdown cell
+                     for g, v in sorted(settings.rerank.offsets.items())) or "–"
+
+
+def tradeoff_table(inputs: AuditInputs, variants: Sequence[tuple[str, Mapping[str, Any]]] = VARIANTS
+                   ) -> str:
+    """The Markdown table over ``variants`` on the pipeline's artifacts."""
+    arms = train_arms(inputs)
+    groupings, k = inputs.groupings, arms.settings.k
+    ndcg_before, n_lists = naive_ndcg(arms, groupings)
+    base = dataclasses.replace(arms.settings.rerank, enabled=True, dimension=SEX, k=20,
                                ceilings=False, floor_ratio=1.0, rounding="floor",
                                fit_offsets=False, offsets={}, offset_target=0.95)
     dims = ("sex", "race_ethnicity", "sex_x_race_ethnicity")
@@ -96,59 +149,29 @@ def tradeoff_table(inputs: AuditInputs, variants: Sequence[tuple[str, Mapping[st
               + " |")
     rows = [header, "|" + "---|" * (5 + 2 * len(dims))]
     for name, overrides in variants:
-        rerank = dataclasses.replace(base, **dict(overrides))
-        arm = dataclasses.replace(settings, rerank=rerank)
-        if rerank.fit_offsets and rerank.enabled:
-            fit = fit_rerank_offsets(valid, valid_scores, groupings[rerank.dimension], arm)
-            arm = dataclasses.replace(arm, rerank=dataclasses.replace(rerank, offsets=fit.offsets))
-        result = build_audit(test, test_scores, groupings, arm)
-        ndcg = mean_ndcg(result.lists.served, result.lists.relevance, settings.k)
-        offsets = ", ".join(f"{g} +{v:g}".replace("|", "\\|")  # Markdown cell
-                            for g, v in sorted(arm.rerank.offsets.items())) or "–"
+        result, used = serve_shipped(arms, groupings, dataclasses.replace(base, **dict(overrides)))
+        ndcg = mean_ndcg(result.lists.served, result.lists.relevance, k)
         mins = [lowest(result, f"{m}_impact_ratio", d)
                 for m in ("selection", "exposure") for d in dims]
-        rows.append(f"| {name} | {offsets} | {ndcg:.4f} | "
+        rows.append(f"| {name} | {offsets_words(used)} | {ndcg:.4f} | "
                     f"{100 * (ndcg_before - ndcg) / ndcg_before:.2f}% | {under(result)} | "
                     + " | ".join("–" if v is None else f"{v:.3f}" for v in mins) + " |")
     return (f"Unmitigated ranker, model order: NDCG@10 {ndcg_before:.4f} "
-            f"({len(baseline.lists.served)} test-period lists, k = {settings.k}).\n\n"
-            + "\n".join(rows) + "\n")
+            f"({n_lists} test-period lists, k = {k}).\n\n" + "\n".join(rows) + "\n")
 
 
 def seed_table(inputs: AuditInputs, seeds: Sequence[int]) -> str:
     """The shipped setting (``params.yaml``) re-trained under other ranker seeds: both arms,
     offsets re-fitted, point estimates. How much of the NDCG cost is the seed."""
-    params, settings = inputs.params, inputs.audit_settings
-    settings = dataclasses.replace(settings, gate=settings.gate.model_copy(
-        update={"significance": None}))
-    wide = with_hr_fields(inputs.data, hr_values(inputs.org.employees))
-    _, valid, test = time_split(wide, params.valid_fraction, params.test_fraction)
-    groupings = inputs.groupings
-    off = MitigationSettings(small_group_threshold=settings.small_group_threshold)
-    mitigation = MitigationSettings.from_mapping(dict(settings.mitigation),
-                                                 settings.small_group_threshold)
     rows = ["| ranker seed | offsets | loss | min selection sex | min exposure sex | "
             "lowest gated ratio |", "|---|---|---|---|---|---|"]
     for seed in seeds:
-        p = dataclasses.replace(params, seed=seed)
-        naive, _ = train_pipeline(wide, p, groupings.get(SEX), off, screen=False)
-        shipped, _ = train_pipeline(wide, p, groupings.get(SEX), mitigation, screen=True)
-        before = build_audit(test, naive.score(columns_for(naive.feature_names, test)),
-                             groupings, settings.without_rerank())
-        arm = settings
-        if settings.rerank.fit_offsets:
-            fit = fit_rerank_offsets(valid, shipped.score(columns_for(shipped.feature_names,
-                                                                      valid)),
-                                     groupings[settings.rerank.dimension], settings)
-            arm = dataclasses.replace(settings, rerank=dataclasses.replace(
-                settings.rerank, offsets=fit.offsets))
-        after = build_audit(test, shipped.score(columns_for(shipped.feature_names, test)),
-                            groupings, arm)
-        b = mean_ndcg(before.lists.served, before.lists.relevance, settings.k)
-        a = mean_ndcg(after.lists.served, after.lists.relevance, settings.k)
-        offsets = ", ".join(f"{g} +{v:g}" for g, v in sorted(arm.rerank.offsets.items())) or "–"
+        arms = train_arms(inputs, seed)
+        before, _ = naive_ndcg(arms, inputs.groupings)
+        after, used = serve_shipped(arms, inputs.groupings, arms.settings.rerank)
+        a = mean_ndcg(after.lists.served, after.lists.relevance, arms.settings.k)
         low = after.min_impact_ratio()
-        rows.append(f"| {seed} | {offsets} | {100 * (b - a) / b:.2f}% | "
+        rows.append(f"| {seed} | {offsets_words(used)} | {100 * (before - a) / before:.2f}% | "
                     f"{lowest(after, 'selection_impact_ratio', SEX) or 0:.3f} | "
                     f"{lowest(after, 'exposure_impact_ratio', SEX) or 0:.3f} | "
                     f"{'–' if low is None else f'{low:.3f}'} |")
