@@ -397,3 +397,32 @@ def test_paired_loss_interval_by_hand() -> None:
     assert 0.0 <= low < 0.25 < high <= 1.0
     with pytest.raises(ValueError):
         paired_loss_interval(before, before[:2])
+
+
+def test_rerank_tradeoff_tables_on_a_small_org() -> None:
+    from types import SimpleNamespace
+
+    from features.domain import ProtectedAttributes, Sex
+    from training.rerank_tradeoffs import seed_table, tradeoff_table
+
+    org = make_org(seed=6, employees=150, years=4)
+    data = build_dataset(org, negatives=10, random_negatives=3)
+    ids = sorted({e.id for e in org.employees})
+    attrs = {i: ProtectedAttributes(employee_id=i, sex=Sex.FEMALE if n % 2 else Sex.MALE,
+                                    race_ethnicity="unknown", age_band="30-39")
+             for n, i in enumerate(ids)}
+    inputs = SimpleNamespace(
+        params=RankerParams(min_data_in_leaf=5, num_threads=1, num_boost_round=40),
+        audit_settings=AuditSettings(k=5, small_group_threshold=0.0),
+        data=data, org=org, groupings=protected_groupings(attrs, ids))
+    table = tradeoff_table(inputs, variants=(  # type: ignore[arg-type]
+        ("model order", {"enabled": False}),
+        ("offsets + floors 0.8", {"fit_offsets": True, "floor_ratio": 0.8})))
+    lines = table.strip().splitlines()
+    assert lines[0].startswith("Unmitigated ranker, model order: NDCG@10 ")
+    rows = [line for line in lines if line.startswith("| model order") or
+            line.startswith("| offsets + floors")]
+    assert len(rows) == 2 and all(row.count("|") == 12 for row in rows)
+    seeds = seed_table(inputs, [1, 2]).strip().splitlines()  # type: ignore[arg-type]
+    assert [line.split("|")[1].strip() for line in seeds[2:]] == ["1", "2"]
+    assert all(line.split("|")[3].strip().endswith("%") for line in seeds[2:])
