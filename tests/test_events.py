@@ -12,7 +12,7 @@ from features.domain import EventKind
 from inference import recommender as recommender_module
 from tests.authz_matrix import sign_in
 from tests.product_app import Product, product_app
-from tests.serving_factory import OWNER
+from tests.serving_factory import FILLED, OWN_PROJECT, OWNER
 
 pytestmark = [pytest.mark.api, pytest.mark.integration]
 
@@ -97,6 +97,27 @@ def test_validation(product: Product, body: dict[str, Any], status: int) -> None
     response = post(product, "self", body, key=f"v-{status}-{body['kind']}-{len(body)}")
     assert response.status_code == status, response.text
     assert set(response.json()) == {"error"}
+
+
+def test_label_events_are_guarded(product: Product) -> None:
+    """Applications and accepted moves become training labels: no one writes themself one."""
+    moved = post(product, "self", {"kind": "accepted_move", "opportunity_id": "open-1"},
+                 key="moved-1")
+    assert moved.status_code == 403 and "HR" in moved.json()["error"]["message"]
+    own = post(product, "self", {"kind": "application", "opportunity_id": OWN_PROJECT},
+               key="apply-own")
+    assert own.status_code == 403
+    filled = post(product, "other", {"kind": "application", "opportunity_id": FILLED},
+                  key="apply-filled")
+    assert filled.status_code == 409 and "filled" in filled.json()["error"]["message"]
+    events = product.app.state.store.organization().events
+    assert not any(e.kind is EventKind.ACCEPTED_MOVE and e.employee_id == OWNER
+                   and e.opportunity_id == "open-1" for e in events)
+    assert not any(e.opportunity_id in (OWN_PROJECT, FILLED) and e.kind is EventKind.APPLICATION
+                   for e in events)
+    # other kinds about such opportunities are still taken (a click on a filled one is a click)
+    assert post(product, "self", {"kind": "click", "opportunity_id": FILLED},
+                key="click-filled").status_code == 201
 
 
 def test_feedback_and_not_interested(product: Product) -> None:

@@ -16,7 +16,11 @@ with the same key and the event is stored exactly once.
 Effects: a ``skill_rejected`` event removes the skill from the person's profile at serving time
 at once in this worker (``Recommender.forget_employee``) and within ``REJECTED_TTL_S`` in others.
 ``application`` and ``accepted_move`` events are the training labels that
-``training.ranking_dataset.historical_queries`` reads from ``store.organization().events``.
+``training.ranking_dataset.historical_queries`` reads from ``store.organization().events``, so
+they are guarded: an ``application`` is taken only for an opportunity that is open and not the
+caller's own (409 / 403), and ``accepted_move`` is never taken from an employee (403): accepted
+moves come from HR's records (ingested with the organization), so no one can write themself a
+"moved" label.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from api.deps import StoreDep
 from api.ratelimit import rate_limited
 from api.security import Principal, forbidden, get_current_principal
 from api.security.objects import not_found
-from features.domain import Event, EventKind
+from features.domain import Event, EventKind, OpportunityStatus
 
 router = APIRouter(prefix="/v1/events", tags=["events"],
                    dependencies=[Depends(get_current_principal)])
@@ -96,20 +100,33 @@ def _same(stored: Event, new: Event) -> bool:
                                new.detail)
 
 
-def _validate(body: EventIn, store: StoreDep) -> None:
+def _validate(body: EventIn, store: StoreDep, employee_id: str) -> None:
     if body.kind in OPPORTUNITY_KINDS and body.opportunity_id is None:
         raise HTTPException(422, f"a {body.kind.value} event needs an opportunity_id")
     if body.kind is EventKind.SKILL_REJECTED and body.skill_uri is None:
         raise HTTPException(422, "a skill_rejected event needs the skill_uri that is wrong")
     if body.kind is EventKind.FEEDBACK and not (body.detail.strip() or body.opportunity_id):
         raise HTTPException(422, "a feedback event needs a detail or an opportunity_id")
-    if body.opportunity_id is not None and store.opportunity(body.opportunity_id) is None:
+    opportunity = None if body.opportunity_id is None else store.opportunity(body.opportunity_id)
+    if body.opportunity_id is not None and opportunity is None:
         raise not_found("opportunity", body.opportunity_id)
+    # The two label events are guarded: they become training labels.
+    if body.kind is EventKind.ACCEPTED_MOVE:
+        raise forbidden("accepted moves are recorded from HR's move records, not by employees")
+    if body.kind is EventKind.APPLICATION and opportunity is not None:
+        if opportunity.owner_id == employee_id:
+            raise forbidden("you cannot apply to an opportunity you own")
+        if opportunity.status is not OpportunityStatus.OPEN:
+            raise HTTPException(409, f"opportunity {opportunity.id!r} is "
+                                     f"{opportunity.status.value}: applications are taken only "
+                                     "while it is open")
 
 
 @router.post("", response_model=EventRecord, status_code=status.HTTP_201_CREATED,
              responses={200: {"model": EventRecord, "description": "a repeat: the stored event"},
-                        409: {"description": "the key was used for a different event"},
+                        409: {"description": "the key was used for a different event, or "
+                                             "an application names an opportunity that is "
+                                             "not open"},
                         503: {"description": "the store is unreachable; retry with the key"}})
 def create_event(
     body: EventIn, request: Request, response: Response, store: StoreDep,
@@ -124,7 +141,7 @@ def create_event(
         raise forbidden("you may record events only about yourself")
     key = _key(idempotency_key, body.idempotency_key)
     employee_id = principal.employee_id
-    _validate(body, store)
+    _validate(body, store, employee_id)
     scoped = f"{employee_id}:{key}"
     new = Event(id=f"ev-{uuid.uuid4().hex}", kind=body.kind, employee_id=employee_id,
                 occurred_at=datetime.now(UTC), opportunity_id=body.opportunity_id,
