@@ -115,6 +115,33 @@ def test_label_events_are_guarded(product: Product) -> None:
                    and e.opportunity_id == "open-1" for e in events)
     assert not any(e.opportunity_id in (OWN_PROJECT, FILLED) and e.kind is EventKind.APPLICATION
                    for e in events)
+    # a retried application is answered from the store even if the opportunity closed since
+    from sqlalchemy import update
+
+    from features import tables as t
+
+    store = product.app.state.store
+
+    def set_status(value: str) -> None:
+        with store.engine.begin() as conn:
+            conn.execute(update(t.opportunities).where(t.opportunities.c.id == "open-2")
+                         .values(status=value))
+
+    applied = post(product, "other", {"kind": "application", "opportunity_id": "open-2"},
+                   key="apply-then-close")
+    assert applied.status_code == 201
+    original = store.opportunity("open-2")
+    assert original is not None
+    set_status("closed")
+    try:
+        again = post(product, "other", {"kind": "application", "opportunity_id": "open-2"},
+                     key="apply-then-close")
+        assert again.status_code == 200 and again.json() == applied.json()
+        late = post(product, "other", {"kind": "application", "opportunity_id": "open-2"},
+                    key="apply-late")
+        assert late.status_code == 409
+    finally:
+        set_status(original.status.value)
     # other kinds about such opportunities are still taken (a click on a filled one is a click)
     assert post(product, "self", {"kind": "click", "opportunity_id": FILLED},
                 key="click-filled").status_code == 201

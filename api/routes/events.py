@@ -141,18 +141,24 @@ def create_event(
         raise forbidden("you may record events only about yourself")
     key = _key(idempotency_key, body.idempotency_key)
     employee_id = principal.employee_id
-    _validate(body, store, employee_id)
     scoped = f"{employee_id}:{key}"
     new = Event(id=f"ev-{uuid.uuid4().hex}", kind=body.kind, employee_id=employee_id,
                 occurred_at=datetime.now(UTC), opportunity_id=body.opportunity_id,
                 skill_uri=body.skill_uri, detail=body.detail, idempotency_key=scoped)
-    try:
-        stored = store.add_event(new)
-    except IntegrityError:  # a concurrent request with the same key won the insert
-        found = store.event_by_key(scoped)
-        if found is None:
-            raise
-        stored = found
+    # A repeat is answered from what was stored (it was valid then, even if, say, the
+    # opportunity has closed since); only a new event is validated.
+    previous = store.event_by_key(scoped)
+    if previous is not None:
+        stored = previous
+    else:
+        _validate(body, store, employee_id)
+        try:
+            stored = store.add_event(new)
+        except IntegrityError:  # a concurrent request with the same key won the insert
+            found = store.event_by_key(scoped)
+            if found is None:
+                raise
+            stored = found
     if stored.id != new.id:
         if not _same(stored, new):
             raise HTTPException(409, "this idempotency key was already used for a different "
