@@ -128,9 +128,14 @@ class EmployeeContext:
     aspiration_tokens: frozenset[str]
     prior_moves: int
     vector: np.ndarray | None = field(default=None, compare=False)
-    skill_history: Mapping[str, SkillHistory] = field(default_factory=dict, compare=False)
+    skill_history: Mapping[str, SkillHistory] = field(init=False, compare=False, repr=False)
     """skill uri -> what the four history maps above say of it, for the skills they mention
-    (`skill_history_of`): one lookup per requirement in `feature_row` instead of five."""
+    (`skill_history_of`, derived here): one lookup per requirement in `feature_row`, not five."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skill_history", skill_history_of(
+            self.as_of, self.last_learning, self.learning_dates, self.last_evidence,
+            self.endorsements))
 
 
 SkillHistory = tuple[int, date | None, int, date | None]
@@ -181,18 +186,15 @@ def employee_context(employee: Employee, profile: EmployeeProfile, history: Empl
             endorsements[ev.skill_uri] = endorsements.get(ev.skill_uri, 0) + 1
         for uri in uris:
             last_evidence[uri] = max(last_evidence.get(uri, ev.occurred_on), ev.occurred_on)
-    learning_dates = {k: tuple(v) for k, v in learning.items()}
     return EmployeeContext(
         employee=employee, as_of=as_of, current_role=current_role,
         skills={e.skill_uri: (e.proficiency, e.confidence) for e in profile.entries},
         last_learning=last_learning,
-        learning_dates=learning_dates,
+        learning_dates={k: tuple(v) for k, v in learning.items()},
         last_evidence=last_evidence, endorsements=endorsements,
         aspiration_tokens=tokens(employee.aspirations),
         prior_moves=sum(1 for m in history.moves if m.moved_on < as_of),
         vector=vector,
-        skill_history=skill_history_of(as_of, last_learning, learning_dates, last_evidence,
-                                       endorsements),
     )
 
 

@@ -231,6 +231,17 @@ def fit_rerank_offsets(data: RankingDataset, scores: np.ndarray, grouping: Group
         small_group_threshold=settings.small_group_threshold)
 
 
+def with_fitted_offsets(settings: AuditSettings, valid: RankingDataset, valid_scores: np.ndarray,
+                        grouping: Grouping) -> AuditSettings:
+    """``settings`` with offsets fitted on ``valid`` when re-ranking is on and asks for them
+    (``rerank.offsets.fit``), as `waypoint train` fits them for the shipped model; else as is."""
+    if not (settings.rerank.enabled and settings.rerank.fit_offsets):
+        return settings
+    fit = fit_rerank_offsets(valid, valid_scores, grouping, settings)
+    return dataclasses.replace(settings,
+                               rerank=dataclasses.replace(settings.rerank, offsets=fit.offsets))
+
+
 def pool_compositions(lists: Sequence[RankedList], groupings: Mapping[str, Grouping]
                       ) -> dict[str, dict[str, dict[str, float]]]:
     """``{dimension: {list id: {group: share of the list's pool}}}``."""

@@ -12,7 +12,6 @@ what is served and the relative NDCG cost against the unmitigated ranker.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,8 +27,8 @@ from training.audit import (
     AuditResult,
     AuditSettings,
     build_audit,
-    fit_rerank_offsets,
     mean_ndcg,
+    with_fitted_offsets,
 )
 from training.fairness_mitigation import (
     HR_FIELDS,
@@ -40,6 +39,7 @@ from training.fairness_mitigation import (
     train_pipeline,
     with_hr_fields,
 )
+from training.fairness_report import markdown_cell
 from training.ranker import RankerParams, time_split
 from training.ranking_dataset import RankingDataset
 
@@ -126,11 +126,9 @@ def run_arm(name: str, data: RankingDataset, groupings: Mapping[str, Grouping],
                                     bias_group=bias_group)
     _, valid, test = time_split(data, params.valid_fraction, params.test_fraction)
     arm_settings = settings if rerank else settings.without_rerank()
-    if rerank and settings.rerank.fit_offsets:  # as `waypoint train` does for the shipped model
-        fit = fit_rerank_offsets(valid, ranker.score(columns_for(ranker.feature_names, valid)),
-                                 groupings[settings.rerank.dimension], settings)
-        arm_settings = dataclasses.replace(
-            settings, rerank=dataclasses.replace(settings.rerank, offsets=fit.offsets))
+    arm_settings = with_fitted_offsets(
+        arm_settings, valid, ranker.score(columns_for(ranker.feature_names, valid)),
+        groupings[settings.rerank.dimension])
     scores = ranker.score(columns_for(ranker.feature_names, test))
     uses_hr = any(n in HR_FIELDS for n in ranker.feature_names)
     employees = (employee_lists(ranker, hr if uses_hr else None)
@@ -271,18 +269,21 @@ def _rerank_words(arm: Arm, settings: AuditSettings) -> str:
     r = settings.rerank
     floors = "prefix floors" if r.floor_ratio >= 1.0 else f"prefix floors at {r.floor_ratio:g}"
     offsets = arm.settings.rerank.offsets
-    fitted = (", offsets " + ", ".join(f"{g} +{v:g}".replace("|", "\\|")  # Markdown cell
-                                       for g, v in sorted(offsets.items()))
-              if offsets else "")
+    fitted = f", offsets {offsets_words(offsets)}" if offsets else ""
     return (f"on: {r.dimension}, top {r.k}, {floors}{fitted}"
             + (", randomized rounding" if r.rounding == "randomized" else "")
             + (" + ceilings" if r.ceilings else ""))
 
 
+def offsets_words(offsets: Mapping[str, float]) -> str:
+    """``female +0.05, male +0.025`` (``–`` for none)."""
+    return ", ".join(f"{g} +{v:g}" for g, v in sorted(offsets.items())) or "–"
+
+
 def before_after_markdown(c: Comparison, command: str, settings: AuditSettings) -> str:
     rows = comparison_rows(c, settings)
     table = ["| figure | unmitigated ranker | shipped pipeline |", "|---|---|---|"]
-    table += [f"| {a} | {b} | {d} |" for a, b, d in rows]
+    table += ["| " + " | ".join(markdown_cell(c) for c in row) + " |" for row in rows]
     rates = ", ".join(f"{g} {_fmt(v['chosen_rate'])} ({int(v['chosen'])}/{int(v['applicants'])})"
                       for g, v in c.history_chosen_rates.items())
     target = TARGET_RATIO

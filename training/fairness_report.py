@@ -299,7 +299,8 @@ def build_blocks(audit: FairnessAudit, out: Path, stem: str, gate: GateResult | 
 # --------------------------------------------------------------------------- renderers
 
 
-def _md_cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
+    """``text`` safe inside a Markdown table cell."""
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
@@ -313,9 +314,9 @@ def to_markdown(blocks: Sequence[Block]) -> str:
         elif isinstance(b, Bullets):
             parts.append("\n".join(f"- {item}" for item in b.items))
         elif isinstance(b, Table):
-            lines = ["| " + " | ".join(_md_cell(h) for h in b.headers) + " |",
+            lines = ["| " + " | ".join(markdown_cell(h) for h in b.headers) + " |",
                      "|" + "|".join("---" for _ in b.headers) + "|"]
-            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
+            lines += ["| " + " | ".join(markdown_cell(c) for c in row) + " |" for row in b.rows]
             parts.append("\n".join(lines))
         else:
             parts.append(f"![{b.alt}]({b.file_name})")

@@ -27,16 +27,17 @@ from training.audit import (
     AuditSettings,
     RerankSettings,
     build_audit,
-    fit_rerank_offsets,
     mean_ndcg,
+    with_fitted_offsets,
 )
-from training.audit_compare import TARGET_RATIO, columns_for
+from training.audit_compare import TARGET_RATIO, columns_for, offsets_words
 from training.fairness_mitigation import (
     MitigationSettings,
     hr_values,
     train_pipeline,
     with_hr_fields,
 )
+from training.fairness_report import markdown_cell
 from training.ranker import time_split
 from training.ranking_dataset import RankingDataset
 
@@ -110,12 +111,10 @@ def serve_shipped(arms: Arms, groupings: Mapping[str, Grouping], rerank: RerankS
                   ) -> tuple[AuditResult, AuditSettings]:
     """Audit the shipped ranker's test lists under ``rerank`` (offsets fitted on the validation
     period first when it asks for them); the settings actually used come back too."""
-    arm = dataclasses.replace(arms.settings, rerank=rerank)
     shipped = arms.shipped
-    if rerank.fit_offsets and rerank.enabled:
-        valid_scores = shipped.score(columns_for(shipped.feature_names, arms.valid))
-        fit = fit_rerank_offsets(arms.valid, valid_scores, groupings[rerank.dimension], arm)
-        arm = dataclasses.replace(arm, rerank=dataclasses.replace(rerank, offsets=fit.offsets))
+    arm = with_fitted_offsets(dataclasses.replace(arms.settings, rerank=rerank), arms.valid,
+                              shipped.score(columns_for(shipped.feature_names, arms.valid)),
+                              groupings[rerank.dimension])
     scores = shipped.score(columns_for(shipped.feature_names, arms.test))
     return build_audit(arms.test, scores, groupings, arm), arm
 
@@ -127,11 +126,6 @@ def naive_ndcg(arms: Arms, groupings: Mapping[str, Grouping]) -> tuple[float, in
                          groupings, arms.settings.without_rerank())
     k = arms.settings.k
     return mean_ndcg(result.lists.served, result.lists.relevance, k), len(result.lists.served)
-
-
-def offsets_words(settings: AuditSettings) -> str:
-    return ", ".join(f"{g} +{v:g}".replace("|", "\\|")  # a Markdown cell
-                     for g, v in sorted(settings.rerank.offsets.items())) or "–"
 
 
 def tradeoff_table(inputs: AuditInputs, variants: Sequence[tuple[str, Mapping[str, Any]]] = VARIANTS
@@ -153,7 +147,8 @@ def tradeoff_table(inputs: AuditInputs, variants: Sequence[tuple[str, Mapping[st
         ndcg = mean_ndcg(result.lists.served, result.lists.relevance, k)
         mins = [lowest(result, f"{m}_impact_ratio", d)
                 for m in ("selection", "exposure") for d in dims]
-        rows.append(f"| {name} | {offsets_words(used)} | {ndcg:.4f} | "
+        words = markdown_cell(offsets_words(used.rerank.offsets))
+        rows.append(f"| {markdown_cell(name)} | {words} | {ndcg:.4f} | "
                     f"{100 * (ndcg_before - ndcg) / ndcg_before:.2f}% | {under(result)} | "
                     + " | ".join("–" if v is None else f"{v:.3f}" for v in mins) + " |")
     return (f"Unmitigated ranker, model order: NDCG@10 {ndcg_before:.4f} "
@@ -171,7 +166,8 @@ def seed_table(inputs: AuditInputs, seeds: Sequence[int]) -> str:
         after, used = serve_shipped(arms, inputs.groupings, arms.settings.rerank)
         a = mean_ndcg(after.lists.served, after.lists.relevance, arms.settings.k)
         low = after.min_impact_ratio()
-        rows.append(f"| {seed} | {offsets_words(used)} | {100 * (before - a) / before:.2f}% | "
+        words = markdown_cell(offsets_words(used.rerank.offsets))
+        rows.append(f"| {seed} | {words} | {100 * (before - a) / before:.2f}% | "
                     f"{lowest(after, 'selection_impact_ratio', SEX) or 0:.3f} | "
                     f"{lowest(after, 'exposure_impact_ratio', SEX) or 0:.3f} | "
                     f"{'–' if low is None else f'{low:.3f}'} |")

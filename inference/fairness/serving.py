@@ -189,8 +189,7 @@ def fair_candidate_order(engine: Engine, ranked_ids: Sequence[str], list_size: i
     del attributes
     order = ids
     if config.enabled and ids:
-        start = offset_order(ids, scores, grouping, offsets) \
-            if scores is not None and offsets else ids
+        start = ids if scores is None else offset_order(ids, scores, grouping, offsets or {})
         order = rerank_with_floors(start, grouping, k=config.k,
                                    shares=pool_shares(grouping.values()),
                                    ceilings=config.ceilings, floor_ratio=config.floor_ratio,
