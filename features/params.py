@@ -1,33 +1,336 @@
-"""Read one section of ``params.yaml`` (pipeline hyper-parameters), with code defaults."""
+"""The one typed reader of ``params.yaml``: every pipeline and serving hyper-parameter.
+
+``load_params()`` validates the whole file against `Params` and returns it; nothing else in the
+project opens ``params.yaml``. Every key is required and no key may be unknown, so a missing or
+misspelled key is an error that names it (``fairness.rerank.floor_ratio: missing``) instead of a
+silent fallback to a code default. The file lives at the repository root (``REPO_ROOT /
+"params.yaml"``, or ``WAYPOINT_PARAMS`` when set) because DVC tracks it there.
+
+Sections: ``simulate`` (the demo organization), ``profiles`` (evidence -> skill profiles),
+``skills_encoder``, ``ranker``, ``serving`` (retrieval depths and index settings the bundle
+carries), ``fairness`` (audit, gate, mitigation, the re-ranking policy) and ``promote``.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from features.domain import Sex
 from features.errors import WaypointError
 from features.settings import REPO_ROOT
 
 DEFAULT_PARAMS = REPO_ROOT / "params.yaml"
+PARAMS_ENV = "WAYPOINT_PARAMS"
+
+RerankDimension = Literal["sex", "race_ethnicity", "sex_x_race_ethnicity"]
+"""The protected dimensions fair re-ranking can act on (`inference.fairness.groups`)."""
 
 
-def load_section(name: str, path: Path | None = None,
-                 defaults: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``defaults`` overlaid by ``params.yaml``'s ``name`` section (absent file: defaults)."""
-    path = path or DEFAULT_PARAMS
-    merged = dict(defaults or {})
-    if not path.is_file():
-        return merged
+class ParamsError(WaypointError):
+    """``params.yaml`` is missing, unreadable, or does not match `Params`."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- simulate
+
+
+class SimulationParams(_Section):
+    """Every knob of the simulator; see docs/simulation.md."""
+
+    seed: int
+    employees: int = Field(ge=50)
+    years_of_history: int = Field(ge=1, le=20)
+    as_of: date
+    bias_group: Sex
+    bias_strength: float = Field(ge=0.0)
+    proxy_strength: float = Field(ge=0.0)
+    proxy_rate_group: float = Field(ge=0.0, le=1.0)
+    proxy_rate_other: float = Field(ge=0.0, le=1.0)
+    sourcing_bias_strength: float = Field(ge=0.0)
+    """Log-odds penalty on a group member being put forward for an opening (sourcing bias)."""
+    sourcing_proxy_strength: float = Field(ge=0.0)
+    """Log-odds penalty on part-time staff being put forward for an opening."""
+    fit_strength: float = Field(ge=0.0)
+    """Log-odds of being chosen per unit of skill fit (fit is in [0, 1])."""
+    external_fit: float = Field(ge=0.0, le=1.0)
+    """The fit an external candidate is worth: the outside option in every selection."""
+    outcome_fit_strength: float = Field(ge=0.0)
+    outcome_fit_center: float = Field(ge=0.0, le=1.0)
+    openings_per_employee_year: float = Field(gt=0.0)
+    applicants_mean: float = Field(ge=1.0)
+    open_opportunities_per_employee: float = Field(gt=0.0)
+    discoverable_rate: float = Field(ge=0.0, le=1.0)
+    recruiter_share: float = Field(ge=0.0, le=0.1)
+    crosswalk_min_score: float = Field(ge=0.0)
+
+    def version(self) -> str:
+        """A short hash of every parameter (seed included): the organization's dataset version."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+class ProfileParams(_Section):
+    """``profiles:`` of params.yaml (`features.params`); every key required."""
+
+    half_life_days: float = Field(gt=0.0)
+    saturation: float = Field(gt=0.0)
+    reliability: dict[str, float]
+    """Weight of one observation by its source (`ObservationSource` values)."""
+    course_level: float
+    endorsement_level: float
+    self_declared_level: float
+    development_need_level: float
+    min_confidence: float
+
+
+# --------------------------------------------------------------------------- skills
+
+
+class EncoderParams(_Section):
+    """Training of the domain-adapted skill encoder (`training.skills_encoder`)."""
+
+    base: str
+    seed: int
+    steps: int = Field(ge=1)
+    batch_size: int = Field(ge=2)
+    max_seq_length: int = Field(ge=8)
+    freeze_layers: int = Field(ge=0)
+    """Embeddings and this many lower transformer layers stay frozen (cheaper backward pass)."""
+    learning_rate: float = Field(gt=0.0)
+    warmup_ratio: float = Field(ge=0.0, le=1.0)
+    scale: float = Field(gt=0.0)
+    mix: dict[str, float]
+    pseudo_label_min_sim: float
+    threads: int = Field(ge=1)
+
+
+class SkillsEncoderParams(_Section):
+    train: EncoderParams
+    static_pca_dims: int = Field(ge=8)
+    """Dimensions of the model2vec static model distilled from the trained encoder."""
+
+
+# --------------------------------------------------------------------------- ranker
+
+
+class RankerParams(_Section):
+    """LightGBM LambdaRank settings, the training-set sampling and the quality gate."""
+
+    learning_rate: float = Field(gt=0.0)
+    num_leaves: int = Field(ge=2)
+    min_data_in_leaf: int = Field(ge=1)
+    feature_fraction: float = Field(gt=0.0, le=1.0)
+    bagging_fraction: float = Field(gt=0.0, le=1.0)
+    bagging_freq: int = Field(ge=0)
+    lambda_l2: float = Field(ge=0.0)
+    num_boost_round: int = Field(ge=1)
+    early_stopping_rounds: int = Field(ge=1)
+    eval_at: int = Field(ge=1)
+    recall_k: int = Field(ge=1)
+    valid_fraction: float = Field(gt=0.0, lt=1.0)
+    test_fraction: float = Field(gt=0.0, lt=1.0)
+    negatives: int = Field(ge=0)
+    random_negatives: int = Field(ge=0)
+    pool_fraction: float = Field(gt=0.0, le=1.0)
+    min_relative_improvement: float
+    """Quality gate: the ranker must beat the best baseline's NDCG@eval_at by this fraction."""
+    seed: int
+    num_threads: int = Field(ge=1)
+
+
+# --------------------------------------------------------------------------- serving
+
+
+class IndexParams(_Section):
+    """FAISS retrieval index (`inference.retrieval.VectorIndex`)."""
+
+    exact_threshold: int = Field(ge=0)
+    """Exact inner-product search up to this many items, HNSW above."""
+    hnsw_m: int = Field(ge=4)
+    ef_construction: int = Field(ge=8)
+    ef_search: int = Field(ge=8)
+
+
+class ServingParams(_Section):
+    """The request pipeline's depths (`inference.pipeline`); travels in the bundle."""
+
+    opportunity_depth: int = Field(ge=1)
+    """Opportunities retrieved (then scored) per employee."""
+    candidate_depth: int = Field(ge=1)
+    """Discoverable candidates retrieved (then scored) per role: the qualified pool."""
+    reasons: int = Field(ge=0)
+    """Plain-language reasons per item."""
+    index: IndexParams
+
+
+# --------------------------------------------------------------------------- fairness
+
+
+class OffsetFitParams(_Section):
+    """Fitting of group offsets with the model (`inference.fairness.offsets`)."""
+
+    fit: bool
+    target: float = Field(gt=0.0, le=1.0)
+    step: float = Field(gt=0.0)
+    max: float = Field(ge=0.0)
+
+
+class RerankPolicy(_Section):
+    """The one fair re-ranking policy: serving, the audits and the trade-off tools use it."""
+
+    enabled: bool
+    dimension: RerankDimension
+    k: int = Field(ge=1)
+    """Prefixes of the top ``k`` keep each group's floor."""
+    floor_ratio: float = Field(gt=0.0, le=1.0)
+    """Floors at this fraction of proportional representation (`rerank_with_floors`)."""
+    ceilings: bool
+    """Soft per-prefix maxima next to the floors."""
+    rounding: Literal["floor", "randomized"]
+    """``randomized``: floors rounded with a per-list offset keyed by the list."""
+    min_cell: int = Field(ge=1)
+    """Groups with fewer members in a pool are reported together (`ListFairness`)."""
+    offsets: OffsetFitParams
+
+
+class MitigationParams(_Section):
+    """Training-side mitigation (`training.fairness_mitigation`)."""
+
+    enabled: bool
+    method: Literal["none", "drop_features", "massage", "both"]
+    dimension: RerankDimension
+    drop_features: tuple[str, ...]
+
+
+class GateThresholds(_Section):
+    """What the fairness gate enforces (`inference.fairness.gate`)."""
+
+    min_impact_ratio: float = Field(ge=0.0, le=1.0)
+    per_metric: dict[str, float | None]
+    """Overrides by metric name; ``None`` disables that metric."""
+    dimensions: list[str] | None
+    """Only gate these dimensions (``null``: all)."""
+    gate_unknown: bool
+    """Whether the ``unknown`` category is gated like any other (it is always shown)."""
+    max_ndcg_drop: float | None = Field(ge=0.0)
+    """Largest allowed NDCG@k loss from fair re-ranking (before - after)."""
+    max_mean_ndkl: float | None = Field(ge=0.0)
+    fail_when_nothing_checked: bool
+    significance: float | None = Field(gt=0.0, lt=1.0)
+    """When set, a ratio under its threshold is a violation only if its person-level
+    permutation p-value is below this level (`inference.fairness.significance`)."""
+    permutations: int = Field(ge=1)
+    min_served_lists: int = Field(ge=0)
+    """An audit of served traffic over fewer lists fails as inconclusive."""
+
+    def threshold(self, metric: str) -> float | None:
+        return self.per_metric.get(metric, self.min_impact_ratio)
+
+
+class FairnessParams(_Section):
+    k: int = Field(ge=1)
+    """Top-k for selection rate, exposure and skew."""
+    median_scope: Literal["sample", "list"]
+    small_group_threshold: float = Field(ge=0.0, lt=1.0)
+    """Groups under this share of a sample are reported and flagged, not gated."""
+    employee_fit_bins: int = Field(ge=1)
+    employee_sample: int = Field(ge=0)
+    """Employees whose recommendation lists are audited (0 = all)."""
+    employee_top_k: int = Field(ge=1)
+    rerank: RerankPolicy
+    mitigation: MitigationParams
+    gate: GateThresholds
+
+
+# --------------------------------------------------------------------------- promote
+
+
+class PromoteParams(_Section):
+    metric: str
+    tolerance: float = Field(ge=0.0)
+    require_fairness: bool
+
+
+class Params(_Section):
+    """The whole of ``params.yaml``."""
+
+    simulate: SimulationParams
+    profiles: ProfileParams
+    skills_encoder: SkillsEncoderParams
+    ranker: RankerParams
+    serving: ServingParams
+    fairness: FairnessParams
+    promote: PromoteParams
+
+
+def params_path() -> Path:
+    """``$WAYPOINT_PARAMS`` when set, else the repository's ``params.yaml``."""
+    override = os.environ.get(PARAMS_ENV)
+    return Path(override) if override else DEFAULT_PARAMS
+
+
+def _problems(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"])
+        kind = error["type"]
+        what = ("missing" if kind == "missing" else "unknown key" if kind == "extra_forbidden"
+                else error["msg"])
+        lines.append(f"{where}: {what}")
+    return "; ".join(lines)
+
+
+def parse_params(document: Any, source: str = "params.yaml") -> Params:
+    """Validate a parsed ``params.yaml`` document; `ParamsError` names every bad key."""
+    if not isinstance(document, dict):
+        raise ParamsError(f"{source}: expected a mapping of sections")
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        return Params.model_validate(document)
+    except ValidationError as exc:
+        raise ParamsError(f"{source}: {_problems(exc)}") from None
+
+
+def read_params_file(path: Path) -> Params:
+    if not path.is_file():
+        raise ParamsError(f"{path}: no such parameters file")
+    try:
+        document = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise WaypointError(f"{where}: invalid YAML: {exc}") from None
-    section = document.get(name) or {}
-    if not isinstance(section, dict):
-        raise WaypointError(f"{path}: section {name!r} must be a mapping")
-    merged.update(section)
-    return merged
+        raise ParamsError(f"{where}: invalid YAML: {exc}") from None
+    return parse_params(document, str(path))
+
+
+@lru_cache(maxsize=8)
+def _cached(path: Path, mtime_ns: int) -> Params:
+    return read_params_file(path)
+
+
+def load_params(path: Path | None = None) -> Params:
+    """``params.yaml`` (``path``, else `params_path`), validated; re-read when it changes."""
+    path = (path or params_path()).resolve()
+    if not path.is_file():
+        raise ParamsError(f"{path}: no such parameters file")
+    return _cached(path, path.stat().st_mtime_ns)
+
+
+def with_overrides(section: _Section, **overrides: Any) -> Any:
+    """A copy of ``section`` with some keys replaced, validated again."""
+    values = {**section.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
+    return type(section).model_validate(values)

@@ -35,6 +35,7 @@ from features.domain import (
     RequirementProfile,
 )
 from features.inferred_skills import InferredSkill, Polarity
+from features.params import ProfileParams, load_params
 
 
 class ObservationSource(StrEnum):
@@ -59,22 +60,6 @@ class Observation(BaseModel):
     """What this observation says about proficiency."""
     score: float = Field(default=1.0, ge=0.0, le=1.0)
     """How sure we are the skill is meant at all (the engine's score; 1 for explicit skills)."""
-
-
-class ProfileParams(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    half_life_days: float = 730.0
-    saturation: float = 1.5
-    reliability: dict[str, float] = Field(default_factory=lambda: {
-        ObservationSource.REVIEW.value: 1.0, ObservationSource.ENDORSEMENT.value: 0.8,
-        ObservationSource.COURSE.value: 0.6, ObservationSource.CURRENT_ROLE.value: 0.5,
-        ObservationSource.PAST_ROLE.value: 0.4, ObservationSource.SELF_DECLARED.value: 0.3})
-    course_level: float = 0.5
-    endorsement_level: float = 0.7
-    self_declared_level: float = 0.5
-    development_need_level: float = 0.2
-    min_confidence: float = 0.0
 
 
 # ------------------------------------------------------------------ observations
@@ -155,7 +140,7 @@ def decay(age_days: int, half_life_days: float) -> float:
 def build_employee_profile(employee_id: str, as_of: date, observations: Iterable[Observation],
                            params: ProfileParams | None = None) -> EmployeeProfile:
     """Aggregate observations dated on or before ``as_of`` into one entry per skill."""
-    params = params or ProfileParams()
+    params = params or load_params().profiles
     reliabilities = {source: params.reliability.get(source.value, 0.5)
                      for source in ObservationSource}
     weight_sum: dict[str, float] = defaultdict(float)

@@ -1,7 +1,8 @@
 """The model bundle: everything serving needs, travelling as one folder, loaded by one call.
 
 A bundle folder holds ``manifest.json`` (model name and version, encoder id, the ordered feature
-list, data versions, file hashes, metrics) and the files it names: the LightGBM ranker
+list, data versions, file hashes, metrics, and the complete serving policy: re-ranking, its
+fitted offsets, retrieval depths, the profile snapshot) and the files it names: the LightGBM ranker
 (``ranker.txt``) and whatever indexes and tables the recommender reads. The feature list saved
 at training time is checked against the code's at load time, so training-serving skew fails
 loudly instead of ranking with shuffled columns.
@@ -19,14 +20,15 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from features.errors import WaypointError
+from features.params import RerankPolicy, ServingParams
 from features.ranking import check_feature_names
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,23 @@ RANKER_FILE = "ranker.txt"
 
 class BundleError(WaypointError):
     """A bundle is missing, corrupt, or does not match the serving code."""
+
+
+class ServingPolicy(BaseModel):
+    """How the bundle's model is served and audited, fixed when it is trained: serving and
+    ``waypoint audit --version N`` read it from the bundle, never from params.yaml."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    serving: ServingParams
+    """Retrieval depths, reasons per item, index settings."""
+    rerank: RerankPolicy
+    small_group_threshold: float
+    """Groups under this share of a pool are reported, not the reference (``fairness:``)."""
+    profiles_as_of: date
+    """Snapshot date of the bundle's ``profiles/``; features are computed as of the day after."""
+    profiles_engine: str
+    """The skills engine (encoder folder or id) that built those profiles."""
 
 
 class Manifest(BaseModel):
@@ -51,6 +70,7 @@ class Manifest(BaseModel):
     rerank_offsets: dict[str, dict[str, float]] = Field(default_factory=dict)
     """Fair re-ranking group offsets fitted with this model, ``{dimension: {group: offset}}``
     (`inference.fairness.offsets`): aggregates per group, no person's attribute."""
+    policy: ServingPolicy
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,12 @@ class ModelBundle:
     @property
     def version(self) -> str:
         return self.manifest.model_version or "unregistered"
+
+    def with_policy(self, policy: ServingPolicy) -> ModelBundle:
+        """The same model served under another policy (tests, the trade-off tools); the
+        files on disk are unchanged."""
+        return ModelBundle(self.path, self.manifest.model_copy(update={"policy": policy}),
+                           self.ranker)
 
     def file(self, name: str) -> Path:
         if name not in self.manifest.files:
@@ -87,6 +113,7 @@ def write_bundle(
     data_versions: Mapping[str, str | None],
     extra_files: Mapping[str, Path] | None = None,
     metrics: Mapping[str, float] | None = None,
+    policy: ServingPolicy,
     rerank_offsets: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Manifest:
     """Write a complete bundle to ``target`` atomically (built aside, then renamed into place)."""
@@ -111,6 +138,7 @@ def write_bundle(
             metrics={k: float(v) for k, v in (metrics or {}).items()},
             rerank_offsets={d: {g: float(v) for g, v in o.items()}
                             for d, o in (rerank_offsets or {}).items()},
+            policy=policy,
         )
         (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2))
         if target.exists():

@@ -46,6 +46,8 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 class ProfileArtifacts:
     folder: Path
     as_of: date
+    engine: str = "unknown"
+    """The skills engine that built the profiles (the summary's ``encoder``, by folder name)."""
     employee_profiles: dict[str, EmployeeProfile] = field(default_factory=dict)
     role_requirements: dict[str, RequirementProfile] = field(default_factory=dict)
     opportunity_requirements: dict[str, RequirementProfile] = field(default_factory=dict)
@@ -57,7 +59,8 @@ def read_profile_artifacts(folder: Path, *, observations: bool = False) -> Profi
         if not (folder / name).is_file():
             raise ProfilesMissing(f"{folder / name} not found: run `waypoint skills profiles`")
     summary = json.loads((folder / SUMMARY).read_text())
-    result = ProfileArtifacts(folder=folder, as_of=date.fromisoformat(summary["as_of"]))
+    result = ProfileArtifacts(folder=folder, as_of=date.fromisoformat(summary["as_of"]),
+                              engine=Path(str(summary.get("encoder", "unknown"))).name)
     for _, row in _jsonl(folder / PROFILES):
         profile = EmployeeProfile.model_validate(row)
         result.employee_profiles[profile.employee_id] = profile

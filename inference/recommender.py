@@ -24,7 +24,6 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -45,7 +44,6 @@ from features.errors import WaypointError
 from features.ranking import (
     EmployeeContext,
     employee_context,
-    feature_matrix,
     feature_row,
     target_from_opportunity,
     target_from_role,
@@ -54,9 +52,10 @@ from features.ranking_history import basic_requirements, history_before
 from features.ranking_model import Ranker
 from features.store import Store
 from inference import explain
-from inference.bundle import ModelBundle
-from inference.fairness.serving import RerankConfig, fair_candidate_order
+from inference.bundle import BundleError, ModelBundle
+from inference.fairness.serving import fair_candidate_order
 from inference.paths import CareerLattice
+from inference.pipeline import OpportunityCatalog, Scorer, Slate, rank_opportunities
 from inference.profile_artifacts import ProfileArtifacts, read_profile_artifacts
 from inference.recommendation_models import (
     CandidateList,
@@ -68,7 +67,7 @@ from inference.recommendation_models import (
     Reason,
     RecommendationList,
 )
-from inference.retrieval import EmployeeIndex, OpportunityIndex, SkillProfileVectorizer
+from inference.retrieval import EmployeeIndex, SkillProfileVectorizer
 
 log = logging.getLogger(__name__)
 PROFILES_FOLDER = "profiles"
@@ -80,28 +79,22 @@ class UnknownSubject(WaypointError):
     """The employee or role is not known to the serving model (404)."""
 
 
-@dataclass(frozen=True)
-class RecommenderOptions:
-    opportunity_depth: int = 300
-    """Opportunities retrieved (then scored) per employee."""
-    candidate_depth: int = 200
-    """Discoverable candidates retrieved (then scored) per role: the qualified pool."""
-    reasons: int = 3
-
-
 class Recommender:
     """Everything serving needs, in memory; thread-safe for concurrent reads."""
 
     def __init__(self, bundle: ModelBundle, store: Store, *,
-                 options: RecommenderOptions | None = None, rerank: RerankConfig | None = None,
                  profiles: ProfileArtifacts | None = None) -> None:
         self.bundle = bundle
         self.store = store
-        self.options = options or RecommenderOptions()
-        self.rerank = rerank or RerankConfig()
+        self.policy = bundle.manifest.policy
+        self.options = self.policy.serving
+        self.rerank = self.policy.rerank
         self.ranker = Ranker(bundle.ranker, tuple(bundle.manifest.feature_names))
         self.loaded_at = datetime.now(UTC)
         artifacts = profiles or read_profile_artifacts(bundle.path / PROFILES_FOLDER)
+        if artifacts.as_of != self.policy.profiles_as_of:
+            raise BundleError(f"{bundle.path}: profiles dated {artifacts.as_of}, the bundle's "
+                              f"policy says {self.policy.profiles_as_of}")
         self.profiles_as_of = artifacts.as_of
         self.as_of = artifacts.as_of + timedelta(days=1)
         self.vectorizer = SkillProfileVectorizer()
@@ -136,12 +129,18 @@ class Recommender:
                                   or basic_requirements(o) for o in self.opportunities]
         self._opp_targets = [target_from_opportunity(o, self.roles) for o in self.opportunities]
         self._opp_vectors = self.vectorizer.requirement_profiles(self._opp_requirements)
-        self.opportunity_index = OpportunityIndex(self.opportunities, self._opp_vectors)
+        self.catalog = OpportunityCatalog(self.opportunities, self._opp_requirements,
+                                          self._opp_targets, self._opp_vectors,
+                                          self.options.index)
+        self.opportunity_index = self.catalog.index
 
         # every employee is indexed; the opt-in mask is refreshed from the store per list
         discoverable = [e for e in employees if e.discoverable]
+        index = self.options.index
         self.employee_index = EmployeeIndex(
-            employees, self.vectorizer.employees([self.profile(e.id) for e in employees]))
+            employees, self.vectorizer.employees([self.profile(e.id) for e in employees]),
+            exact_threshold=index.exact_threshold, hnsw_m=index.hnsw_m,
+            ef_construction=index.ef_construction, ef_search=index.ef_search)
         self.lattice = CareerLattice(list(self.roles.values()), moves, career_changes,
                                      self.role_requirements)
         uris = {r.skill_uri for reqs in (*self._opp_requirements,
@@ -264,38 +263,39 @@ class Recommender:
 
     # ------------------------------------------------------------------ employee-facing
 
+    def scored_opportunities(self, employee_id: str,
+                             kinds: Collection[OpportunityKind] | None = None,
+                             score: Scorer | None = None) -> Slate:
+        """The employee-side pipeline (`inference.pipeline.rank_opportunities`) with this
+        bundle's depth and ranker; ``score`` replaces the ranker (a model under audit)."""
+        ctx = self.context(self._employee(employee_id))
+        return rank_opportunities(self.catalog, ctx, score or self.ranker.score,
+                                  self.options.opportunity_depth, kinds=kinds,
+                                  adjacency=self.adjacency)
+
     def recommend(self, employee_id: str, kinds: Collection[OpportunityKind] | None = None,
                   limit: int = 20) -> RecommendationList:
         """Ranked open opportunities for the employee (not their own role, not ones they own
         or mentor), each with matched / missing skills, courses and reasons."""
         employee = self._employee(employee_id)
-        ctx = self.context(employee)
         wanted = sorted(set(kinds), key=list(OpportunityKind).index) if kinds else None
-        found = [c for c in self.opportunity_index.retrieve(
-                     employee, ctx.vector if ctx.vector is not None else np.zeros(1),
-                     self.options.opportunity_depth, kinds=wanted)
-                 if employee.id not in (self.opportunities[c.row].owner_id,
-                                        self.opportunities[c.row].mentor_id)]
+        slate = self.scored_opportunities(employee.id, wanted).top(limit)
         result = RecommendationList(employee_id=employee.id, model_version=self.version,
                                     as_of=self.as_of, kinds=wanted or list(OpportunityKind),
                                     items=[])
-        if not found:
+        if not slate.rows:
             return result
-        rows = [c.row for c in found]
-        x = feature_matrix(ctx, [(self._opp_targets[r], self._opp_requirements[r]) for r in rows],
-                           self._opp_vectors[rows], self.adjacency)
-        scores = self.ranker.score(x)
-        top = sorted(range(len(rows)), key=lambda i: (-scores[i], found[i].id))[:limit]
-        why = self._reasons(x[top], recruiter=False)
+        why = self._reasons(slate.features, recruiter=False)
         entries = self._skill_entries(employee.id)
         items = []
-        for rank, (i, reasons) in enumerate(zip(top, why, strict=True), start=1):
-            opp, reqs = self.opportunities[rows[i]], self._opp_requirements[rows[i]]
+        for rank, (row, score, reasons) in enumerate(
+                zip(slate.rows, slate.scores.tolist(), why, strict=True), start=1):
+            opp, reqs = self.opportunities[row], self._opp_requirements[row]
             matched, missing = explain.skill_match(entries, reqs, self.label)
             items.append(OpportunityRecommendation(
                 rank=rank, opportunity_id=opp.id, kind=opp.kind, title=opp.title,
                 level=opp.level, department_id=opp.department_id, location=opp.location,
-                role_id=opp.role_id, score=float(scores[i]), matched_skills=matched,
+                role_id=opp.role_id, score=float(score), matched_skills=matched,
                 missing_skills=missing,
                 courses=explain.closing_courses(missing, self.courses_by_skill),
                 reasons=reasons))
@@ -329,6 +329,7 @@ class Recommender:
         model_rank = {pool[i].id: r for r, i in enumerate(model_order, start=1)}
         order, fairness = fair_candidate_order(
             self.store.engine, [pool[i].id for i in model_order], limit, self.rerank,
+            self.policy.small_group_threshold,
             list_key=f"{role_id}@{self.as_of.isoformat()}",
             scores=[float(scores[i]) for i in model_order],
             offsets=self.bundle.manifest.rerank_offsets.get(self.rerank.dimension, {}))

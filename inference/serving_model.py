@@ -19,7 +19,6 @@ from features.errors import WaypointError
 from features.settings import Settings
 from features.store import Store
 from inference.bundle import BundleHolder
-from inference.fairness.serving import RerankConfig
 from inference.recommendation_models import ModelStatus
 from inference.recommender import Recommender
 
@@ -58,7 +57,7 @@ def champion_loader(settings: Settings, store: Store) -> Callable[[], Recommende
             if "does not exist" in str(exc):
                 raise NoChampion(f"{NO_CHAMPION} ({exc})") from None
             raise
-        return Recommender(bundle, store, rerank=RerankConfig.from_params())
+        return Recommender(bundle, store)
 
     return load
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import lightgbm as lgb
 
@@ -32,6 +33,7 @@ from features.store import Store
 from inference.bundle import ModelBundle, load_bundle, write_bundle
 from inference.profile_artifacts import PROFILES, REQUIREMENTS, SUMMARY
 from tests.factories import FAMILIES, SKILLS, make_opportunity, make_org
+from tests.params_factory import serving_policy
 from training.ranking_dataset import build_dataset
 
 AS_OF = date(2024, 1, 1)
@@ -56,8 +58,12 @@ class ServingWorld:
     def store(self) -> Store:
         return Store(self.url)
 
-    def bundle(self) -> ModelBundle:
-        return load_bundle(self.bundle_dir, model_version="1")
+    def bundle(self, rerank: dict[str, Any] | None = None) -> ModelBundle:
+        """The world's bundle; ``rerank`` changes its re-ranking policy (in memory)."""
+        bundle = load_bundle(self.bundle_dir, model_version="1")
+        if rerank is None:
+            return bundle
+        return bundle.with_policy(serving_policy(AS_OF, **rerank))
 
 
 def serving_org() -> Organization:
@@ -149,7 +155,7 @@ def build_world(folder: Path, seed: int = 0) -> ServingWorld:
     bundle_dir = folder / "bundle"
     write_bundle(bundle_dir, model_name="waypoint-ranker", ranker=train_ranker(org, seed),
                  feature_names=FEATURE_NAMES, encoder="test", data_versions={"organization": "t"},
-                 extra_files=extra, metrics={"ndcg_at_10": 0.5})
+                 extra_files=extra, metrics={"ndcg_at_10": 0.5}, policy=serving_policy(AS_OF))
     return ServingWorld(org=org, url=url, bundle_dir=bundle_dir)
 
 
@@ -158,7 +164,7 @@ def write_world_bundle(world: ServingWorld, target: Path, seed: int) -> Path:
     extra = write_profiles(world.org, target.parent / f"profiles-{seed}")
     write_bundle(target, model_name="waypoint-ranker", ranker=train_ranker(world.org, seed),
                  feature_names=FEATURE_NAMES, encoder="test", data_versions={"organization": "t"},
-                 extra_files=extra, metrics={"ndcg_at_10": 0.5})
+                 extra_files=extra, metrics={"ndcg_at_10": 0.5}, policy=serving_policy(AS_OF))
     return target
 
 

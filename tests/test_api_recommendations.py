@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from features.settings import Settings
 from features.store import Store
-from inference.fairness.serving import RerankConfig
 from inference.serving_model import NO_CHAMPION
 from tests.authz_matrix import never_limited, sign_in
 from tests.product_app import product_app, register_champion, settings_for
@@ -98,7 +97,7 @@ def test_candidates_are_fair_and_aggregate_only(served: Served) -> None:
     assert ids and all(people[i].discoverable and people[i].role_id != ROLE for i in ids)
     fairness = body["fairness"]
     assert fairness["prefix_floor_violations"] == 0
-    assert fairness["dimension"] == RerankConfig.from_params().dimension
+    assert fairness["dimension"] == served.world.bundle().manifest.policy.rerank.dimension
     assert sum(g["list_count"] for g in fairness["groups"]) == len(ids)
     assert not any(i in json.dumps(fairness) for i in ids)
     assert not any(w in json.dumps(body["items"]).lower() for w in PROTECTED_WORDS)

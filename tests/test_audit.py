@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from datetime import date, timedelta
 from pathlib import Path
@@ -10,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from features.params import RankerParams, load_params
 from features.ranking import FEATURE_NAMES
 from inference.fairness.groups import INTERSECTION, RACE, SEX, protected_groupings
 from inference.fairness.models import iter_impact_ratios
 from tests.factories import make_org
+from tests.params_factory import audit_settings, ranker_params
 from training.audit import (
     AuditSettings,
-    RerankSettings,
     build_audit,
     fit_rerank_offsets,
     mean_ndcg,
@@ -31,7 +31,7 @@ from training.fairness_mitigation import (
     neutralize_features,
     train_mitigated,
 )
-from training.ranker import RankerParams, time_split
+from training.ranker import time_split
 from training.ranking_dataset import RankingDataset, build_dataset
 
 pytestmark = pytest.mark.unit
@@ -57,9 +57,13 @@ GROUPS = {SEX: SEXES, RACE: dict.fromkeys(SEXES, "unknown"),
           INTERSECTION: {e: f"{s} | unknown" for e, s in SEXES.items()}}
 
 
+CODE_DEFAULTS = {"ceilings": True, "floor_ratio": 1.0, "offsets": {"fit": False}}
+"""The re-ranking these hand-computed cases were written for: exact floors with ceilings."""
+
+
 def _settings(rerank: bool, k: int = 2) -> AuditSettings:
-    return AuditSettings(k=k, median_scope="list", small_group_threshold=0.0,
-                         rerank=RerankSettings(enabled=rerank, dimension=SEX, k=k))
+    return audit_settings(k=k, median_scope="list", small_group_threshold=0.0,
+                          rerank=dict(enabled=rerank, dimension=SEX, k=k, **CODE_DEFAULTS))
 
 
 def test_ranked_lists_by_hand() -> None:
@@ -128,18 +132,12 @@ def test_every_impact_ratio_key_in_json() -> None:
 
 
 def test_settings_from_params(tmp_path: Path) -> None:
-    assert read_audit_settings(tmp_path / "none.yaml") == AuditSettings.from_mapping({})
-    (tmp_path / "p.yaml").write_text(
-        "fairness:\n  k: 5\n  rerank: {enabled: false}\n  gate: {min_impact_ratio: 0.9}\n"
-        "  mitigation: {enabled: true, method: massage}\n")
-    s = read_audit_settings(tmp_path / "p.yaml")
-    assert s.k == 5 and not s.rerank.enabled and s.rerank.k == 20
-    assert s.gate.min_impact_ratio == 0.9 and s.gate.max_ndcg_drop == 0.02
-    assert MitigationSettings.from_mapping(s.mitigation).massages
+    s = read_audit_settings()
+    assert s.rerank == load_params().fairness.rerank and s.fitted_offsets == {}
+    assert MitigationSettings.from_params(s.mitigation, s.small_group_threshold).massages
     with pytest.raises(ValueError):
-        AuditSettings.from_mapping({"rerank": {"dimension": "age"}})
-    with pytest.raises(ValueError):
-        MitigationSettings.from_mapping({"drop_features": ["sex"]})
+        MitigationSettings.from_params(s.mitigation.model_copy(
+            update={"drop_features": ("sex",)}), 0.02)
 
 
 # --------------------------------------------------------------------------- mitigation
@@ -180,7 +178,7 @@ def test_massage_equalizes_consideration_by_hand() -> None:
 def test_neutralized_features_are_unused() -> None:
     org = make_org(seed=2, employees=120, years=3)
     data = build_dataset(org, negatives=8, random_negatives=2)
-    params = RankerParams(min_data_in_leaf=5, num_threads=1, num_boost_round=40)
+    params = ranker_params(min_data_in_leaf=5, num_threads=1, num_boost_round=40)
     names = ("years_in_role", "prior_moves")
     settings = MitigationSettings(enabled=True, method="drop_features", drop_features=names)
     grouping = {e.id: "x" for e in org.employees}
@@ -204,7 +202,7 @@ def small() -> tuple[RankingDataset, dict[str, dict[str, str]], RankerParams]:
     attrs = {i: ProtectedAttributes(employee_id=i, sex=Sex.FEMALE if rng.random() < 0.5
                                     else Sex.MALE, race_ethnicity="unknown", age_band="30-39")
              for i in ids}
-    params = RankerParams(min_data_in_leaf=5, num_threads=1, num_boost_round=60)
+    params = ranker_params(min_data_in_leaf=5, num_threads=1, num_boost_round=60)
     return data, protected_groupings(attrs, ids), params
 
 
@@ -215,14 +213,14 @@ def test_gate_blocks_a_biased_ranker_and_rerank_raises_ratios(
     _, _, test = time_split(data, params.valid_fraction, params.test_fraction)
     female = np.array([groups[SEX][e] == "female" for e in test.employee_ids])
     biased = ranker.score(test.features) - 10.0 * female  # every woman below every man
-    settings = AuditSettings(k=5, small_group_threshold=0.0,
-                             rerank=RerankSettings(enabled=False, dimension=SEX, k=10))
+    settings = audit_settings(k=5, small_group_threshold=0.0,
+                              rerank=dict(enabled=False, dimension=SEX, k=10, **CODE_DEFAULTS))
     before = build_audit(test, biased, groups, settings)
     assert not before.passed
     assert any("sex = 'female': selection impact ratio" in v for v in before.gate.violations)
-    after = build_audit(test, biased, groups, AuditSettings(
-        k=5, small_group_threshold=0.0, rerank=RerankSettings(enabled=True, dimension=SEX,
-                                                              k=10)))
+    after = build_audit(test, biased, groups, audit_settings(
+        k=5, small_group_threshold=0.0,
+        rerank=dict(enabled=True, dimension=SEX, k=10, **CODE_DEFAULTS)))
 
     def female_selection(result: object) -> float:
         sex = result.audit.candidate_lists.dimensions[0]  # type: ignore[attr-defined]
@@ -243,15 +241,15 @@ def test_offsets_fitted_on_validation_lift_a_biased_ranker_on_the_test_period(
         female = np.array([groups[SEX][e] == "female" for e in part.employee_ids])
         return ranker.score(part.features) - 0.5 * female
 
-    rerank = RerankSettings(enabled=True, dimension=SEX, k=10, ceilings=False,
-                            floor_ratio=0.5, fit_offsets=True, offset_target=0.9)
-    settings = AuditSettings(k=5, small_group_threshold=0.0, rerank=rerank)
+    rerank = dict(enabled=True, dimension=SEX, k=10, ceilings=False, floor_ratio=0.5,
+                  offsets={"fit": True, "target": 0.9})
+    settings = audit_settings(k=5, small_group_threshold=0.0, rerank=rerank)
     fit = fit_rerank_offsets(valid, biased(valid), groups[SEX], settings)
     assert set(fit.offsets) == {"female"} and fit.offsets["female"] > 0
     assert fit.lowest_ratio is not None and fit.lowest_ratio >= 0.9  # on the validation lists
     plain = build_audit(test, biased(test), groups, settings)
-    lifted = build_audit(test, biased(test), groups, dataclasses.replace(
-        settings, rerank=dataclasses.replace(rerank, offsets=fit.offsets)))
+    lifted = build_audit(test, biased(test), groups, settings.model_copy(
+        update={"fitted_offsets": dict(fit.offsets)}))
 
     def female(result: object, metric: str) -> float:
         sex = result.audit.candidate_lists.dimensions[0]  # type: ignore[attr-defined]
@@ -264,21 +262,30 @@ def test_offsets_fitted_on_validation_lift_a_biased_ranker_on_the_test_period(
                for a, b in zip(lifted.lists.served, lifted.lists.ranked, strict=True))
 
 
-def test_employee_lists_on_a_small_org() -> None:
-    org = make_org(seed=4, employees=90, years=3)
-    data = build_dataset(org, negatives=8, random_negatives=2)
-    params = RankerParams(min_data_in_leaf=5, num_threads=1, num_boost_round=30)
-    ranker, _, _ = train_mitigated(data, params, None, MitigationSettings())
-    as_of = max(o.posted_on for o in org.opportunities)
-    from features.ranking_history import basic_profile
+@pytest.mark.integration
+def test_employee_lists_are_the_served_lists(tmp_path: Path) -> None:
+    # the audit's employee-facing lists are what GET /v1/employees/{id}/recommendations
+    # serves: same depth, filters (owned / mentored), rejected skills, features and order
+    from features.store import Store
+    from inference.recommender import Recommender
+    from tests.serving_factory import OWNER, build_world
 
-    lists = employee_recommendations(
-        ranker.score, org, as_of, lambda e, h: basic_profile(e.id, h, as_of=h.as_of),
-        sample=40, seed=1, top_k=3)
-    assert len(lists) == 40 and len({e.employee_id for e in lists}) == 40
+    world = build_world(tmp_path)
+    store = Store(world.url)
+    recommender = Recommender(world.bundle(), store)
+    lists = employee_recommendations(recommender, sample=25, seed=1, top_k=5)
+    assert len(lists) == 25 and len({e.employee_id for e in lists}) == 25
     shown = [r for e in lists for r in e.recommendations]
     assert shown and all(0 < r.quality <= 1 for r in shown)
-    assert all(len(e.recommendations) <= 3 for e in lists)
+    for audited in lists:
+        served = recommender.recommend(audited.employee_id, limit=5)
+        assert [r.opportunity_id for r in audited.recommendations] == \
+            [i.opportunity_id for i in served.items]
+    owner = employee_recommendations(recommender, sample=0, top_k=300)
+    mine = next(e for e in owner if e.employee_id == OWNER)
+    owned = {o.id for o in world.org.opportunities if OWNER in (o.owner_id, o.mentor_id)}
+    assert owned and not owned & {r.opportunity_id for r in mine.recommendations}
+    store.dispose()
 
 
 def test_score_percentiles_by_hand() -> None:
@@ -321,8 +328,8 @@ def test_served_audit_reads_the_log(tmp_path: Path) -> None:
     lists = served_candidate_lists(store, moment + timedelta(hours=2))
     assert [rl.ids for rl in lists] == [("e1", "e2")]
     settings = Settings(database_url=url, artifact_dir=tmp_path / "models")
-    audit_settings = AuditSettings(k=1, small_group_threshold=0.0)
-    result = run_served_audit(settings, audit_settings, None)
+    served = audit_settings(k=1, small_group_threshold=0.0)
+    result = run_served_audit(settings, served, None)
     sex = result.audit.candidate_lists.dimensions[0]  # type: ignore[union-attr]
     # e1 (female) first once, e2 (sex unknown) first once: both selected in 1 of 2 lists
     assert {g.group: g.selection_rate for g in sex.groups} == {"female": 0.5, "unknown": 0.5}
@@ -330,8 +337,8 @@ def test_served_audit_reads_the_log(tmp_path: Path) -> None:
     # two lists are too few for a verdict: the served audit fails as inconclusive
     assert not result.passed
     assert result.gate.violations[0].startswith("inconclusive: 2 served candidate list(s)")
-    enough = dataclasses.replace(audit_settings, gate=audit_settings.gate.model_copy(
-        update={"min_served_lists": 2}))
+    enough = served.model_copy(update={"gate": served.gate.model_copy(
+        update={"min_served_lists": 2})})
     assert run_served_audit(settings, enough, None).passed
 
 
@@ -370,8 +377,8 @@ def test_compare_with_hr_fields(
 
     data, groups, params = small
     hr = {e: (1.0 if g == "female" else 0.0,) for e, g in groups[SEX].items()}
-    settings = AuditSettings(k=5, small_group_threshold=0.0,
-                             rerank=RerankSettings(enabled=True, dimension=SEX, k=10))
+    settings = audit_settings(k=5, small_group_threshold=0.0,
+                              rerank=dict(enabled=True, dimension=SEX, k=10, **CODE_DEFAULTS))
     mitigation = MitigationSettings(enabled=True, method="massage", small_group_threshold=0.0)
     c = compare(data, groups, params, settings, mitigation, hr=hr)
     assert "part_time" in c.unmitigated.features and "part_time" not in c.shipped.features
@@ -412,12 +419,12 @@ def test_rerank_tradeoff_tables_on_a_small_org() -> None:
                                     race_ethnicity="unknown", age_band="30-39")
              for n, i in enumerate(ids)}
     inputs = SimpleNamespace(
-        params=RankerParams(min_data_in_leaf=5, num_threads=1, num_boost_round=40),
-        audit_settings=AuditSettings(k=5, small_group_threshold=0.0),
+        params=ranker_params(min_data_in_leaf=5, num_threads=1, num_boost_round=40),
+        audit_settings=audit_settings(k=5, small_group_threshold=0.0),
         data=data, org=org, groupings=protected_groupings(attrs, ids))
     table = tradeoff_table(inputs, variants=(  # type: ignore[arg-type]
         ("model order", {"enabled": False}),
-        ("offsets + floors 0.8", {"fit_offsets": True, "floor_ratio": 0.8})))
+        ("offsets + floors 0.8", {"fit": True, "floor_ratio": 0.8})))
     lines = table.strip().splitlines()
     assert lines[0].startswith("Unmitigated ranker, model order: NDCG@10 ")
     rows = [line for line in lines if line.startswith("| model order") or

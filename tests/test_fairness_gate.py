@@ -7,14 +7,24 @@ import re
 
 import pytest
 
+from features.params import GateThresholds
 from inference.fairness.export import ALLOWED_NAME, metric_segment, mlflow_metrics
-from inference.fairness.gate import GateThresholds, evaluate_gate
+from inference.fairness.gate import evaluate_gate
 from inference.fairness.groups import INTERSECTION, SEX
 from inference.fairness.metrics import RankedList, audit_candidate_lists
 from inference.fairness.models import FairnessAudit, NdcgChange, iter_impact_ratios
 from inference.fairness.ranking_metrics import audit_rankings
+from tests.params_factory import gate_thresholds
 
 pytestmark = pytest.mark.unit
+
+
+def thresholds(**overrides: object) -> GateThresholds:
+    """The shipped gate with the plain four-fifths rule these cases were written for: unknown
+    gated, no NDCG budget, no significance test (then ``overrides``)."""
+    base: dict[str, object] = {"gate_unknown": True, "max_ndcg_drop": None,
+                               "significance": None, "permutations": 200}
+    return gate_thresholds(**{**base, **overrides})
 
 
 def _audit(n_female_selected: int) -> FairnessAudit:
@@ -41,7 +51,7 @@ def _audit(n_female_selected: int) -> FairnessAudit:
 def test_gate_passes_a_balanced_audit() -> None:
     # 10 of 49 female vs 10 of 50 male selected: ratio (10/49) / (10/50) = 1.02 -> female is the
     # reference and male's ratio is 0.98; the unknown (1 %) is small and only noted
-    result = evaluate_gate(_audit(10), GateThresholds(per_metric={"scoring_impact_ratio": None,
+    result = evaluate_gate(_audit(10), thresholds(per_metric={"scoring_impact_ratio": None,
                                                                   "exposure_impact_ratio": None}))
     assert result.passed, result.violations
     assert any("small group" in n and "'unknown'" in n for n in result.notes)
@@ -50,7 +60,7 @@ def test_gate_passes_a_balanced_audit() -> None:
 
 def test_gate_reports_violations_in_words() -> None:
     # 5 of 49 female vs 15 of 50 male: (5/49) / (15/50) = 0.340 < 0.8
-    result = evaluate_gate(_audit(5))
+    result = evaluate_gate(_audit(5), thresholds())
     assert not result.passed
     words = [v for v in result.violations if "sex = 'female'" in v and "selection" in v]
     assert len(words) == 1
@@ -61,21 +71,21 @@ def test_gate_reports_violations_in_words() -> None:
 
 def test_gate_thresholds_per_metric_and_ndcg() -> None:
     audit = _audit(5)
-    lenient = GateThresholds(min_impact_ratio=0.3, max_ndcg_drop=0.01)
+    lenient = thresholds(min_impact_ratio=0.3, max_ndcg_drop=0.01)
     result = evaluate_gate(audit, lenient)
     # selection 0.34 >= 0.3 passes; a 0.05 NDCG drop exceeds the allowed 0.01
     assert not any("selection impact ratio" in v for v in result.violations)
     assert any("costs 0.050 NDCG@10" in v for v in result.violations)
-    only_sex = GateThresholds(min_impact_ratio=0.3, dimensions=[SEX],
+    only_sex = thresholds(min_impact_ratio=0.3, dimensions=[SEX],
                               per_metric={"scoring_impact_ratio": None,
                                           "exposure_impact_ratio": None})
     assert evaluate_gate(audit, only_sex).passed
 
 
 def test_gate_fails_when_nothing_was_checked() -> None:
-    result = evaluate_gate(FairnessAudit())
+    result = evaluate_gate(FairnessAudit(), thresholds())
     assert not result.passed and "nothing could be checked" in result.violations[0]
-    assert evaluate_gate(FairnessAudit(), GateThresholds(fail_when_nothing_checked=False)).passed
+    assert evaluate_gate(FairnessAudit(), thresholds(fail_when_nothing_checked=False)).passed
 
 
 def test_every_impact_ratio_key_contains_impact_ratio() -> None:
@@ -154,7 +164,7 @@ def test_a_systematic_shortfall_is_significant_and_chance_is_not() -> None:
     p = permutation_p_values(lambda g: _two_group_audit(lists, dict(g)), by, observed, [key],
                              permutations=50, seed=1)
     assert p[key] == pytest.approx(1 / 51)
-    gate = GateThresholds(significance=0.05, permutations=50)
+    gate = thresholds(significance=0.05, permutations=50)
     result = evaluate_gate(audit, gate, p)
     assert not result.passed and "p = 0.020" in result.violations[0]
     # the same ratio with a p-value above the level is a note, not a violation
@@ -163,7 +173,7 @@ def test_a_systematic_shortfall_is_significant_and_chance_is_not() -> None:
     relaxed = evaluate_gate(audit, gate, {key: 0.4, scoring: 0.3})
     assert relaxed.passed and any("within chance (p = 0.400" in n for n in relaxed.notes)
     # without significance in the thresholds, p-values change nothing
-    assert not evaluate_gate(audit, GateThresholds(), {key: 0.4}).passed
+    assert not evaluate_gate(audit, thresholds(), {key: 0.4}).passed
 
 
 def test_the_lowest_of_many_group_blind_ratios_is_within_chance() -> None:

@@ -12,12 +12,12 @@ from inference.fairness.ranking_metrics import (
     audit_rankings,
     exposure_by_group,
     kl_divergence,
-    ndcg_at_k,
     ndcg_change,
     ndkl,
     position_weight,
     skew_at_k,
 )
+from inference.metrics import ndcg_at_k, ndcg_of_scores
 
 pytestmark = pytest.mark.unit
 approx = pytest.approx
@@ -78,12 +78,26 @@ def test_ndcg_by_hand() -> None:
     rel = {"x": 0.0, "y": 2.0, "z": 1.0}
     assert ndcg_at_k(["x", "y", "z"], rel, 3) == approx(0.659002, abs=1e-6)
     assert ndcg_at_k(["y", "z", "x"], rel, 3) == approx(1.0)
-    # k=1: DCG 0 -> 0; no positive label -> 0
+    # k=1: DCG 0 -> 0; no positive label -> no NDCG (left out of every mean)
     assert ndcg_at_k(["x", "y", "z"], rel, 1) == 0.0
-    assert ndcg_at_k(["x"], {"x": 0.0}, 1) == 0.0
+    assert ndcg_at_k(["x"], {"x": 0.0}, 1) is None
     change = ndcg_change([["y", "z", "x"]], [["x", "y", "z"]], [rel], k=3)
     assert change.before == approx(1.0) and change.after == approx(0.659002, abs=1e-6)
     assert change.delta == approx(0.659002 - 1.0, abs=1e-6)
+
+
+def test_one_ndcg_for_both_gates() -> None:
+    # the quality gate (rows by score) and the fairness gate (ids in served order) compute the
+    # same NDCG; a list without a relevant item has none and is left out of the mean, so the
+    # fairness gate's NDCG of two lists, one of them empty of signal, is the other's NDCG
+    scores, labels = [0.9, 0.5, 0.1], [0.0, 2.0, 1.0]
+    rel = {"x": 0.0, "y": 2.0, "z": 1.0}
+    assert ndcg_of_scores(scores, labels, 3) == approx(ndcg_at_k(["x", "y", "z"], rel, 3))
+    assert ndcg_of_scores([1.0, 0.0], [0.0, 0.0], 3) is None
+    change = ndcg_change([["x", "y", "z"], ["a", "b"]], [["y", "z", "x"], ["b", "a"]],
+                         [rel, {"a": 0.0, "b": 0.0}], k=3)
+    assert change.n_lists == 1
+    assert change.before == approx(0.659002, abs=1e-6) and change.after == approx(1.0)
 
 
 def test_audit_rankings_by_hand() -> None:

@@ -17,6 +17,7 @@ from inference.fairness.metrics import (
 )
 from inference.fairness.models import FairnessAudit, NdcgChange
 from inference.fairness.ranking_metrics import audit_rankings
+from tests.params_factory import gate_thresholds
 from training.fairness_report import mlflow_metrics, to_markdown, write_report
 
 pytestmark = pytest.mark.unit
@@ -43,7 +44,7 @@ def _audit() -> FairnessAudit:
 
 def test_write_report(tmp_path: Path) -> None:
     audit = _audit()
-    files = write_report(audit, tmp_path / "out", gate=evaluate_gate(audit))
+    files = write_report(audit, tmp_path / "out", gate=evaluate_gate(audit, gate_thresholds()))
     md = files.markdown.read_text()
     page = files.html.read_text()
     assert md.startswith("# Fairness audit")

@@ -13,7 +13,6 @@ from features.profiles import (
     Observation,
     ObservationSource,
     OnetSkillRating,
-    ProfileParams,
     build_employee_profile,
     build_requirements,
     decay,
@@ -21,6 +20,7 @@ from features.profiles import (
     review_level,
 )
 from tests.factories import make_evidence
+from tests.params_factory import profile_params
 
 pytestmark = pytest.mark.unit
 A = "http://data.europa.eu/esco/skill/a"
@@ -39,7 +39,7 @@ def inferred(uri: str, score: float, polarity: Polarity | None = None) -> Inferr
 
 
 def test_weighted_mean_and_confidence_by_hand() -> None:
-    params = ProfileParams(half_life_days=365, saturation=1.0)
+    params = profile_params(half_life_days=365, saturation=1.0)
     as_of = date(2024, 1, 1)
     observations = [obs("e1", A, date(2024, 1, 1), 0.8),          # weight 1.0
                     obs("e2", A, date(2023, 1, 1), 0.2)]          # weight 0.5 (one half-life)
@@ -71,7 +71,7 @@ def test_recency_half_life() -> None:
 
 
 def test_source_reliability_weights() -> None:
-    params = ProfileParams()
+    params = profile_params()
     review = build_employee_profile("e", date(2024, 1, 1), [obs("r", A, date(2024, 1, 1), 0.5)])
     claimed = build_employee_profile("e", date(2024, 1, 1), [
         obs("s", A, date(2024, 1, 1), 0.5, source=ObservationSource.SELF_DECLARED)])
@@ -80,7 +80,7 @@ def test_source_reliability_weights() -> None:
 
 
 def test_development_need_lowers_proficiency() -> None:
-    params = ProfileParams()
+    params = profile_params()
     assert review_level(Polarity.DEVELOPMENT_NEED, 5, params) == params.development_need_level
     assert review_level(Polarity.STRENGTH, 5, params) > review_level(Polarity.STRENGTH, 2, params)
     review = make_evidence(kind=EvidenceKind.PERFORMANCE_REVIEW, rating=4, skill_uri=None,
@@ -95,7 +95,7 @@ def test_development_need_lowers_proficiency() -> None:
 
 
 def test_endorsement_course_and_self_declared_observations() -> None:
-    params = ProfileParams()
+    params = profile_params()
     endorsement = make_evidence(kind=EvidenceKind.MANAGER_ENDORSEMENT, skill_uri=A, text="")
     course = make_evidence(kind=EvidenceKind.COURSE_COMPLETION, course_id="c1", skill_uri=None,
                            text="")

@@ -7,11 +7,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+from features.params import ParamsError
 from features.ranking_model import Ranker
+from inference.metrics import (
+    dcg_at_k,
+    evaluate,
+    ndcg_of_scores,
+    recall_at_k,
+    reciprocal_rank,
+)
 from tests.factories import make_org
+from tests.params_factory import ranker_params, repo_params
 from training.ranker import (
-    RankerParams,
     evaluate_models,
     main,
     read_params,
@@ -19,13 +28,6 @@ from training.ranker import (
     train_and_evaluate,
 )
 from training.ranking_dataset import RankingDataset, build_dataset
-from training.ranking_metrics import (
-    dcg_at_k,
-    evaluate,
-    ndcg_at_k,
-    recall_at_k,
-    reciprocal_rank,
-)
 
 pytestmark = pytest.mark.unit
 
@@ -44,10 +46,10 @@ def test_ndcg_by_hand() -> None:
     labels = [0, 2, 0, 1]  # ranked: 0, 2, 0, 1 ; ideal: 2, 1, 0, 0
     dcg = 3 / math.log2(3) + 1 / math.log2(5)
     ideal = 3 + 1 / math.log2(3)
-    assert ndcg_at_k(scores, labels, 10) == pytest.approx(dcg / ideal)
-    assert ndcg_at_k(scores, labels, 1) == 0.0
-    assert ndcg_at_k(scores, [0, 0, 0, 0], 10) is None
-    assert ndcg_at_k([0.1, 0.2], [0, 3], 10) == pytest.approx(1.0)
+    assert ndcg_of_scores(scores, labels, 10) == pytest.approx(dcg / ideal)
+    assert ndcg_of_scores(scores, labels, 1) == 0.0
+    assert ndcg_of_scores(scores, [0, 0, 0, 0], 10) is None
+    assert ndcg_of_scores([0.1, 0.2], [0, 3], 10) == pytest.approx(1.0)
 
 
 def test_mrr_and_recall_by_hand() -> None:
@@ -93,14 +95,14 @@ def test_time_split_is_ordered(dataset: RankingDataset) -> None:
 
 
 def test_ranker_beats_baselines_and_gate(dataset: RankingDataset, tmp_path: Path) -> None:
-    params = RankerParams(min_data_in_leaf=5, num_threads=1)
+    params = ranker_params(min_data_in_leaf=5, num_threads=1)
     ranker, report = train_and_evaluate(dataset, params)
     assert set(report.metrics) == {"ranker", "embedding_cosine", "skill_coverage"}
     assert report.metrics["ranker"]["ndcg@10"] > report.metrics[report.best_baseline]["ndcg@10"]
     assert report.passed
     # the same model against an impossible margin fails the gate
     _, _, test = time_split(dataset, params.valid_fraction, params.test_fraction)
-    strict = RankerParams(min_relative_improvement=1e9)
+    strict = ranker_params(min_relative_improvement=1e9)
     assert not evaluate_models(ranker, test, strict).passed
     # deterministic and round-trips with its feature list
     ranker.save(tmp_path / "m")
@@ -110,8 +112,13 @@ def test_ranker_beats_baselines_and_gate(dataset: RankingDataset, tmp_path: Path
 
 def test_cli_exit_code_follows_gate(dataset: RankingDataset, tmp_path: Path) -> None:
     dataset.save(tmp_path / "train.npz")
-    (tmp_path / "ok.yaml").write_text("ranker:\n  min_data_in_leaf: 5\n  num_threads: 1\n")
-    (tmp_path / "strict.yaml").write_text("ranker:\n  min_relative_improvement: 1000\n")
+    def params_file(name: str, **ranker: object) -> None:
+        document = repo_params().model_dump(mode="json")
+        document["ranker"].update(ranker)
+        (tmp_path / name).write_text(yaml.safe_dump(document))
+
+    params_file("ok.yaml", min_data_in_leaf=5, num_threads=1)
+    params_file("strict.yaml", min_relative_improvement=1000)
     out = tmp_path / "out"
     assert main([str(tmp_path / "train.npz"), "--params", str(tmp_path / "ok.yaml"),
                  "--out", str(out)]) == 0
@@ -120,10 +127,23 @@ def test_cli_exit_code_follows_gate(dataset: RankingDataset, tmp_path: Path) -> 
                  "--out", str(out)]) == 1
 
 
-def test_read_params_defaults_and_unknown_keys(tmp_path: Path) -> None:
-    assert read_params(tmp_path / "missing.yaml") == RankerParams()
-    (tmp_path / "p.yaml").write_text("simulate:\n  seed: 1\n")
-    assert read_params(tmp_path / "p.yaml") == RankerParams()
-    (tmp_path / "bad.yaml").write_text("ranker:\n  nope: 1\n")
-    with pytest.raises(ValueError):
+def test_params_missing_or_misspelled_keys_are_errors_with_their_names(tmp_path: Path) -> None:
+    # no silent fallback to a code default: a missing file, a missing key or an unknown key
+    # is an error that names it
+    assert read_params() == repo_params().ranker
+    with pytest.raises(ParamsError, match="no such parameters file"):
+        read_params(tmp_path / "missing.yaml")
+    document = repo_params().model_dump(mode="json")
+    del document["ranker"]["learning_rate"]
+    document["ranker"]["learning_rat"] = 0.1
+    document["fairness"]["rerank"].pop("floor_ratio")
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(document))
+    with pytest.raises(ParamsError) as caught:
         read_params(tmp_path / "bad.yaml")
+    message = str(caught.value)
+    assert "ranker.learning_rate: missing" in message
+    assert "ranker.learning_rat: unknown key" in message
+    assert "fairness.rerank.floor_ratio: missing" in message
+    (tmp_path / "broken.yaml").write_text("ranker: [\n")
+    with pytest.raises(ParamsError, match=r"broken\.yaml:2"):
+        read_params(tmp_path / "broken.yaml")

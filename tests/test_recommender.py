@@ -20,10 +20,11 @@ from features.ranking_history import history_before
 from features.store import Store
 from inference.audit_log import ServedListLog, served_list
 from inference.bundle import BundleError, load_bundle
-from inference.fairness.serving import OTHER_GROUPS, RerankConfig, fair_candidate_order
+from inference.fairness.serving import OTHER_GROUPS, fair_candidate_order
 from inference.recommender import Recommender, UnknownSubject
 from inference.serving_model import NoChampion, ServingModel
 from tests.factories import make_employee
+from tests.params_factory import rerank_policy
 from tests.serving_factory import (
     FILLED,
     OWN_PROJECT,
@@ -47,7 +48,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> ServingWorld:
 @pytest.fixture(scope="module")
 def recommender(world: ServingWorld) -> Iterator[Recommender]:
     store = world.store()
-    yield Recommender(world.bundle(), store, rerank=RerankConfig(k=10, min_cell=3))
+    yield Recommender(world.bundle(rerank={"k": 10, "min_cell": 3}), store)
     store.dispose()
 
 
@@ -166,10 +167,11 @@ def test_candidates_use_the_bundles_rerank_offsets(world: ServingWorld, tmp_path
     manifest = json.loads((target / "manifest.json").read_text())
     manifest["rerank_offsets"] = {"sex": {"female": 10.0}}
     (target / "manifest.json").write_text(json.dumps(manifest))
-    config = RerankConfig(dimension="sex", k=10, min_cell=1, ceilings=False, floor_ratio=1e-9)
-    plain = Recommender(world.bundle(), world.store(), rerank=config).candidates(ROLE, limit=10)
-    lifted = Recommender(load_bundle(target, model_version="1"), world.store(),
-                         rerank=config).candidates(ROLE, limit=10)
+    config = {"dimension": "sex", "k": 10, "min_cell": 1, "ceilings": False, "floor_ratio": 1e-9}
+    plain = Recommender(world.bundle(rerank=config), world.store()).candidates(ROLE, limit=10)
+    lifted_bundle = load_bundle(target, model_version="1")
+    lifted = Recommender(lifted_bundle.with_policy(world.bundle(rerank=config).manifest.policy),
+                         world.store()).candidates(ROLE, limit=10)
     sex = {p.employee_id: p.sex.value for p in world.org.protected_attributes}
     women = [i for i in lifted.items if sex[i.employee_id] == "female"]
     assert women, "the pool has women"
@@ -214,8 +216,8 @@ def _pool_store(tmp_path: Path, n_per_group: int) -> tuple[Store, list[str]]:
 
 def test_fair_order_and_figures_by_hand(tmp_path: Path) -> None:
     store, ranked = _pool_store(tmp_path, 4)
-    config = RerankConfig(dimension="sex", k=4, min_cell=1)
-    order, figures = fair_candidate_order(store.engine, ranked, 4, config)
+    config = rerank_policy(dimension="sex", k=4, min_cell=1, ceilings=True, floor_ratio=1.0)
+    order, figures = fair_candidate_order(store.engine, ranked, 4, config, 0.02)
     # shares 1/2 each: floors p=2 -> 1, p=4 -> 2 female; the best-ranked feasible head wins
     assert order == ["m1", "f1", "m2", "f2", "m3", "m4", "f3", "f4"]
     assert figures.pool_size == 8 and figures.list_size == 4
@@ -228,8 +230,9 @@ def test_fair_order_and_figures_by_hand(tmp_path: Path) -> None:
     assert figures.reordered and figures.moved_positions == 3
     assert figures.prefix_floor_violations == 0
 
-    off = RerankConfig(dimension="sex", k=4, min_cell=1, enabled=False)
-    order, figures = fair_candidate_order(store.engine, ranked, 4, off)
+    off = rerank_policy(dimension="sex", k=4, min_cell=1, enabled=False, ceilings=True,
+                        floor_ratio=1.0)
+    order, figures = fair_candidate_order(store.engine, ranked, 4, off, 0.02)
     assert order == ranked
     groups = {g.group: g for g in figures.groups}
     assert groups["female"].list_count == 0 and groups["female"].impact_ratio == 0.0
@@ -240,30 +243,31 @@ def test_fair_order_and_figures_by_hand(tmp_path: Path) -> None:
 
 def test_offsets_lift_a_group_before_the_floors_by_hand(tmp_path: Path) -> None:
     store, ranked = _pool_store(tmp_path, 4)  # m1..m4 then f1..f4 (model order)
-    config = RerankConfig(dimension="sex", k=4, min_cell=1, floor_ratio=0.5, ceilings=False)
+    config = rerank_policy(dimension="sex", k=4, min_cell=1, floor_ratio=0.5, ceilings=False)
     # scores 8..1: mean 4.5, sd sqrt(5.25) = 2.291; f1 (4) sits 0.436 sd under m4 (5) and
     # 1.309 sd under m1 (7). An offset of +0.5 sd for women puts f1 (z -0.218 + 0.5 = 0.282)
     # above m4 (z 0.218) but under m3 (z 0.655): order m1 m2 m3 f1 m4 f2 ...
     scores = [8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0]
-    order, figures = fair_candidate_order(store.engine, ranked, 4, config, scores=scores,
+    order, figures = fair_candidate_order(store.engine, ranked, 4, config, 0.02, scores=scores,
                                           offsets={"female": 0.5})
     assert order[:5] == ["m1", "m2", "m3", "f1", "m4"]
     assert figures.reordered and figures.prefix_floor_violations == 0
     # without offsets the floors at half of proportional need one woman by position 4 too
-    plain, _ = fair_candidate_order(store.engine, ranked, 4, config, scores=scores, offsets={})
+    plain, _ = fair_candidate_order(store.engine, ranked, 4, config, 0.02, scores=scores,
+                                    offsets={})
     assert plain[:4] == ["m1", "m2", "m3", "f1"]
     # a big offset puts every woman first; the floors (men >= floor(p / 4)) bring m1 in at 4
-    order, _ = fair_candidate_order(store.engine, ranked, 4, config, scores=scores,
+    order, _ = fair_candidate_order(store.engine, ranked, 4, config, 0.02, scores=scores,
                                     offsets={"female": 5.0})
     assert order[:4] == ["f1", "f2", "f3", "m1"]
     with pytest.raises(ValueError, match="together"):
-        fair_candidate_order(store.engine, ranked, 4, config, scores=scores)
+        fair_candidate_order(store.engine, ranked, 4, config, 0.02, scores=scores)
 
 
 def test_small_cells_are_merged(tmp_path: Path) -> None:
     store, ranked = _pool_store(tmp_path, 4)
-    _, figures = fair_candidate_order(store.engine, ranked, 4,
-                                      RerankConfig(dimension="sex", k=4, min_cell=5))
+    policy = rerank_policy(dimension="sex", k=4, min_cell=5, ceilings=True, floor_ratio=1.0)
+    _, figures = fair_candidate_order(store.engine, ranked, 4, policy, 0.02)
     assert [g.group for g in figures.groups] == [OTHER_GROUPS]
     assert figures.groups[0].pool_count == 8
     store.dispose()

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
 import pytest
 
+from features.params import load_params
 from features.ranking import FEATURE_NAMES
 from inference.bundle import BundleError, BundleHolder, load_bundle, write_bundle
 from inference.model_registry import champion_version, load_champion_bundle
+from tests.params_factory import serving_policy
 from training.registry import (
     PromotionRefused,
     log_and_register,
@@ -37,7 +41,8 @@ def register(tmp_path: Path, uri: str, seed: int, ndcg: float) -> str:
     bundle = tmp_path / f"bundle-{seed}"
     write_bundle(bundle, model_name=NAME, ranker=ranker, feature_names=FEATURE_NAMES,
                  encoder="packaged:all-MiniLM-L6-v2", data_versions={"organization": "v1"},
-                 metrics={"ndcg_at_10": ndcg})
+                 metrics={"ndcg_at_10": ndcg},
+                 policy=serving_policy(date(2026, 11, 1)))
     run = log_and_register(tracking_uri=uri, model_name=NAME, ranker=ranker, bundle_dir=bundle,
                            params={"seed": seed}, metrics={"ndcg_at_10": ndcg},
                            feature_names=list(FEATURE_NAMES), data_version="v1",
@@ -84,7 +89,7 @@ def test_promotion_gate_and_rollback(tmp_path: Path) -> None:
 def test_bundle_refuses_tampering_and_skew(tmp_path: Path) -> None:
     bundle = tmp_path / "b"
     write_bundle(bundle, model_name=NAME, ranker=tiny_ranker(1), feature_names=FEATURE_NAMES,
-                 encoder="e", data_versions={})
+                 encoder="e", data_versions={}, policy=serving_policy(date(2026, 11, 1)))
     assert load_bundle(bundle).manifest.model_name == NAME
     ranker_file = bundle / "ranker.txt"
     ranker_file.write_text(ranker_file.read_text() + "\n")
@@ -96,10 +101,27 @@ def test_bundle_refuses_tampering_and_skew(tmp_path: Path) -> None:
         load_bundle(bundle, verify=False)
 
 
+def test_bundle_carries_its_serving_policy(tmp_path: Path) -> None:
+    # the policy a bundle was trained with is what it is served with, whatever params.yaml
+    # says later; a bundle without one (an older layout) is refused, not served on defaults
+    bundle = tmp_path / "b"
+    policy = serving_policy(date(2026, 11, 1), dimension="sex_x_race_ethnicity", k=7)
+    write_bundle(bundle, model_name=NAME, ranker=tiny_ranker(1), feature_names=FEATURE_NAMES,
+                 encoder="e", data_versions={}, policy=policy)
+    loaded = load_bundle(bundle).manifest.policy
+    assert loaded == policy and loaded.rerank.k == 7
+    assert loaded.serving.opportunity_depth == load_params().serving.opportunity_depth
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    del manifest["policy"]
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="policy"):
+        load_bundle(bundle)
+
+
 def test_failed_reload_keeps_the_serving_bundle(tmp_path: Path) -> None:
     good = tmp_path / "good"
     write_bundle(good, model_name=NAME, ranker=tiny_ranker(1), feature_names=FEATURE_NAMES,
-                 encoder="e", data_versions={})
+                 encoder="e", data_versions={}, policy=serving_policy(date(2026, 11, 1)))
     source = {"path": good}
     holder = BundleHolder(lambda: load_bundle(source["path"]))
     serving = holder.reload()

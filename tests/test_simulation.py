@@ -25,7 +25,8 @@ from features.domain import (
     Sex,
 )
 from features.taxonomy import ReferenceData
-from training.simulation import SimulationParams, SimulationResult, load_params, simulate
+from tests.params_factory import repo_params, simulation_params
+from training.simulation import SimulationResult, load_params, simulate
 
 pytestmark = pytest.mark.data
 
@@ -34,12 +35,15 @@ N = 1500
 
 @pytest.fixture(scope="module")
 def result(reference_data: ReferenceData) -> SimulationResult:
-    return simulate(reference_data, SimulationParams(employees=N, seed=1))
+    """The shipped simulation with sourcing bias off (one test switches it on)."""
+    return simulate(reference_data, simulation_params(
+        employees=N, seed=1, sourcing_bias_strength=0.0, sourcing_proxy_strength=0.0))
 
 
 @pytest.fixture(scope="module")
 def unbiased(reference_data: ReferenceData) -> SimulationResult:
-    params = SimulationParams(employees=N, seed=1, bias_strength=0.0, proxy_strength=0.0)
+    params = simulation_params(employees=N, seed=1, bias_strength=0.0, proxy_strength=0.0,
+                               sourcing_bias_strength=0.0, sourcing_proxy_strength=0.0)
     return simulate(reference_data, params)
 
 
@@ -106,7 +110,7 @@ def stratified_gap(result: SimulationResult, bins: int = 5) -> float:
 
 def test_same_seed_same_organization_and_other_seed_differs(
         reference_data: ReferenceData) -> None:
-    params = SimulationParams(employees=250, seed=5)
+    params = simulation_params(employees=250, seed=5)
     first = simulate(reference_data, params).organization
     second = simulate(reference_data, params).organization
     assert first == second
@@ -122,7 +126,9 @@ def test_params_come_from_params_yaml_and_overrides_win() -> None:
     params = load_params(REPO_ROOT / "params.yaml", employees=321, seed=None)
     assert params.employees == 321
     assert params.bias_group is Sex.FEMALE
-    assert params.seed == SimulationParams().seed
+    assert params.seed == repo_params().simulate.seed
+    with pytest.raises(ValueError):
+        load_params(REPO_ROOT / "params.yaml", employees=3)  # under the minimum
 
 
 # --------------------------------------------------------------------------- structure
@@ -273,7 +279,7 @@ def test_outcomes_depend_on_fit(result: SimulationResult) -> None:
 
 
 def test_bias_is_injected_with_the_configured_size(result: SimulationResult) -> None:
-    params = SimulationParams()
+    params = repo_params().simulate
     beta, se = conditional_logit(choice_sets(result))
     fit, group, part_time, _outside = beta
     assert fit > 0
@@ -310,7 +316,7 @@ def test_replace_organization_round_trips_and_is_all_or_nothing(
         reference_data: ReferenceData, store_url: str) -> None:
     from features.store import Store
 
-    org = simulate(reference_data, SimulationParams(employees=120, seed=3)).organization
+    org = simulate(reference_data, simulation_params(employees=120, seed=3)).organization
     store = Store(store_url)
     try:
         store.create_schema()
@@ -367,7 +373,7 @@ def _applicant_shares(sim: SimulationResult) -> tuple[float, float]:
 
 def test_sourcing_bias_puts_part_timers_and_the_group_forward_less(
         result: SimulationResult, reference_data: ReferenceData) -> None:
-    biased = simulate(reference_data, SimulationParams(
+    biased = simulate(reference_data, simulation_params(
         employees=N, seed=1, sourcing_bias_strength=0.3, sourcing_proxy_strength=1.5))
     part_time_before, group_before = _applicant_shares(result)
     part_time_after, group_after = _applicant_shares(biased)

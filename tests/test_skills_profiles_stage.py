@@ -12,6 +12,7 @@ import pytest
 
 from features.store import Store
 from inference.skills.engine import SkillEngine
+from tests.params_factory import profile_params
 from tests.reference_factory import write_reference_dataset
 from tests.skills_factory import uri_of
 from tests.store_factory import PYTHON, tiny_organization
@@ -32,7 +33,8 @@ def test_profiles_stage_writes_profiles_as_of_a_date(tmp_path: Path, sqlite_url:
     store.replace_organization(tiny_organization(), version="t")
     data_dir = write_reference_dataset(tmp_path / "ref")
     out = tmp_path / "profiles"
-    summary = build_all_profiles(store, small_skill_engine, data_dir, date(2026, 1, 1), out)
+    summary = build_all_profiles(store, small_skill_engine, data_dir, date(2026, 1, 1), out,
+                                 profile_params())
     assert summary["as_of"] == "2026-01-01"
     assert {p.name for p in out.iterdir()} >= {
         "inferred_skills.jsonl.gz", "observations.jsonl.gz", "employee_profiles.jsonl.gz",
@@ -61,7 +63,7 @@ def test_profiles_stage_writes_profiles_as_of_a_date(tmp_path: Path, sqlite_url:
     assert ("role", "r1") in requirements
 
     later = build_all_profiles(store, small_skill_engine, data_dir, date(2026, 6, 1),
-                               tmp_path / "later")
+                               tmp_path / "later", profile_params())
     assert later["rows"]["employee_profiles"] == 2
     ada_later = {e["skill_uri"]: e for e in
                  read(tmp_path / "later" / "employee_profiles.jsonl.gz")[0]["entries"]}

@@ -52,11 +52,11 @@ def test_rejections_keep_the_first_date() -> None:
 def test_train_fits_rerank_offsets_from_the_protected_table(tmp_path: Path) -> None:
     # `waypoint train`'s offset step on a real store: groups come from the protected table,
     # offsets (params.yaml: fairness.rerank.offsets.fit) are fitted on the validation period
+    from features.params import load_params
     from features.ranking_model import Ranker
     from features.store import Store
     from tests.serving_factory import fill_store, serving_org, train_ranker
     from training.audit import read_audit_settings
-    from training.ranker import RankerParams
     from training.ranking_dataset import build_dataset
     from training.train import fit_offsets
 
@@ -66,11 +66,11 @@ def test_train_fits_rerank_offsets_from_the_protected_table(tmp_path: Path) -> N
     data = build_dataset(org, negatives=8, random_negatives=2, seed=0)
     ranker = Ranker(train_ranker(org))
     settings = read_audit_settings()
-    offsets = fit_offsets(Store(url), data, RankerParams(), ranker)
-    if not (settings.rerank.enabled and settings.rerank.fit_offsets):
+    offsets = fit_offsets(Store(url), data, load_params().ranker, ranker)
+    if not (settings.rerank.enabled and settings.rerank.offsets.fit):
         assert offsets == {}
         return
     assert set(offsets) == {settings.rerank.dimension}
     fitted = offsets[settings.rerank.dimension]
     assert set(fitted) <= {"female", "male"}  # the sexes of serving_org, never a person
-    assert all(0.0 < v <= settings.rerank.offset_max for v in fitted.values())
+    assert all(0.0 < v <= settings.rerank.offsets.max for v in fitted.values())

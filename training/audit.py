@@ -19,17 +19,17 @@ the caller from ``features.protected`` (the only reader of protected attributes)
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
+from pydantic import Field
 
-from features.params import load_section
+from features.params import FairnessParams, RerankPolicy, load_params
 from inference.fairness.gate import GateResult, GateThresholds, evaluate_gate
-from inference.fairness.groups import DIMENSIONS, INTERSECTION, Grouping, group_of
+from inference.fairness.groups import Grouping, group_of
 from inference.fairness.metrics import (
     EmployeeRecommendations,
     RankedList,
@@ -38,8 +38,9 @@ from inference.fairness.metrics import (
 )
 from inference.fairness.models import FairnessAudit, iter_impact_ratios
 from inference.fairness.offsets import OffsetFit, fit_group_offsets
-from inference.fairness.ranking_metrics import audit_rankings, ndcg_at_k, ndcg_change
-from inference.fairness.rerank import offset_order, pool_shares, rerank_with_floors
+from inference.fairness.ranking_metrics import audit_rankings, ndcg_change
+from inference.fairness.rerank import pool_shares
+from inference.fairness.serving import fair_order
 from inference.fairness.significance import (
     FigureKey,
     figure_values,
@@ -48,110 +49,37 @@ from inference.fairness.significance import (
     permutation_family,
     permutation_samples,
 )
+from inference.metrics import mean_defined, ndcg_at_k
 from training.ranking_dataset import RankingDataset
 
-FAIRNESS_DEFAULTS: dict[str, Any] = {
-    "k": 10,
-    "median_scope": "list",
-    "small_group_threshold": 0.02,
-    "employee_fit_bins": 5,
-    "employee_top_k": 10,
-    "employee_sample": 0,
-    "rerank": {"enabled": True, "dimension": INTERSECTION, "k": 20, "ceilings": True,
-               "floor_ratio": 1.0, "rounding": "floor",
-               "offsets": {"fit": False, "target": 0.95, "step": 0.025, "max": 1.0}},
-    "gate": {"min_impact_ratio": 0.8, "per_metric": {}, "gate_unknown": False,
-             "max_ndcg_drop": 0.02, "min_served_lists": 30},
-    "mitigation": {"enabled": False, "method": "none", "drop_features": [],
-                   "dimension": "sex", "strength": 1.0},
-}
-"""Code defaults of ``params.yaml`` ``fairness:``; the file overrides key by key."""
 
+class AuditSettings(FairnessParams):
+    """The ``fairness:`` policy an audit runs with (params.yaml's, or the one a bundle carries)
+    and the audited model's fitted re-ranking offsets for ``rerank.dimension``."""
 
-@dataclass(frozen=True)
-class RerankSettings:
-    enabled: bool = True
-    dimension: str = INTERSECTION
-    k: int = 20
-    ceilings: bool = True
-    """Soft per-prefix maxima next to the floors (`rerank_with_floors`)."""
-    floor_ratio: float = 1.0
-    """Floors at this fraction of proportional representation (`rerank_with_floors`)."""
-    rounding: Literal["floor", "randomized"] = "floor"
-    """``randomized``: floors rounded with a per-list, per-group offset (`rerank_with_floors`'s
-    ``rounding_key``), so small groups get their proportional place on average over lists."""
-    offsets: Mapping[str, float] = field(default_factory=dict)
+    fitted_offsets: dict[str, float] = Field(default_factory=dict)
     """Group offsets of the audited model (`inference.fairness.offsets`; fitted by `waypoint
-    train`, saved in its bundle): added to list-standardized scores before the floors."""
-    fit_offsets: bool = False
-    """Fit ``offsets`` on the validation period when training (``rerank.offsets.fit``)."""
-    offset_target: float = 0.95
-    offset_step: float = 0.025
-    offset_max: float = 1.0
-
-
-@dataclass(frozen=True)
-class AuditSettings:
-    """The ``fairness:`` section of params.yaml, typed."""
-
-    k: int = 10
-    median_scope: Literal["sample", "list"] = "list"
-    small_group_threshold: float = 0.02
-    employee_fit_bins: int = 5
-    employee_top_k: int = 10
-    employee_sample: int = 0
-    """Employees whose lists are audited; 0 = every employee (the default)."""
-    rerank: RerankSettings = field(default_factory=RerankSettings)
-    gate: GateThresholds = field(default_factory=GateThresholds)
-    mitigation: Mapping[str, Any] = field(default_factory=dict)
+    train`, saved in its bundle), added to list-standardized scores before the floors."""
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> AuditSettings:
-        merged = {**FAIRNESS_DEFAULTS, **dict(values)}
-        rerank = {**FAIRNESS_DEFAULTS["rerank"], **dict(merged.get("rerank") or {})}
-        gate = {**FAIRNESS_DEFAULTS["gate"], **dict(merged.get("gate") or {})}
-        mitigation = {**FAIRNESS_DEFAULTS["mitigation"], **dict(merged.get("mitigation") or {})}
-        scope = str(merged["median_scope"])
-        if scope not in ("sample", "list"):
-            raise ValueError(f"fairness.median_scope must be 'sample' or 'list', not {scope!r}")
-        dim = str(rerank["dimension"])
-        if dim not in DIMENSIONS:
-            raise ValueError(f"fairness.rerank.dimension must be one of {DIMENSIONS}, not {dim!r}")
-        offsets = {**FAIRNESS_DEFAULTS["rerank"]["offsets"], **dict(rerank.get("offsets") or {})}
-        rounding = str(rerank["rounding"])
-        if rounding not in ("floor", "randomized"):
-            raise ValueError("fairness.rerank.rounding must be 'floor' or 'randomized', "
-                             f"not {rounding!r}")
-        return cls(
-            k=int(merged["k"]), median_scope="list" if scope == "list" else "sample",
-            small_group_threshold=float(merged["small_group_threshold"]),
-            employee_fit_bins=int(merged["employee_fit_bins"]),
-            employee_top_k=int(merged["employee_top_k"]),
-            employee_sample=int(merged["employee_sample"]),
-            rerank=RerankSettings(enabled=bool(rerank["enabled"]), dimension=dim,
-                                  k=int(rerank["k"]), ceilings=bool(rerank["ceilings"]),
-                                  floor_ratio=float(rerank["floor_ratio"]),
-                                  rounding="randomized" if rounding == "randomized" else "floor",
-                                  fit_offsets=bool(offsets["fit"]),
-                                  offset_target=float(offsets["target"]),
-                                  offset_step=float(offsets["step"]),
-                                  offset_max=float(offsets["max"])),
-            gate=GateThresholds.model_validate(gate), mitigation=mitigation,
-        )
+    def of(cls, fairness: FairnessParams,
+           fitted_offsets: Mapping[str, float] | None = None) -> AuditSettings:
+        return cls.model_validate({**fairness.model_dump(),
+                                   "fitted_offsets": dict(fitted_offsets or {})})
 
     def without_rerank(self) -> AuditSettings:
-        return AuditSettings(
-            k=self.k, median_scope=self.median_scope,
-            small_group_threshold=self.small_group_threshold,
-            employee_fit_bins=self.employee_fit_bins, employee_top_k=self.employee_top_k,
-            employee_sample=self.employee_sample,
-            rerank=dataclasses.replace(self.rerank, enabled=False),
-            gate=self.gate, mitigation=self.mitigation)
+        return self.model_copy(update={"rerank": self.rerank.model_copy(
+            update={"enabled": False})})
+
+    def with_rerank(self, **changes: Any) -> AuditSettings:
+        """Another re-ranking policy (validated), e.g. for the trade-off tables."""
+        policy = RerankPolicy.model_validate({**self.rerank.model_dump(), **changes})
+        return self.model_copy(update={"rerank": policy})
 
 
 def read_audit_settings(path: Path | None = None) -> AuditSettings:
-    """``fairness:`` of params.yaml (the repo's by default) over the code defaults."""
-    return AuditSettings.from_mapping(load_section("fairness", path))
+    """``fairness:`` of params.yaml (`features.params.load_params`), no fitted offsets."""
+    return AuditSettings.of(load_params(path).fairness)
 
 
 # --------------------------------------------------------------------------- candidate lists
@@ -188,34 +116,30 @@ def ranked_lists(data: RankingDataset, scores: np.ndarray) -> tuple[list[RankedL
     return lists, relevance
 
 
-def served_order(rl: RankedList, grouping: Grouping, rerank: RerankSettings,
-                 offsets: Mapping[str, float] | None = None) -> list[str]:
-    """One list as serving ships it: group offsets (``offsets``, default the settings'), then
-    the prefix floors (with randomized rounding the list's id is its rounding key, as a role's
-    is at serving)."""
-    order = offset_order(rl.ids, rl.scores, grouping,
-                         rerank.offsets if offsets is None else offsets)
-    key = rl.list_id if rerank.rounding == "randomized" else None
-    return rerank_with_floors(order, grouping, k=rerank.k, ceilings=rerank.ceilings,
-                              floor_ratio=rerank.floor_ratio, rounding_key=key)
+def served_order(rl: RankedList, grouping: Grouping, rerank: RerankPolicy,
+                 offsets: Mapping[str, float]) -> list[str]:
+    """One list as serving ships it (`inference.fairness.serving.fair_order`; with randomized
+    rounding the list's id is its rounding key, as a role's is at serving)."""
+    return fair_order(rl.ids, rl.scores, grouping, rerank, offsets, rl.list_id)
 
 
-def rerank_lists(lists: Sequence[RankedList], grouping: Grouping,
-                 rerank: RerankSettings) -> list[RankedList]:
+def rerank_lists(lists: Sequence[RankedList], grouping: Grouping, rerank: RerankPolicy,
+                 offsets: Mapping[str, float]) -> list[RankedList]:
     """`served_order` of every list (floors: the list's own pool composition)."""
     out = []
     for rl in lists:
         score = dict(zip(rl.ids, rl.scores, strict=True))
-        order = served_order(rl, grouping, rerank)
+        order = served_order(rl, grouping, rerank, offsets)
         out.append(RankedList.from_pairs(rl.list_id, [(i, score[i]) for i in order]))
     return out
 
 
 def candidate_lists(data: RankingDataset, scores: np.ndarray,
-                    groupings: Mapping[str, Grouping], rerank: RerankSettings) -> CandidateLists:
+                    groupings: Mapping[str, Grouping], rerank: RerankPolicy,
+                    offsets: Mapping[str, float]) -> CandidateLists:
     ranked, relevance = ranked_lists(data, scores)
-    served = rerank_lists(ranked, groupings[rerank.dimension], rerank) if rerank.enabled \
-        else ranked
+    served = rerank_lists(ranked, groupings[rerank.dimension], rerank, offsets) \
+        if rerank.enabled else ranked
     return CandidateLists(ranked=ranked, served=served, relevance=relevance)
 
 
@@ -227,7 +151,7 @@ def fit_rerank_offsets(data: RankingDataset, scores: np.ndarray, grouping: Group
     r = settings.rerank
     return fit_group_offsets(
         ranked, grouping, lambda rl, offsets: served_order(rl, grouping, r, offsets),
-        k=settings.k, target=r.offset_target, step=r.offset_step, max_offset=r.offset_max,
+        k=settings.k, target=r.offsets.target, step=r.offsets.step, max_offset=r.offsets.max,
         small_group_threshold=settings.small_group_threshold)
 
 
@@ -235,11 +159,10 @@ def with_fitted_offsets(settings: AuditSettings, valid: RankingDataset, valid_sc
                         grouping: Grouping) -> AuditSettings:
     """``settings`` with offsets fitted on ``valid`` when re-ranking is on and asks for them
     (``rerank.offsets.fit``), as `waypoint train` fits them for the shipped model; else as is."""
-    if not (settings.rerank.enabled and settings.rerank.fit_offsets):
+    if not (settings.rerank.enabled and settings.rerank.offsets.fit):
         return settings
     fit = fit_rerank_offsets(valid, valid_scores, grouping, settings)
-    return dataclasses.replace(settings,
-                               rerank=dataclasses.replace(settings.rerank, offsets=fit.offsets))
+    return settings.model_copy(update={"fitted_offsets": dict(fit.offsets)})
 
 
 def pool_compositions(lists: Sequence[RankedList], groupings: Mapping[str, Grouping]
@@ -251,9 +174,10 @@ def pool_compositions(lists: Sequence[RankedList], groupings: Mapping[str, Group
 
 def mean_ndcg(lists: Sequence[RankedList], relevance: Sequence[Mapping[str, float]],
               k: int) -> float:
-    """Mean NDCG@k over lists (gain 2^grade - 1), as the fairness library computes it."""
-    values = [ndcg_at_k(rl.ids, rel, k) for rl, rel in zip(lists, relevance, strict=True)]
-    return float(np.mean(values)) if values else 0.0
+    """Mean NDCG@k over the lists with a relevant item (`inference.metrics`)."""
+    mean, _ = mean_defined(ndcg_at_k(rl.ids, rel, k)
+                           for rl, rel in zip(lists, relevance, strict=True))
+    return mean
 
 
 # --------------------------------------------------------------------------- the whole audit
@@ -303,7 +227,7 @@ def build_audit(
 
     ``test_below``: also compute permutation p-values of the figures under this value (besides
     those under their gate threshold), e.g. for a stricter target than the gate's."""
-    lists = candidate_lists(data, scores, groupings, settings.rerank)
+    lists = candidate_lists(data, scores, groupings, settings.rerank, settings.fitted_offsets)
     ndcg = ndcg_change([rl.ids for rl in lists.ranked], [rl.ids for rl in lists.served],
                        lists.relevance, settings.k)
 

@@ -22,7 +22,7 @@ from features.ranking_model import Ranker
 from inference.fairness.groups import SEX, Grouping
 from inference.fairness.metrics import EmployeeRecommendations
 from inference.fairness.models import iter_impact_ratios
-from inference.fairness.ranking_metrics import ndcg_at_k
+from inference.metrics import ndcg_at_k
 from training.audit import (
     AuditResult,
     AuditSettings,
@@ -91,9 +91,11 @@ class Comparison:
 
 
 def list_ndcgs(result: AuditResult, k: int) -> np.ndarray:
-    """NDCG@k of every served list of an audit, in list order."""
-    return np.array([ndcg_at_k(rl.ids, rel, k) for rl, rel in
-                     zip(result.lists.served, result.lists.relevance, strict=True)])
+    """NDCG@k of every served list of an audit that has a relevant item, in list order
+    (`inference.metrics`: the others have no NDCG; the relevance is the same in both arms)."""
+    values = [ndcg_at_k(rl.ids, rel, k) for rl, rel in
+              zip(result.lists.served, result.lists.relevance, strict=True)]
+    return np.array([v for v in values if v is not None])
 
 
 def paired_loss_interval(before: np.ndarray, after: np.ndarray, resamples: int = 2000,
@@ -268,7 +270,7 @@ def _rerank_words(arm: Arm, settings: AuditSettings) -> str:
         return "off"
     r = settings.rerank
     floors = "prefix floors" if r.floor_ratio >= 1.0 else f"prefix floors at {r.floor_ratio:g}"
-    offsets = arm.settings.rerank.offsets
+    offsets = arm.settings.fitted_offsets
     fitted = f", offsets {offsets_words(offsets)}" if offsets else ""
     return (f"on: {r.dimension}, top {r.k}, {floors}{fitted}"
             + (", randomized rounding" if r.rounding == "randomized" else "")

@@ -2,9 +2,11 @@
 
 Inputs: the store (protected attributes through `features.protected`, the organization for the
 employee-facing lists), ``models/ranking/dataset.npz`` (its latest, held-out period is the audit
-sample), ``models/profiles`` (current profiles for the employee-facing lists; basic
-evidence-count profiles when absent) and the model: the version in ``models/train_summary.json``
-loaded from ``models/bundle``, or any registered version fetched from MLflow.
+sample) and the model: the version in ``models/train_summary.json`` loaded from
+``models/bundle``, or any registered version fetched from MLflow. The bundle brings its own
+profiles and serving policy (re-ranking, offsets, depths): the employee-facing lists are served
+by `inference.recommender.Recommender` over it, and the candidate lists are re-ranked with its
+policy (`settings_for`).
 
 Outputs: ``models/reports/fairness/`` (Markdown, HTML, PNG), ``models/reports/fairness_audit.json``,
 MLflow metrics on the version's run and its ``fairness_audit`` tag (`record_fairness`).
@@ -12,31 +14,28 @@ MLflow metrics on the version's run and its ``fairness_audit`` tag (`record_fair
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from features.domain import Employee, EmployeeProfile, Organization
 from features.errors import WaypointError
 from features.protected import read_protected_attributes
-from features.ranking_history import EmployeeHistory, basic_profile
 from features.ranking_model import Ranker
 from features.settings import Settings
 from features.store import Store
-from inference.bundle import load_bundle
+from inference.bundle import ModelBundle, load_bundle
 from inference.fairness.export import mlflow_metrics
 from inference.fairness.groups import protected_groupings
 from inference.fairness.metrics import EmployeeRecommendations, RankedList
-from inference.profile_artifacts import ProfilesMissing, read_profile_artifacts
+from inference.recommender import Recommender
 from training.audit import AuditResult, AuditSettings, audit_served_lists, build_audit
 from training.audit_compare import Comparison, before_after_markdown, compare
-from training.audit_employees import ProfileOf, employee_recommendations
+from training.audit_employees import employee_recommendations
 from training.fairness_mitigation import AugmentedRanker, MitigationSettings, hr_values
 from training.fairness_report import write_report
 from training.ranker import RankerParams, time_split
@@ -51,11 +50,18 @@ BEFORE_AFTER = "fairness_before_after.md"
 
 @dataclass(frozen=True)
 class AuditedModel:
-    ranker: Ranker
+    bundle: ModelBundle
     version: str | None
     source: str
-    rerank_offsets: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-    """The bundle's fair re-ranking offsets, ``{dimension: {group: offset}}``."""
+
+    @property
+    def ranker(self) -> Ranker:
+        return Ranker(booster=self.bundle.ranker)
+
+    @property
+    def rerank_offsets(self) -> Mapping[str, Mapping[str, float]]:
+        """The bundle's fair re-ranking offsets, ``{dimension: {group: offset}}``."""
+        return self.bundle.manifest.rerank_offsets
 
 
 def load_model(settings: Settings, version: str | None = None) -> AuditedModel:
@@ -69,9 +75,8 @@ def load_model(settings: Settings, version: str | None = None) -> AuditedModel:
     if version is None or version == trained:
         if not (paths.bundle / "manifest.json").is_file():
             raise WaypointError(f"{paths.bundle}: no bundle; run `waypoint train` first")
-        bundle = load_bundle(paths.bundle, model_version=trained)
-        return AuditedModel(Ranker(booster=bundle.ranker), trained, str(paths.bundle),
-                            bundle.manifest.rerank_offsets)
+        return AuditedModel(load_bundle(paths.bundle, model_version=trained), trained,
+                            str(paths.bundle))
     from inference.model_registry import BUNDLE_ARTIFACT, mlflow_client
 
     client = mlflow_client(settings.mlflow_tracking_uri)
@@ -84,41 +89,31 @@ def load_model(settings: Settings, version: str | None = None) -> AuditedModel:
     target = Path(tempfile.mkdtemp(prefix="waypoint-audit-"))
     mlflow.artifacts.download_artifacts(run_id=found.run_id, artifact_path=BUNDLE_ARTIFACT,
                                         dst_path=str(target))
-    bundle = load_bundle(target / BUNDLE_ARTIFACT, model_version=version)
-    return AuditedModel(Ranker(booster=bundle.ranker), version, f"mlflow run {found.run_id}",
-                        bundle.manifest.rerank_offsets)
+    return AuditedModel(load_bundle(target / BUNDLE_ARTIFACT, model_version=version), version,
+                        f"mlflow run {found.run_id}")
 
 
-def audit_as_of(settings: Settings, org: Organization) -> tuple[date, ProfileOf, dict[str, Any]]:
-    """The audit date and how employee profiles are obtained for the employee-facing lists."""
-    paths = TrainPaths(settings.artifact_dir)
-    courses = {c.id: c for c in org.courses}
-    try:
-        profiles = read_profile_artifacts(paths.profiles)
-    except ProfilesMissing:
-        as_of = max((o.posted_on for o in org.opportunities), default=date.today())
-
-        def basic(emp: Employee, hist: EmployeeHistory) -> EmployeeProfile:
-            return basic_profile(emp.id, hist, courses, as_of=as_of - timedelta(days=1))
-
-        return as_of, basic, {}
-
-    def stored(emp: Employee, hist: EmployeeHistory) -> EmployeeProfile:
-        found = profiles.employee_profiles.get(emp.id)
-        return found if found is not None and found.as_of <= profiles.as_of else \
-            basic_profile(emp.id, hist, courses, as_of=profiles.as_of - timedelta(days=1))
-
-    return profiles.as_of, stored, dict(profiles.opportunity_requirements)
+def settings_for(settings: AuditSettings, bundle: ModelBundle) -> AuditSettings:
+    """The audit settings with the bundle's own serving policy: its re-ranking policy, its
+    small-group threshold and its fitted offsets for that dimension (what serving applies)."""
+    policy = bundle.manifest.policy
+    offsets = dict(bundle.manifest.rerank_offsets.get(policy.rerank.dimension) or {})
+    return settings.model_copy(update={"rerank": policy.rerank,
+                                       "small_group_threshold": policy.small_group_threshold,
+                                       "fitted_offsets": offsets})
 
 
 class AuditInputs:
-    """Everything an audit reads from the store and the artifacts, loaded once."""
+    """Everything an audit reads from the store and the artifacts, loaded once.
+
+    ``bundle`` is the audited bundle (or, for the before/after comparison, the trained one):
+    its serving pipeline, profiles and policy build the employee-facing lists."""
 
     def __init__(self, settings: Settings, params: RankerParams,
-                 audit_settings: AuditSettings) -> None:
+                 audit_settings: AuditSettings, bundle: ModelBundle) -> None:
         self.settings = settings
         self.params = params
-        self.audit_settings = audit_settings
+        self.audit_settings = settings_for(audit_settings, bundle)
         paths = TrainPaths(settings.artifact_dir)
         if not paths.dataset.is_file():
             raise WaypointError(f"{paths.dataset} not found: run `waypoint dataset` first")
@@ -126,7 +121,8 @@ class AuditInputs:
         self.data = RankingDataset.load(paths.dataset)
         _, _, self.test = time_split(self.data, params.valid_fraction, params.test_fraction)
         self.org = self.store.organization()
-        self.as_of, self.profile_of, self.requirements = audit_as_of(settings, self.org)
+        self.recommender = Recommender(bundle, self.store)
+        self.as_of = self.recommender.as_of
         self.adjacency = career_adjacency(self.store)
         ids = {*self.data.employee_ids, *(e.id for e in self.org.employees)}
         self.groupings = protected_groupings(
@@ -137,25 +133,16 @@ class AuditInputs:
                        ) -> list[EmployeeRecommendations]:
         s = self.audit_settings
         return employee_recommendations(
-            ranker.score, self.org, self.as_of, self.profile_of, requirements=self.requirements,
-            adjacency=self.adjacency, sample=s.employee_sample, seed=self.params.seed,
-            top_k=s.employee_top_k, extra=extra)
+            self.recommender, score=ranker.score, extra=extra, sample=s.employee_sample,
+            seed=self.params.seed, top_k=s.employee_top_k)
 
 
 def audit_model(inputs: AuditInputs, model: AuditedModel, *, rerank: bool = True) -> AuditResult:
-    s = with_model_offsets(inputs.audit_settings, model.rerank_offsets)
+    s = settings_for(inputs.audit_settings, model.bundle)
     s = s if rerank else s.without_rerank()
     subject = f"{inputs.settings.model_name} version {model.version or 'unregistered'}"
     return build_audit(inputs.test, model.ranker.score(inputs.test.features), inputs.groupings,
                        s, employees=inputs.employee_lists(model.ranker), subject=subject)
-
-
-def with_model_offsets(settings: AuditSettings, offsets: Mapping[str, Mapping[str, float]]
-                       ) -> AuditSettings:
-    """``settings`` with the model's re-ranking offsets for the configured dimension (serving
-    applies the same ones)."""
-    mine = dict(offsets.get(settings.rerank.dimension) or {})
-    return dataclasses.replace(settings, rerank=dataclasses.replace(settings.rerank, offsets=mine))
 
 
 def audit_document(result: AuditResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -193,10 +180,11 @@ def run_audit_stage(settings: Settings, params: RankerParams, audit_settings: Au
                     *, version: str | None = None, rerank: bool = True,
                     register: bool = True) -> tuple[AuditResult, dict[str, Any]]:
     model = load_model(settings, version)
-    inputs = AuditInputs(settings, params, audit_settings)
+    inputs = AuditInputs(settings, params, audit_settings, model.bundle)
     result = audit_model(inputs, model, rerank=rerank)
     extra = {"model_version": model.version, "model_source": model.source,
-             "rerank_enabled": rerank and audit_settings.rerank.enabled,
+             "rerank_enabled": rerank and inputs.audit_settings.rerank.enabled,
+             "rerank_policy": inputs.audit_settings.rerank.model_dump(mode="json"),
              "rerank_offsets": {k: dict(v) for k, v in model.rerank_offsets.items()},
              "test_from": inputs.test.query_dates[0].isoformat() if inputs.test.query_dates
              else None, "employee_lists_as_of": inputs.as_of.isoformat()}
@@ -207,13 +195,13 @@ def run_audit_stage(settings: Settings, params: RankerParams, audit_settings: Au
 
 def run_compare(settings: Settings, params: RankerParams, audit_settings: AuditSettings,
                 mitigation: MitigationSettings, command: str) -> tuple[Comparison, Path]:
-    inputs = AuditInputs(settings, params, audit_settings)
+    inputs = AuditInputs(settings, params, audit_settings, load_model(settings).bundle)
     comparison = compare(inputs.data, inputs.groupings, params, audit_settings, mitigation,
                          employee_lists=inputs.employee_lists,
                          hr=hr_values(inputs.org.employees))
     path = TrainPaths(settings.artifact_dir).reports / BEFORE_AFTER
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(before_after_markdown(comparison, command, audit_settings))
+    path.write_text(before_after_markdown(comparison, command, inputs.audit_settings))
     return comparison, path
 
 

@@ -48,6 +48,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from features.domain import Employee
+from features.params import MitigationParams
 from features.protected import read_protected_attributes
 from features.ranking import FEATURE_NAMES
 from features.ranking_model import Ranker
@@ -76,18 +77,14 @@ class MitigationSettings:
     small_group_threshold: float = 0.02
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any] | None,
-                     small_group_threshold: float = 0.02) -> MitigationSettings:
-        values = dict(values or {})
-        method = str(values.get("method", "none"))
-        if method not in METHODS:
-            raise ValueError(f"fairness.mitigation.method must be one of {METHODS}")
-        drop = tuple(str(n) for n in values.get("drop_features") or ())
-        unknown = [n for n in drop if n not in FEATURE_NAMES]
+    def from_params(cls, values: MitigationParams,
+                    small_group_threshold: float) -> MitigationSettings:
+        """From ``fairness.mitigation`` (`features.params`) and the small-group threshold."""
+        unknown = [n for n in values.drop_features if n not in FEATURE_NAMES]
         if unknown:
             raise ValueError(f"fairness.mitigation.drop_features: unknown features {unknown}")
-        return cls(enabled=bool(values.get("enabled", False)), method=method,
-                   drop_features=drop, dimension=str(values.get("dimension", SEX)),
+        return cls(enabled=values.enabled, method=values.method,
+                   drop_features=tuple(values.drop_features), dimension=values.dimension,
                    small_group_threshold=small_group_threshold)
 
     @property

@@ -6,7 +6,7 @@ non-learned baselines (embedding cosine, skill coverage: one feature used as the
 evaluated in the same run with NDCG@k, MRR and Recall@k. The gate fails when the ranker's NDCG@k
 does not beat the best baseline by ``min_relative_improvement``.
 
-Parameters come from the ``ranker:`` section of ``params.yaml``; every key has a default here.
+Parameters come from the ``ranker:`` section of ``params.yaml`` (`features.params`).
 """
 
 from __future__ import annotations
@@ -15,61 +15,28 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 
-from features.params import load_section
+from features.params import RankerParams, load_params
 from features.ranking import FEATURE_NAMES
 from features.ranking_model import Ranker
+from inference.metrics import evaluate
 from training.ranking_dataset import RankingDataset
-from training.ranking_metrics import evaluate
 
 log = logging.getLogger(__name__)
 
 BASELINES = ("embedding_cosine", "skill_coverage")
 
 
-@dataclass(frozen=True)
-class RankerParams:
-    learning_rate: float = 0.05
-    num_leaves: int = 15
-    min_data_in_leaf: int = 20
-    feature_fraction: float = 0.9
-    bagging_fraction: float = 0.8
-    bagging_freq: int = 1
-    lambda_l2: float = 1.0
-    num_boost_round: int = 500
-    early_stopping_rounds: int = 50
-    eval_at: int = 10
-    recall_k: int = 10
-    valid_fraction: float = 0.15
-    test_fraction: float = 0.2
-    negatives: int = 20
-    random_negatives: int = 5
-    pool_fraction: float = 1.0
-    min_relative_improvement: float = 0.02
-    seed: int = 7
-    num_threads: int = 2
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any] | None) -> RankerParams:
-        known = {f.name: f.type for f in fields(cls)}
-        values = values or {}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ValueError(f"unknown ranker params: {unknown}")
-        defaults = cls()
-        return cls(**{k: type(getattr(defaults, k))(v) for k, v in values.items()})
-
-
 def read_params(path: Path | None = None) -> RankerParams:
-    """The ``ranker:`` section of params.yaml (the repo's by default), defaults for the rest."""
-    return RankerParams.from_mapping(load_section("ranker", path))
+    """The ``ranker:`` section of params.yaml (`features.params.load_params`)."""
+    return load_params(path).ranker
 
 
 def time_split(data: RankingDataset, valid_fraction: float, test_fraction: float
@@ -121,7 +88,7 @@ def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: Ranke
 
 def train_ranker(train: RankingDataset, valid: RankingDataset, params: RankerParams) -> Ranker:
     booster = train_lambdarank(train, valid, params, FEATURE_NAMES)
-    return Ranker(booster=booster, meta={"params": asdict(params),
+    return Ranker(booster=booster, meta={"params": params.model_dump(),
                                          "best_iteration": booster.best_iteration})
 
 

@@ -14,18 +14,17 @@ on re-ranking.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from features.params import RerankPolicy
 from inference.fairness.groups import SEX, Grouping
 from inference.fairness.models import iter_impact_ratios
 from training.audit import (
     AuditResult,
     AuditSettings,
-    RerankSettings,
     build_audit,
     mean_ndcg,
     with_fitted_offsets,
@@ -50,19 +49,29 @@ VARIANTS: tuple[tuple[str, Mapping[str, Any]], ...] = (
     ("floors 1.0", {"floor_ratio": 1.0}),
     ("floors 1.0 + ceilings", {"floor_ratio": 1.0, "ceilings": True}),
     ("floors 1.0, randomized rounding", {"floor_ratio": 1.0, "rounding": "randomized"}),
-    ("offsets (target 0.95), no floors", {"fit_offsets": True, "floor_ratio": 1e-9}),  # ~0
-    ("offsets (target 0.95) + floors 0.5", {"fit_offsets": True, "floor_ratio": 0.5}),
-    ("offsets (target 0.95) + floors 0.8", {"fit_offsets": True, "floor_ratio": 0.8}),
-    ("offsets (target 0.95) + floors 0.9", {"fit_offsets": True, "floor_ratio": 0.9}),
+    ("offsets (target 0.95), no floors", {"fit": True, "floor_ratio": 1e-9}),  # ~0
+    ("offsets (target 0.95) + floors 0.5", {"fit": True, "floor_ratio": 0.5}),
+    ("offsets (target 0.95) + floors 0.8", {"fit": True, "floor_ratio": 0.8}),
+    ("offsets (target 0.95) + floors 0.9", {"fit": True, "floor_ratio": 0.9}),
     ("offsets (target 0.98) + floors 0.8",
-     {"fit_offsets": True, "floor_ratio": 0.8, "offset_target": 0.98}),
+     {"fit": True, "floor_ratio": 0.8, "target": 0.98}),
     ("intersection: offsets (target 0.95) + floors 0.8",
-     {"dimension": "sex_x_race_ethnicity", "fit_offsets": True, "floor_ratio": 0.8}),
+     {"dimension": "sex_x_race_ethnicity", "fit": True, "floor_ratio": 0.8}),
     ("intersection: floors 1.0, randomized rounding",
      {"dimension": "sex_x_race_ethnicity", "floor_ratio": 1.0, "rounding": "randomized"}),
 )
-"""(name, overrides of ``fairness.rerank``): every setting starts from ``sex``, top 20, no
-ceilings, plain floors, no offsets."""
+"""(name, overrides of ``fairness.rerank``; ``fit`` and ``target`` are ``rerank.offsets``'):
+every setting starts from ``sex``, top 20, no ceilings, plain floors, no offsets."""
+
+
+def variant_policy(base: RerankPolicy, overrides: Mapping[str, Any]) -> RerankPolicy:
+    """``base`` with a `VARIANTS` entry's overrides, validated."""
+    values = base.model_dump()
+    changes = dict(overrides)
+    for key in ("fit", "target"):
+        if key in changes:
+            values["offsets"][key] = changes.pop(key)
+    return RerankPolicy.model_validate({**values, **changes})
 
 
 def lowest(result: AuditResult, metric: str, dimension: str) -> float | None:
@@ -92,27 +101,28 @@ class Arms:
 
 
 def train_arms(inputs: AuditInputs, seed: int | None = None) -> Arms:
-    params = inputs.params if seed is None else dataclasses.replace(inputs.params, seed=seed)
+    params = inputs.params if seed is None else inputs.params.model_copy(update={"seed": seed})
     settings = inputs.audit_settings
-    settings = dataclasses.replace(settings, gate=settings.gate.model_copy(
-        update={"significance": None}))
+    settings = settings.model_copy(update={"gate": settings.gate.model_copy(
+        update={"significance": None})})
     wide = with_hr_fields(inputs.data, hr_values(inputs.org.employees))
     _, valid, test = time_split(wide, params.valid_fraction, params.test_fraction)
     sex = inputs.groupings.get(SEX)
     off = MitigationSettings(small_group_threshold=settings.small_group_threshold)
-    mitigation = MitigationSettings.from_mapping(dict(settings.mitigation),
-                                                 settings.small_group_threshold)
+    mitigation = MitigationSettings.from_params(settings.mitigation,
+                                                settings.small_group_threshold)
     naive, _ = train_pipeline(wide, params, sex, off, screen=False)
     shipped, _ = train_pipeline(wide, params, sex, mitigation, screen=True)
     return Arms(settings=settings, valid=valid, test=test, naive=naive, shipped=shipped)
 
 
-def serve_shipped(arms: Arms, groupings: Mapping[str, Grouping], rerank: RerankSettings
+def serve_shipped(arms: Arms, groupings: Mapping[str, Grouping], rerank: RerankPolicy
                   ) -> tuple[AuditResult, AuditSettings]:
     """Audit the shipped ranker's test lists under ``rerank`` (offsets fitted on the validation
     period first when it asks for them); the settings actually used come back too."""
     shipped = arms.shipped
-    arm = with_fitted_offsets(dataclasses.replace(arms.settings, rerank=rerank), arms.valid,
+    arm = with_fitted_offsets(arms.settings.model_copy(update={"rerank": rerank,
+                                                            "fitted_offsets": {}}), arms.valid,
                               shipped.score(columns_for(shipped.feature_names, arms.valid)),
                               groupings[rerank.dimension])
     scores = shipped.score(columns_for(shipped.feature_names, arms.test))
@@ -134,20 +144,20 @@ def tradeoff_table(inputs: AuditInputs, variants: Sequence[tuple[str, Mapping[st
     arms = train_arms(inputs)
     groupings, k = inputs.groupings, arms.settings.k
     ndcg_before, n_lists = naive_ndcg(arms, groupings)
-    base = dataclasses.replace(arms.settings.rerank, enabled=True, dimension=SEX, k=20,
-                               ceilings=False, floor_ratio=1.0, rounding="floor",
-                               fit_offsets=False, offsets={}, offset_target=0.95)
+    base = variant_policy(arms.settings.rerank, {
+        "enabled": True, "dimension": SEX, "k": 20, "ceilings": False, "floor_ratio": 1.0,
+        "rounding": "floor", "fit": False, "target": 0.95})
     dims = ("sex", "race_ethnicity", "sex_x_race_ethnicity")
     header = ("| setting | offsets | NDCG@10 | loss | under 0.9 | "
               + " | ".join(f"min {m} {d}" for m in ("selection", "exposure") for d in dims)
               + " |")
     rows = [header, "|" + "---|" * (5 + 2 * len(dims))]
     for name, overrides in variants:
-        result, used = serve_shipped(arms, groupings, dataclasses.replace(base, **dict(overrides)))
+        result, used = serve_shipped(arms, groupings, variant_policy(base, overrides))
         ndcg = mean_ndcg(result.lists.served, result.lists.relevance, k)
         mins = [lowest(result, f"{m}_impact_ratio", d)
                 for m in ("selection", "exposure") for d in dims]
-        words = markdown_cell(offsets_words(used.rerank.offsets))
+        words = markdown_cell(offsets_words(used.fitted_offsets))
         rows.append(f"| {markdown_cell(name)} | {words} | {ndcg:.4f} | "
                     f"{100 * (ndcg_before - ndcg) / ndcg_before:.2f}% | {under(result)} | "
                     + " | ".join("–" if v is None else f"{v:.3f}" for v in mins) + " |")
@@ -166,7 +176,7 @@ def seed_table(inputs: AuditInputs, seeds: Sequence[int]) -> str:
         after, used = serve_shipped(arms, inputs.groupings, arms.settings.rerank)
         a = mean_ndcg(after.lists.served, after.lists.relevance, arms.settings.k)
         low = after.min_impact_ratio()
-        words = markdown_cell(offsets_words(used.rerank.offsets))
+        words = markdown_cell(offsets_words(used.fitted_offsets))
         rows.append(f"| {seed} | {words} | {100 * (before - a) / before:.2f}% | "
                     f"{lowest(after, 'selection_impact_ratio', SEX) or 0:.3f} | "
                     f"{lowest(after, 'exposure_impact_ratio', SEX) or 0:.3f} | "
@@ -177,7 +187,7 @@ def seed_table(inputs: AuditInputs, seeds: Sequence[int]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     from features.settings import get_settings
     from training.audit import read_audit_settings
-    from training.audit_stage import AuditInputs
+    from training.audit_stage import AuditInputs, load_model
     from training.ranker import read_params
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -185,7 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="*", metavar="SEED",
                         help="instead: the shipped setting under these ranker seeds")
     args = parser.parse_args(argv)
-    inputs = AuditInputs(get_settings(), read_params(), read_audit_settings())
+    settings = get_settings()
+    inputs = AuditInputs(settings, read_params(), read_audit_settings(),
+                         load_model(settings).bundle)
     table = seed_table(inputs, args.seeds) if args.seeds else tradeoff_table(inputs)
     print(table)
     if args.out:

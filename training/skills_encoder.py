@@ -26,13 +26,13 @@ import random
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from features.params import EncoderParams, load_params
 from features.taxonomy import ESCO_FILES, read_esco_occupations, read_occupation_skills
 from inference.skills.catalog import SkillCatalog, normalize
 from inference.skills.encoder import TextEncoder
@@ -45,29 +45,6 @@ TEMPLATES = (
     "Responsibilities include {a}, {b}.", "Must be able to {a}.", "Good understanding of {a}.",
     "{occ} with experience in {a} and {b}.", "Hands-on {a}.", "Excellent {a}.",
 )
-
-
-@dataclass
-class EncoderParams:
-    base: str = "packaged:all-MiniLM-L6-v2"
-    seed: int = 13
-    steps: int = 80
-    batch_size: int = 64
-    max_seq_length: int = 32
-    learning_rate: float = 5.0e-5
-    warmup_ratio: float = 0.1
-    scale: float = 20.0
-    mix: dict[str, float] = field(default_factory=lambda: {
-        "alt": 0.3, "description": 0.1, "occupation": 0.25, "skillspan": 0.35})
-    pseudo_label_min_sim: float = 0.6
-    threads: int = 2
-    freeze_layers: int = 2
-    """Embeddings and this many lower transformer layers stay frozen (cheaper backward pass)."""
-
-    @classmethod
-    def from_mapping(cls, raw: dict[str, Any]) -> EncoderParams:
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in raw.items() if k in known})
 
 
 Pair = tuple[str, str]
@@ -297,7 +274,7 @@ def train_encoder(pairs: Sequence[Pair], params: EncoderParams, base_path: Path,
         "steps": step, "epochs_started": epoch,
         "pairs": len(pairs), "loss_first_50": round(float(np.mean(losses[:50])), 4),
         "loss_last_50": round(float(np.mean(losses[-50:])), 4),
-        "params": asdict(params), **extra,
+        "params": params.model_dump(), **extra,
     }
     (out_dir / "training.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
@@ -322,15 +299,11 @@ def build_training_pairs(catalog: SkillCatalog, data_dir: Path, excluded: set[st
     return pairs, stats
 
 
-def read_params(path: Path = Path("params.yaml")) -> tuple[EncoderParams, dict[str, Any]]:
-    """The ``skills_encoder:`` section of params.yaml: training params, and the rest (static
-    distillation, profiles) as a plain mapping. Defaults for whatever is missing."""
-    import yaml
-
-    section: dict[str, Any] = {}
-    if path.is_file():
-        section = (yaml.safe_load(path.read_text()) or {}).get("skills_encoder") or {}
-    return EncoderParams.from_mapping(section.get("train") or {}), section
+def read_params(path: Path | None = None) -> tuple[EncoderParams, int]:
+    """``skills_encoder:`` of params.yaml (`features.params`): the training params and the
+    static model's PCA dimensions."""
+    section = load_params(path).skills_encoder
+    return section.train, section.static_pca_dims
 
 
 def distill_static(encoder_path: Path, out_dir: Path, catalog: SkillCatalog,

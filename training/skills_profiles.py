@@ -64,17 +64,6 @@ EVIDENCE_SOURCE = {
 }
 
 
-def read_as_of(params_path: Path) -> date:
-    import yaml
-
-    if params_path.is_file():
-        data = yaml.safe_load(params_path.read_text()) or {}
-        value = (data.get("simulate") or {}).get("as_of")
-        if value:
-            return date.fromisoformat(str(value))
-    return date.today()
-
-
 def infer_texts(engine: SkillEngine, texts: dict[SourceKind, set[str]], chunk: int = 512,
                 ) -> dict[tuple[SourceKind, str], tuple[InferredSkill, ...]]:
     """Each distinct (source, text) once; progress in the log."""
@@ -148,8 +137,7 @@ def _write_jsonl(path: Path, rows: Iterable[BaseModel | dict[str, Any]]) -> int:
 
 
 def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of: date,
-                       out_dir: Path, params: ProfileParams | None = None) -> dict[str, Any]:
-    params = params or ProfileParams()
+                       out_dir: Path, params: ProfileParams) -> dict[str, Any]:
     started = time.perf_counter()
     employees, roles = store.employees(), store.roles()
     opportunities, courses = store.opportunities(), store.courses()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,14 +26,14 @@ from features.domain import (
     Opportunity,
     RequirementProfile,
 )
-from features.params import load_section
+from features.params import Params, load_params
 from features.profiles import ProfileParams, build_employee_profile
 from features.ranking import FEATURE_NAMES
 from features.ranking_history import EmployeeHistory, basic_requirements
 from features.ranking_model import Ranker
 from features.settings import Settings
 from features.store import Store
-from inference.bundle import write_bundle
+from inference.bundle import ServingPolicy, write_bundle
 from inference.profile_artifacts import ProfileArtifacts, read_profile_artifacts
 from inference.retrieval import SkillProfileVectorizer
 from training.audit import fit_rerank_offsets, read_audit_settings
@@ -104,7 +104,7 @@ def point_in_time_builder(profiles: ProfileArtifacts, params: ProfileParams | No
                           ) -> ProfileBuilder:
     """Rebuild a profile from observations strictly before the history's date, without the
     skills the person had rejected before that date."""
-    params = params or ProfileParams()
+    params = params or load_params().profiles
     rejected = rejected or {}
 
     def build(employee: Employee, history: EmployeeHistory) -> EmployeeProfile:
@@ -178,10 +178,9 @@ def write_evaluation_report(report: EvaluationReport, folder: Path) -> list[Path
 
 
 def mitigation_settings() -> MitigationSettings:
-    """``fairness.mitigation`` of params.yaml (off when absent)."""
-    fairness = load_section("fairness")
-    return MitigationSettings.from_mapping(
-        fairness.get("mitigation"), float(fairness.get("small_group_threshold", 0.02)))
+    """``fairness.mitigation`` of params.yaml."""
+    fairness = load_params().fairness
+    return MitigationSettings.from_params(fairness.mitigation, fairness.small_group_threshold)
 
 
 def fit_offsets(store: Store, data: RankingDataset, params: RankerParams,
@@ -190,7 +189,7 @@ def fit_offsets(store: Store, data: RankingDataset, params: RankerParams,
     validation period; ``{dimension: {group: offset}}``, empty when off."""
     settings = read_audit_settings()
     rerank = settings.rerank
-    if not (rerank.enabled and rerank.fit_offsets):
+    if not (rerank.enabled and rerank.offsets.fit):
         return {}
     _, valid, _ = time_split(data, params.valid_fraction, params.test_fraction)
     grouping = training_grouping(store.engine, valid.employee_ids, rerank.dimension)
@@ -200,6 +199,13 @@ def fit_offsets(store: Store, data: RankingDataset, params: RankerParams,
              "ratio there %.3f after %d steps", rerank.dimension, fit.offsets or "none",
              fit.lowest_ratio or float("nan"), fit.steps)
     return {rerank.dimension: fit.offsets}
+
+
+def serving_policy(params: Params, profiles: ProfileArtifacts) -> ServingPolicy:
+    """The serving policy the bundle carries: params.yaml's as of training, and the profiles'."""
+    return ServingPolicy(serving=params.serving, rerank=params.fairness.rerank,
+                         small_group_threshold=params.fairness.small_group_threshold,
+                         profiles_as_of=profiles.as_of, profiles_engine=profiles.engine)
 
 
 def run_train_stage(settings: Settings, params: RankerParams, *,
@@ -233,14 +239,15 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
                                   "summary.json")}
     write_bundle(paths.bundle, model_name=settings.model_name, ranker=ranker.booster,
                  feature_names=FEATURE_NAMES, encoder=settings.encoder, data_versions=versions,
-                 extra_files=profile_files, metrics=metrics, rerank_offsets=offsets)
+                 extra_files=profile_files, metrics=metrics, rerank_offsets=offsets,
+                 policy=serving_policy(load_params(), read_profile_artifacts(paths.profiles)))
     summary: dict[str, Any] = {"passed": report.passed, "metrics": metrics,
                                "split": report.split, "data_versions": dict(versions),
                                "rerank_offsets": offsets}
     if register and report.passed:
         run = log_and_register(
             tracking_uri=settings.mlflow_tracking_uri, model_name=settings.model_name,
-            ranker=ranker.booster, bundle_dir=paths.bundle, params=asdict(params),
+            ranker=ranker.booster, bundle_dir=paths.bundle, params=params.model_dump(),
             metrics=metrics, feature_names=list(FEATURE_NAMES),
             data_version=f"{versions['reference']}/{versions['organization']}", reports=reports,
             artifact_root=settings.artifact_dir / "mlartifacts")

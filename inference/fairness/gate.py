@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
+from features.params import GateThresholds
 from inference.fairness.models import FairnessAudit, iter_impact_ratios
 from inference.fairness.significance import FigureKey
 
@@ -21,36 +22,6 @@ SECTION_WORDS = {
     "rankings": "candidate rankings",
     "employee_lists": "employee recommendations",
 }
-
-
-class GateThresholds(BaseModel):
-    """What the gate enforces; build it from ``params.yaml`` ``fairness.gate``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    min_impact_ratio: float = Field(default=0.8, ge=0.0, le=1.0)
-    per_metric: dict[str, float | None] = Field(default_factory=dict)
-    """Overrides by metric name; ``None`` disables that metric."""
-    dimensions: list[str] | None = None
-    """Only gate these dimensions (default: all)."""
-    gate_unknown: bool = True
-    """Whether the ``unknown`` category is gated like any other (it is always shown)."""
-    max_ndcg_drop: float | None = Field(default=None, ge=0.0)
-    """Largest allowed NDCG@k loss from fair re-ranking (before - after)."""
-    max_mean_ndkl: float | None = Field(default=None, ge=0.0)
-    fail_when_nothing_checked: bool = True
-    significance: float | None = Field(default=None, gt=0.0, lt=1.0)
-    """When set, a ratio under its threshold is a violation only if chance explains it
-    poorly: its person-level permutation p-value (`inference.fairness.significance`) is below
-    this level. ``None``: every ratio under its threshold is a violation."""
-    permutations: int = Field(default=200, ge=1)
-    """Label permutations behind each p-value (when ``significance`` is set)."""
-    min_served_lists: int = Field(default=30, ge=0)
-    """An audit of served traffic over fewer lists fails as inconclusive: with a handful of
-    lists no ratio is significantly low, so without this rule it could only pass."""
-
-    def threshold(self, metric: str) -> float | None:
-        return self.per_metric.get(metric, self.min_impact_ratio)
 
 
 class GateResult(BaseModel):
@@ -65,11 +36,11 @@ def _words(metric: str) -> str:
     return metric.replace("_", " ")
 
 
-def evaluate_gate(audit: FairnessAudit, thresholds: GateThresholds | None = None,
+def evaluate_gate(audit: FairnessAudit, thresholds: GateThresholds,
                   p_values: Mapping[FigureKey, float] | None = None) -> GateResult:
     """Gate ``audit``; ``p_values`` (figure -> permutation p-value) is used when
     ``thresholds.significance`` is set (a figure without one counts as significant)."""
-    t = thresholds or GateThresholds()
+    t = thresholds
     p_values = p_values or {}
     violations: list[str] = []
     notes: list[str] = []

@@ -27,16 +27,10 @@ from inference.fairness.metrics import (
     small_groups,
 )
 from inference.fairness.models import DimensionRanking, GroupExposure, NdcgChange, RankingAudit
+from inference.metrics import mean_defined, ndcg_at_k, position_weight
 
 SKEW_FLOOR = 1e-4
 """``p_{i,k}`` is floored at this value so a group absent from the top k has a finite skew."""
-
-
-def position_weight(rank: int) -> float:
-    """``1 / log2(1 + rank)`` for a 1-based rank."""
-    if rank < 1:
-        raise ValueError("rank is 1-based")
-    return 1.0 / math.log2(1 + rank)
 
 
 def composition(groups: Sequence[str]) -> dict[str, float]:
@@ -105,20 +99,6 @@ def ndkl(
     return num / z
 
 
-def ndcg_at_k(ranked_ids: Sequence[str], relevance: Mapping[str, float], k: int) -> float:
-    """NDCG@k with gain ``2^rel - 1``; ids without a label have relevance 0.
-
-    The ideal ranking sorts all labelled relevances; with no positive label NDCG is 0.
-    """
-    def dcg(rels: Sequence[float]) -> float:
-        return sum((2.0 ** r - 1.0) * position_weight(i) for i, r in enumerate(rels[:k], 1))
-
-    ideal = dcg(sorted(relevance.values(), reverse=True))
-    if ideal <= 0:
-        return 0.0
-    return dcg([relevance.get(i, 0.0) for i in ranked_ids]) / ideal
-
-
 def ndcg_change(
     before: Sequence[Sequence[str]],
     after: Sequence[Sequence[str]],
@@ -128,11 +108,9 @@ def ndcg_change(
     """Mean NDCG@k over lists before and after re-ranking (lists aligned by position)."""
     if not len(before) == len(after) == len(relevance):
         raise ValueError("before, after and relevance must have one entry per list")
-    b = [ndcg_at_k(x, rel, k) for x, rel in zip(before, relevance, strict=True)]
-    a = [ndcg_at_k(x, rel, k) for x, rel in zip(after, relevance, strict=True)]
-    mb = float(np.mean(b)) if b else 0.0
-    ma = float(np.mean(a)) if a else 0.0
-    return NdcgChange(k=k, n_lists=len(b), before=mb, after=ma, delta=ma - mb)
+    mb, n = mean_defined(ndcg_at_k(x, rel, k) for x, rel in zip(before, relevance, strict=True))
+    ma, _ = mean_defined(ndcg_at_k(x, rel, k) for x, rel in zip(after, relevance, strict=True))
+    return NdcgChange(k=k, n_lists=n, before=mb, after=ma, delta=ma - mb)
 
 
 # --------------------------------------------------------------------------- audit over lists

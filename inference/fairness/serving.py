@@ -18,15 +18,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
-from features.params import load_section
+from features.params import RerankPolicy
 from features.protected import read_protected_attributes
-from inference.fairness.groups import DIMENSIONS, INTERSECTION, protected_groupings
+from inference.fairness.groups import protected_groupings
 from inference.fairness.rerank import (
     offset_order,
     pool_shares,
@@ -35,50 +33,6 @@ from inference.fairness.rerank import (
 )
 
 OTHER_GROUPS = "other (small groups)"
-DEFAULT_MIN_CELL = 5
-
-
-@dataclass(frozen=True)
-class RerankConfig:
-    enabled: bool = True
-    dimension: str = INTERSECTION
-    k: int = 20
-    small_group_threshold: float = 0.02
-    min_cell: int = DEFAULT_MIN_CELL
-    ceilings: bool = True
-    """Soft per-prefix maxima next to the floors (`rerank_with_floors`)."""
-    floor_ratio: float = 1.0
-    """Floors at this fraction of proportional representation (`rerank_with_floors`)."""
-    randomized_rounding: bool = False
-    """Floors rounded with per-list, per-group offsets keyed by the list (`rerank_with_floors`'s
-    ``rounding_key``): small groups get their proportional place on average over lists."""
-
-    def __post_init__(self) -> None:
-        if self.dimension not in DIMENSIONS:
-            raise ValueError(f"fairness.rerank.dimension must be one of {DIMENSIONS}")
-        if self.k < 1 or self.min_cell < 1:
-            raise ValueError("fairness.rerank.k and min_cell must be >= 1")
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None = None) -> RerankConfig:
-        """From ``params.yaml`` ``fairness`` (``rerank.enabled|dimension|k|min_cell`` and
-        ``small_group_threshold``)."""
-        fairness = dict(load_section("fairness") if section is None else section)
-        rerank = dict(fairness.get("rerank") or {})
-        return cls(enabled=bool(rerank.get("enabled", True)),
-                   dimension=str(rerank.get("dimension", INTERSECTION)),
-                   k=int(rerank.get("k", 20)),
-                   small_group_threshold=float(fairness.get("small_group_threshold", 0.02)),
-                   min_cell=int(rerank.get("min_cell", DEFAULT_MIN_CELL)),
-                   ceilings=bool(rerank.get("ceilings", True)),
-                   floor_ratio=float(rerank.get("floor_ratio", 1.0)),
-                   randomized_rounding=_rounding(rerank.get("rounding", "floor")))
-
-
-def _rounding(value: object) -> bool:
-    if value not in ("floor", "randomized"):
-        raise ValueError(f"fairness.rerank.rounding must be 'floor' or 'randomized', not {value!r}")
-    return value == "randomized"
 
 
 class _Model(BaseModel):
@@ -129,8 +83,8 @@ def _merge_small(grouping: Mapping[str, str], min_cell: int) -> dict[str, str]:
 
 
 def list_figures(pool_order: Sequence[str], model_order: Sequence[str], list_size: int,
-                 grouping: Mapping[str, str], config: RerankConfig,
-                 list_key: str | None = None) -> ListFairness:
+                 grouping: Mapping[str, str], config: RerankPolicy,
+                 small_group_threshold: float, list_key: str | None = None) -> ListFairness:
     """Figures for the first ``list_size`` of ``pool_order`` (the shown list) against the pool.
 
     ``grouping`` maps every pool id to its group; ``model_order`` is the order before re-ranking;
@@ -143,7 +97,7 @@ def list_figures(pool_order: Sequence[str], model_order: Sequence[str], list_siz
     in_before = Counter(reported[i] for i in before)
     n_pool, n_list = len(pool_order), len(shown)
     rates = {g: in_list[g] / n for g, n in pool.items()}
-    small = {g for g, n in pool.items() if n_pool and n / n_pool < config.small_group_threshold}
+    small = {g for g, n in pool.items() if n_pool and n / n_pool < small_group_threshold}
     reference = [r for g, r in rates.items() if g not in small] or list(rates.values())
     best = max(reference, default=0.0)
     ratios = {g: (r / best if best > 0 else None) for g, r in rates.items()}
@@ -166,8 +120,29 @@ def list_figures(pool_order: Sequence[str], model_order: Sequence[str], list_siz
         min_impact_ratio=min(defined) if defined else None)
 
 
+def fair_order(ranked_ids: Sequence[str], scores: Sequence[float] | None,
+               grouping: Mapping[str, str], policy: RerankPolicy, offsets: Mapping[str, float],
+               rounding_key: str | None = None) -> list[str]:
+    """The one fair re-ranking of a model-ordered pool (best first), for serving and audits.
+
+    Group ``offsets`` are added to the list-standardized ``scores`` (`rerank.offset_order`; no
+    scores: the model order as is), then every prefix of the top ``policy.k`` keeps each group
+    at ``policy.floor_ratio`` of its share of this pool, ``ranked_ids``
+    (`rerank.rerank_with_floors`).
+    ``rounding_key`` is used with ``policy.rounding == "randomized"`` only.
+    """
+    ids = list(ranked_ids)
+    if not ids:
+        return ids
+    start = ids if scores is None else offset_order(ids, scores, grouping, offsets)
+    key = rounding_key if policy.rounding == "randomized" else None
+    return rerank_with_floors(start, grouping, k=policy.k, ceilings=policy.ceilings,
+                              floor_ratio=policy.floor_ratio, rounding_key=key)
+
+
 def fair_candidate_order(engine: Engine, ranked_ids: Sequence[str], list_size: int,
-                         config: RerankConfig | None = None, *, list_key: str = "",
+                         config: RerankPolicy, small_group_threshold: float, *,
+                         list_key: str = "",
                          scores: Sequence[float] | None = None,
                          offsets: Mapping[str, float] | None = None,
                          ) -> tuple[list[str], ListFairness]:
@@ -179,19 +154,14 @@ def fair_candidate_order(engine: Engine, ranked_ids: Sequence[str], list_size: i
     same order. ``offsets`` (the model bundle's, `inference.fairness.offsets`) are added to the
     list-standardized ``scores`` before the floors; both or neither must be given.
     """
-    config = config or RerankConfig()
     if (scores is None) != (offsets is None):
         raise ValueError("fair_candidate_order needs scores and offsets together")
-    key = (list_key or "|".join(ranked_ids)) if config.randomized_rounding else None
+    key = (list_key or "|".join(ranked_ids)) if config.rounding == "randomized" else None
     ids = list(ranked_ids)
     attributes = read_protected_attributes(engine, ids)
     grouping = protected_groupings(attributes, ids)[config.dimension]
     del attributes
-    order = ids
-    if config.enabled and ids:
-        start = ids if scores is None else offset_order(ids, scores, grouping, offsets or {})
-        order = rerank_with_floors(start, grouping, k=config.k,
-                                   shares=pool_shares(grouping.values()),
-                                   ceilings=config.ceilings, floor_ratio=config.floor_ratio,
-                                   rounding_key=key)
-    return order, list_figures(order, ids, list_size, grouping, config, key)
+    order = fair_order(ids, scores, grouping, config, offsets or {}, key) if config.enabled \
+        else ids
+    return order, list_figures(order, ids, list_size, grouping, config,
+                               small_group_threshold, key)

@@ -58,10 +58,11 @@ def run(args: argparse.Namespace) -> int:
         from training.audit_stage import run_compare
         from training.fairness_mitigation import MitigationSettings
 
-        values = dict(audit_settings.mitigation)
+        values = audit_settings.mitigation
         if args.mitigation:
-            values.update(enabled=args.mitigation != "none", method=args.mitigation)
-        mitigation = MitigationSettings.from_mapping(values, audit_settings.small_group_threshold)
+            values = values.model_validate({**values.model_dump(), "method": args.mitigation,
+                                            "enabled": args.mitigation != "none"})
+        mitigation = MitigationSettings.from_params(values, audit_settings.small_group_threshold)
         command = "waypoint " + " ".join(shlex.quote(a) for a in sys.argv[1:]) \
             if sys.argv[1:2] == ["audit"] else "waypoint audit --compare"
         comparison, path = run_compare(settings, read_params(), audit_settings, mitigation,

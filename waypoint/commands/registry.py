@@ -6,8 +6,6 @@ import argparse
 import json
 from typing import Any
 
-GATE_DEFAULTS = {"metric": "ndcg_at_10", "tolerance": 0.01, "require_fairness": True}
-
 
 def register(subparsers: Any) -> None:
     promote = subparsers.add_parser(
@@ -19,15 +17,15 @@ def register(subparsers: Any) -> None:
 
 
 def run_promote(args: argparse.Namespace) -> int:
-    from features.params import load_section
+    from features.params import load_params
     from features.settings import get_settings
     from training.registry import promote
 
     settings = get_settings()
-    gate = load_section("promote", defaults=GATE_DEFAULTS)
+    gate = load_params().promote
     decision = promote(settings.mlflow_tracking_uri, settings.model_name, args.version,
-                       metric=str(gate["metric"]), tolerance=float(gate["tolerance"]),
-                       require_fairness=bool(gate["require_fairness"]))
+                       metric=gate.metric, tolerance=gate.tolerance,
+                       require_fairness=gate.require_fairness)
     text = json.dumps({"promoted": decision.version, "previous": decision.champion_version,
                        "metric": decision.metric, "value": decision.candidate_value,
                        "champion_value": decision.champion_value}, indent=2)

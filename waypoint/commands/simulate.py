@@ -18,8 +18,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--employees", type=int, help="headcount (default: params.yaml)")
     parser.add_argument("--seed", type=int, help="random seed (default: params.yaml)")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"),
-                        help="parameters file; section 'simulate' (default: params.yaml)")
+    parser.add_argument("--params", type=Path, default=None,
+                        help="parameters file (default: the project's params.yaml)")
     parser.add_argument("--bias-strength", type=float, help="override simulate.bias_strength")
     parser.add_argument("--proxy-strength", type=float, help="override simulate.proxy_strength")
     parser.add_argument("--summary", type=Path,

@@ -38,7 +38,8 @@ def register(subparsers: Any) -> None:
     index.set_defaults(func=run_index)
 
     train = verbs.add_parser("train-encoder", help="train the domain-adapted skill encoder")
-    train.add_argument("--params", type=Path, default=Path("params.yaml"))
+    train.add_argument("--params", type=Path, default=None,
+                       help="parameters file (default: the project's params.yaml)")
     train.add_argument("--steps", type=int, help="override skills_encoder.train.steps")
     train.add_argument("--no-static", action="store_true", help="skip the static distillation")
     train.add_argument("--static-only", action="store_true",
@@ -65,7 +66,8 @@ def register(subparsers: Any) -> None:
                           help="profile date (default: params simulate.as_of, else today)")
     profiles.add_argument("--variant", default="static",
                           help="engine variant for bulk inference (default: static)")
-    profiles.add_argument("--params", type=Path, default=Path("params.yaml"))
+    profiles.add_argument("--params", type=Path, default=None,
+                          help="parameters file (default: the project's params.yaml)")
     profiles.add_argument("--out", type=Path, help="output folder (default: models/profiles)")
     profiles.add_argument("--exact", action="store_true",
                           help="exact FAISS search (default: inverted-file index, faster)")
@@ -150,14 +152,14 @@ def run_train(args: argparse.Namespace) -> int:
     from training.skills_eval import benchmark_sentences
 
     settings = get_settings()
-    params, section = read_params(args.params)
+    params, pca_dims = read_params(args.params)
     if args.steps:
-        params.steps = args.steps
+        params = params.model_copy(update={"steps": args.steps})
     catalog = SkillCatalog.from_data_dir(settings.data_dir)
     if args.static_only:
         print(json.dumps(distill_static(encoder_dir(settings.artifact_dir),
                                         static_dir(settings.artifact_dir), catalog,
-                                        int(section.get("static_pca_dims", 256)))))
+                                        pca_dims)))
         return 0
     labeler = load_encoder(params.base, max_seq_length=params.max_seq_length,
                            threads=params.threads)
@@ -173,7 +175,7 @@ def run_train(args: argparse.Namespace) -> int:
     if not args.no_static:
         artifact_dir = settings.artifact_dir
         static = distill_static(encoder_dir(artifact_dir), static_dir(artifact_dir), catalog,
-                                int(section.get("static_pca_dims", 256)))
+                                pca_dims)
         print(json.dumps(static))
     return 0
 
@@ -288,13 +290,15 @@ def run_infer(args: argparse.Namespace) -> int:
 
 
 def run_profiles(args: argparse.Namespace) -> int:
+    from features.params import load_params
     from features.settings import get_settings
     from features.store import Store
     from inference.skills.artifacts import ArtifactMissing, load_engine
-    from training.skills_profiles import build_all_profiles, read_as_of
+    from training.skills_profiles import build_all_profiles
 
     settings = get_settings()
-    as_of = args.as_of or read_as_of(args.params)
+    params = load_params(args.params)
+    as_of = args.as_of or params.simulate.as_of
     try:
         engine = load_engine(settings, args.variant if args.variant != "auto" else None)
     except ArtifactMissing as exc:
@@ -304,6 +308,6 @@ def run_profiles(args: argparse.Namespace) -> int:
         engine.index.use_ivf()
     store = Store(settings.database_url)
     out = args.out or settings.artifact_dir / "profiles"
-    summary = build_all_profiles(store, engine, settings.data_dir, as_of, out)
+    summary = build_all_profiles(store, engine, settings.data_dir, as_of, out, params.profiles)
     print(json.dumps(summary, indent=2))
     return 0

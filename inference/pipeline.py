@@ -1,0 +1,83 @@
+"""The employee-side request pipeline: retrieve -> features -> score -> order, defined once.
+
+`OpportunityCatalog` holds the open opportunities serving ranks (their requirement profiles,
+targets, vectors and the retrieval index); `rank_opportunities` runs one employee through it and
+returns a `Slate`: every retrieved opportunity (not ones the person owns or mentors), its feature
+row and score, in served order (score descending, ties by id). `inference.recommender.Recommender`
+explains the top of it; the employee-side fairness audit (`training.audit_employees`) and the
+latency benchmark (`benchmarks/bench_recommend.py`) call the same function with the same
+settings, so what they measure is what is served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from features.domain import Opportunity, OpportunityKind, RequirementProfile
+from features.params import IndexParams
+from features.ranking import EmployeeContext, Target, feature_matrix
+from inference.retrieval import OpportunityIndex
+
+Scorer = Callable[[np.ndarray], np.ndarray]
+"""Feature rows -> scores (the bundle's ranker, or a model under audit)."""
+
+
+class OpportunityCatalog:
+    """The open opportunities one serving model ranks, indexed for retrieval."""
+
+    def __init__(self, opportunities: Sequence[Opportunity],
+                 requirements: Sequence[RequirementProfile], targets: Sequence[Target],
+                 vectors: np.ndarray, index: IndexParams) -> None:
+        if not len(opportunities) == len(requirements) == len(targets) == len(vectors):
+            raise ValueError("one requirement profile, target and vector per opportunity")
+        self.opportunities = list(opportunities)
+        self.requirements = list(requirements)
+        self.targets = list(targets)
+        self.vectors = vectors
+        self.index = OpportunityIndex(self.opportunities, vectors,
+                                      exact_threshold=index.exact_threshold,
+                                      hnsw_m=index.hnsw_m,
+                                      ef_construction=index.ef_construction,
+                                      ef_search=index.ef_search)
+
+
+@dataclass(frozen=True)
+class Slate:
+    """One employee's scored opportunities, best first."""
+
+    rows: list[int]
+    """Catalog rows, in served order."""
+    features: np.ndarray
+    """Feature rows (`features.ranking.FEATURE_NAMES`), aligned with ``rows``."""
+    scores: np.ndarray
+    similarities: np.ndarray
+    """Retrieval cosine of each row."""
+
+    def top(self, limit: int) -> Slate:
+        return Slate(self.rows[:limit], self.features[:limit], self.scores[:limit],
+                     self.similarities[:limit])
+
+
+def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score: Scorer,
+                       depth: int, *, kinds: Collection[OpportunityKind] | None = None,
+                       adjacency: Mapping[tuple[str, str], int] | None = None) -> Slate:
+    """Retrieve ``depth`` open opportunities in the employee's level window (not their own role,
+    not ones they own or mentor), compute their features as of ``ctx.as_of``, score and order."""
+    employee = ctx.employee
+    vector = ctx.vector if ctx.vector is not None else np.zeros(catalog.index.index.dim)
+    opportunities = catalog.opportunities
+    found = [c for c in catalog.index.retrieve(employee, vector, depth, kinds=kinds)
+             if employee.id not in (opportunities[c.row].owner_id,
+                                    opportunities[c.row].mentor_id)]
+    if not found:
+        return Slate([], np.empty((0, 0)), np.empty(0), np.empty(0))
+    rows = [c.row for c in found]
+    x = feature_matrix(ctx, [(catalog.targets[r], catalog.requirements[r]) for r in rows],
+                       catalog.vectors[rows], adjacency)
+    scores = np.asarray(score(x), dtype=np.float64)
+    order = sorted(range(len(rows)), key=lambda i: (-scores[i], found[i].id))
+    return Slate([rows[i] for i in order], x[order], scores[order],
+                 np.array([found[i].score for i in order], dtype=np.float64))
