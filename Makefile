@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 export TOKENIZERS_PARALLELISM := false
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install demo pipeline serve test lint typecheck check clean
+.PHONY: install demo pipeline serve test lint typecheck imports check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-check: lint typecheck test
+## The dependency rule (pyproject.toml [tool.importlinter]): features <- inference <- api | training.
+imports: install
+	$(BIN)/lint-imports
+
+check: lint typecheck imports test
 
 clean:
 	rm -rf models/*.db models/*.json models/*.json.gz models/skills models/skill_encoder* \

@@ -7,6 +7,7 @@ real formats: quoted multi-line label fields in ESCO, unquoted tab-separated O*N
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
 SKILL = "http://data.europa.eu/esco/skill/"
@@ -33,7 +34,7 @@ ESCO_SKILL_HEADER = ["conceptType", "conceptUri", "skillType", "reuseLevel", "pr
                      "definition", "inScheme", "description"]
 
 
-def _write_csv(path: Path, header: list[str], rows: list[tuple[str, ...]]) -> None:
+def _write_csv(path: Path, header: list[str], rows: Sequence[tuple[str, ...]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

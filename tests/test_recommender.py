@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 
 from features.domain import OpportunityKind, ProtectedAttributes, Sex
-from features.ranking import compute_features, target_from_opportunity
-from features.ranking_history import history_before
+from features.ranking import target_from_opportunity
 from features.store import Store
 from inference.audit_log import ServedListLog, served_list
 from inference.bundle import BundleError, load_bundle
@@ -98,29 +97,43 @@ def test_scores_ordered_and_explained(world: ServingWorld, recommender: Recommen
     assert explained > 0
 
 
-def test_serving_scores_equal_training_features(world: ServingWorld,
-                                                recommender: Recommender) -> None:
-    """No training/serving skew: the served score is the ranker's score of the row the training
-    code's reference path computes for the same employee, target and date."""
-    bundle = world.bundle()
-    emp = recommender.employees["e010"]
-    item = recommender.recommend(emp.id, limit=1).items[0]
-    opp = next(o for o in recommender.opportunities if o.id == item.opportunity_id)
-    index = recommender.opportunities.index(opp)
-    reqs = recommender._opp_requirements[index]
-    profile = recommender.profile(emp.id)
-    history = history_before(recommender.as_of,
-                             [e for e in world.org.evidence if e.employee_id == emp.id],
-                             [m for m in world.org.moves if m.employee_id == emp.id])
-    row = compute_features(
-        emp, profile, history, target_from_opportunity(opp, recommender.roles), reqs,
-        recommender.as_of, current_role=recommender.roles[emp.role_id],
-        courses={c.id: c for c in world.org.courses},
-        employee_vector=recommender.vectorizer.employee(profile),
-        target_vector=recommender.vectorizer.requirements(reqs),
-        adjacency=recommender.adjacency)
-    expected = float(bundle.ranker.predict(row.reshape(1, -1))[0])
-    assert item.score == pytest.approx(expected, abs=1e-9)
+def test_serving_features_equal_the_training_path(world: ServingWorld,
+                                                 recommender: Recommender) -> None:
+    """No training/serving skew: for a decision on the serving date, the training path
+    (`build_dataset` over the organization read from the store, the requirement profiles read
+    from the bundle's files, a fresh vectorizer, the career-changer table) computes the same
+    feature rows serving computes for the same employee, opportunity and date, and the served
+    score is the ranker's score of that row."""
+    from features.store import Store
+    from inference.profile_artifacts import read_profile_artifacts
+    from inference.retrieval import SkillProfileVectorizer
+    from training.ranking_dataset import Query, build_dataset
+    from training.train import career_adjacency
+
+    store = Store(world.url)
+    org = store.organization()
+    artifacts = read_profile_artifacts(world.bundle_dir / "profiles")
+    roles = {r.id: r for r in org.roles}
+    checked = 0
+    for emp_id in ("e010", "e020", "e031"):
+        slate = recommender.scored_opportunities(emp_id).top(5)
+        for row, served_features, served_score in zip(
+                slate.rows, slate.features, slate.scores.tolist(), strict=True):
+            opp = recommender.opportunities[row]
+            query = Query(id=f"{emp_id}:{opp.id}", as_of=recommender.as_of,
+                          target=target_from_opportunity(opp, roles),
+                          requirements=artifacts.opportunity_requirements[opp.id],
+                          grades={emp_id: 1})
+            data = build_dataset(org, queries=[query], vectorizer=SkillProfileVectorizer(),
+                                 adjacency=career_adjacency(store), negatives=0,
+                                 random_negatives=0)
+            assert data.employee_ids == [emp_id]
+            np.testing.assert_allclose(data.features[0], served_features, rtol=0, atol=1e-9)
+            expected = float(world.bundle().ranker.predict(data.features[:1])[0])
+            assert served_score == pytest.approx(expected, abs=1e-9)
+            checked += 1
+    assert checked >= 10
+    store.dispose()
 
 
 def test_kinds_and_limit(recommender: Recommender) -> None:

@@ -16,18 +16,15 @@ past date with ``features.profiles.build_employee_profile``), ``employee_profile
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from features.domain import (
     EvidenceKind,
@@ -53,6 +50,7 @@ from features.taxonomy import (
     read_occupation_skills,
     read_onet_ratings,
 )
+from inference.profile_artifacts import write_profile_artifacts
 from inference.skills.engine import SkillEngine
 
 log = logging.getLogger(__name__)
@@ -124,16 +122,6 @@ def onet_ratings_by_code(engine: SkillEngine, data_dir: Path,
                                                importance=min(5.0, max(1.0, r.importance)),
                                                level=min(7.0, max(0.0, r.level))))
     return out
-
-
-def _write_jsonl(path: Path, rows: Iterable[BaseModel | dict[str, Any]]) -> int:
-    count = 0
-    with gzip.open(path, "wt", encoding="utf-8") as handle:
-        for row in rows:
-            data = row.model_dump(mode="json") if isinstance(row, BaseModel) else row
-            handle.write(json.dumps(data) + "\n")
-            count += 1
-    return count
 
 
 def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of: date,
@@ -216,7 +204,6 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
     profiles = [build_employee_profile(emp.id, as_of, by_employee.get(emp.id, []), params)
                 for emp in employees]
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     described = [{"kind": kind, "id": subject_id,
                   "skills": [s.model_dump(mode="json") for s in inferred.get(
                       (source, text), ())]}
@@ -227,28 +214,16 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
                      ("opportunity", SourceKind.JOB_DESCRIPTION,
                       [(o.id, o.description) for o in opportunities]))
                  for subject_id, text in items]
-    counts = {
-        "inferred_skills": _write_jsonl(out_dir / "inferred_skills.jsonl.gz",
-                                        [*evidence_rows, *described]),
-        "observations": _write_jsonl(out_dir / "observations.jsonl.gz", (
-            {"employee_id": emp_id, **obs.model_dump(mode="json")}
-            for emp_id, items in sorted(by_employee.items()) for obs in items)),
-        "employee_profiles": _write_jsonl(out_dir / "employee_profiles.jsonl.gz", profiles),
-        "requirements": _write_jsonl(out_dir / "requirements.jsonl.gz", [
-            *({"kind": "role", **p.model_dump(mode="json")} for p in role_profiles.values()),
-            *({"kind": "opportunity", **p.model_dump(mode="json")}
-              for p in opportunity_profiles)]),
-    }
-    (out_dir / "occupation_matches.json").write_text(json.dumps(occupation_of, indent=2) + "\n")
     entries = [len(p.entries) for p in profiles]
-    summary = {
-        "as_of": as_of.isoformat(), "encoder": engine.encoder.name,
-        "distinct_texts": sum(len(v) for v in texts.values()),
-        "inference_seconds": round(inference_seconds, 1),
-        "total_seconds": round(time.perf_counter() - started, 1),
-        "roles_matched_to_esco": f"{len(occupation_of)}/{len({r.title for r in roles})}",
-        "mean_skills_per_employee": round(float(np.mean(entries)), 1) if entries else 0.0,
-        "params": params.model_dump(mode="json"), "rows": counts,
-    }
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    return write_profile_artifacts(
+        out_dir, as_of=as_of, inferred=[*evidence_rows, *described], observations=by_employee,
+        profiles=profiles, role_requirements=role_profiles.values(),
+        opportunity_requirements=opportunity_profiles, occupation_matches=occupation_of,
+        summary={
+            "encoder": engine.encoder.name,
+            "distinct_texts": sum(len(v) for v in texts.values()),
+            "inference_seconds": round(inference_seconds, 1),
+            "total_seconds": round(time.perf_counter() - started, 1),
+            "roles_matched_to_esco": f"{len(occupation_of)}/{len({r.title for r in roles})}",
+            "mean_skills_per_employee": round(float(np.mean(entries)), 1) if entries else 0.0,
+            "params": params.model_dump(mode="json")})

@@ -34,7 +34,11 @@ from features.ranking_model import Ranker
 from features.settings import Settings
 from features.store import Store
 from inference.bundle import ServingPolicy, write_bundle
-from inference.profile_artifacts import ProfileArtifacts, read_profile_artifacts
+from inference.profile_artifacts import (
+    SERVING_FILES,
+    ProfileArtifacts,
+    read_profile_artifacts,
+)
 from inference.retrieval import SkillProfileVectorizer
 from training.audit import fit_rerank_offsets, read_audit_settings
 from training.fairness_mitigation import MitigationSettings, train_mitigated, training_grouping
@@ -234,9 +238,7 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
         "organization": store.dataset_version("organization"),
     }
     metrics = flat_metrics(report)
-    profile_files = {f"profiles/{name}": paths.profiles / name
-                     for name in ("employee_profiles.jsonl.gz", "requirements.jsonl.gz",
-                                  "summary.json")}
+    profile_files = {f"profiles/{name}": paths.profiles / name for name in SERVING_FILES}
     write_bundle(paths.bundle, model_name=settings.model_name, ranker=ranker.booster,
                  feature_names=FEATURE_NAMES, encoder=settings.encoder, data_versions=versions,
                  extra_files=profile_files, metrics=metrics, rerank_offsets=offsets,

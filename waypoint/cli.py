@@ -1,6 +1,6 @@
 """``waypoint`` with one subcommand per pipeline stage.
 
-Every module in ``waypoint.commands`` contributes verbs through ``register(subparsers)``; a verb
+Every module listed in `COMMANDS` contributes verbs through ``register(subparsers)``; a verb
 sets ``func(args) -> int`` on its parser. Command modules are the only place that imports
 ``training``, ``inference`` and ``api`` together. Errors Waypoint understands print one
 clear line and exit 2; nothing else is swallowed.
@@ -9,24 +9,35 @@ clear line and exit 2; nothing else is swallowed.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
-import pkgutil
 import sys
 from collections.abc import Sequence
 
 from features.errors import WaypointError
 from features.settings import set_offline_environment
+from waypoint.commands import (
+    audit,
+    data,
+    ingest,
+    paths,
+    registry,
+    serve,
+    simulate,
+    skills,
+    token,
+    train,
+)
+
+COMMANDS = (audit, data, ingest, paths, registry, serve, simulate, skills, token, train)
+"""Every module that registers ``waypoint`` verbs, in ``--help`` order."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="waypoint", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    import waypoint.commands as package
-
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{package.__name__}.{info.name}").register(subparsers)
+    for command in COMMANDS:
+        command.register(subparsers)
     return parser
 
 
