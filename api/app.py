@@ -56,8 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = store
         # The champion model loads in the background (recommendation endpoints answer 503
         # until it is ready, or when there is no champion); every served list is audit-logged.
-        from inference.audit_log import ServedListLog
-        from inference.serving_model import ServingModel, champion_loader
+        from inference.serving.audit_log import ServedListLog
+        from inference.serving.model import ServingModel, champion_loader
 
         app.state.served_list_log = ServedListLog(store)
         app.state.serving_model = ServingModel(champion_loader(settings, store))

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
-from inference.audit_log import ServedListLog
-from inference.recommender import Recommender
-from inference.serving_model import NO_CHAMPION, ServingModel
+from inference.ranking.recommender import Recommender
+from inference.serving.audit_log import ServedListLog
+from inference.serving.model import NO_CHAMPION, ServingModel
 
 
 def get_serving_model(request: Request) -> ServingModel:

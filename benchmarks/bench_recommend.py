@@ -5,9 +5,9 @@ Builds a synthetic but realistic catalog (skills clustered by job family, requir
 kind, 85% open), vectorises it with the deterministic skill-profile vectorizer, trains a small
 LambdaRank model on synthetic rows, then times per-employee requests:
 
-- ``ours``: the serving pipeline itself, ``inference.pipeline.rank_opportunities`` (retrieval
-  exact below the threshold, HNSW above -> ``feature_matrix`` -> ``Ranker.score`` -> order),
-  top 20, with the shipped depth and index settings (``params.yaml`` ``serving:``);
+- ``ours``: the serving pipeline itself, ``inference.ranking.pipeline.rank_opportunities``
+  (retrieval exact below the threshold, HNSW above -> ``feature_matrix`` -> ``Ranker.score``
+  -> order), top 20, with the shipped depth and index settings (``params.yaml`` ``serving:``);
 - ``baseline``: exact brute-force numpy scoring of every opportunity + the same filters ->
   the same features and ranking.
 
@@ -17,7 +17,7 @@ serves); run on an otherwise idle machine for stable p99::
 
     .venv/bin/python benchmarks/bench_recommend.py --sizes 5000 100000
 
-``--recommender`` instead times the real serving path (``inference.recommender.Recommender``
+``--recommender`` instead times the real serving path (``inference.ranking.recommender.Recommender``
 over the store and a bundle, default ``models/bundle``, served with the policy the bundle
 carries): ``recommend()`` top 20 for employees of the store, ``candidates()`` for roles with an
 open opening (fair re-ranking included), and the audit-log record cost::
@@ -57,8 +57,8 @@ from features.ranking import (
 )
 from features.ranking_history import history_before
 from features.ranking_model import Ranker
-from inference.pipeline import OpportunityCatalog, rank_opportunities
-from inference.retrieval import OpportunityIndex, SkillProfileVectorizer, recall_at_depth
+from inference.ranking.pipeline import OpportunityCatalog, rank_opportunities
+from inference.retrieval.indexes import OpportunityIndex, SkillProfileVectorizer, recall_at_depth
 
 AS_OF = date(2026, 11, 1)
 LOCATIONS = ("Lisbon", "Porto", "Berlin", "Remote")
@@ -210,9 +210,9 @@ def bench_recommender(bundle_dir: Path | None, queries: int, top: int) -> None:
     """p50/p99 of the real serving calls on the store (settings.database_url) and a bundle."""
     from features.settings import get_settings
     from features.store import Store
-    from inference.audit_log import ServedListLog, served_list
-    from inference.bundle import load_bundle
-    from inference.recommender import Recommender
+    from inference.artifacts.bundle import load_bundle
+    from inference.ranking.recommender import Recommender
+    from inference.serving.audit_log import ServedListLog, served_list
 
     settings = get_settings()
     folder = bundle_dir or settings.artifact_dir / "bundle"

@@ -102,7 +102,7 @@ class ProfileParams(_Section):
 
 
 class EncoderParams(_Section):
-    """Training of the domain-adapted skill encoder (`training.skills_encoder`)."""
+    """Training of the domain-adapted skill encoder (`training.skills.encoder`)."""
 
     base: str
     seed: int
@@ -157,7 +157,7 @@ class RankerParams(_Section):
 
 
 class IndexParams(_Section):
-    """FAISS retrieval index (`inference.retrieval.VectorIndex`)."""
+    """FAISS retrieval index (`inference.retrieval.indexes.VectorIndex`)."""
 
     exact_threshold: int = Field(ge=0)
     """Exact inner-product search up to this many items, HNSW above."""
@@ -167,7 +167,7 @@ class IndexParams(_Section):
 
 
 class ServingParams(_Section):
-    """The request pipeline's depths (`inference.pipeline`); travels in the bundle."""
+    """The request pipeline's depths (`inference.ranking.pipeline`); travels in the bundle."""
 
     opportunity_depth: int = Field(ge=1)
     """Opportunities retrieved (then scored) per employee."""
@@ -209,7 +209,7 @@ class RerankPolicy(_Section):
 
 
 class MitigationParams(_Section):
-    """Training-side mitigation (`training.fairness_mitigation`)."""
+    """Training-side mitigation (`training.fairness.mitigation`)."""
 
     enabled: bool
     method: Literal["none", "drop_features", "massage", "both"]

@@ -18,8 +18,8 @@ from features.params import (
     SimulationParams,
     load_params,
 )
-from inference.bundle import ServingPolicy
-from training.audit import AuditSettings
+from inference.artifacts.bundle import ServingPolicy
+from training.fairness.audit import AuditSettings
 
 
 def repo_params() -> Params:

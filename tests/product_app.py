@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from features.ranking import FEATURE_NAMES
 from features.settings import Settings
-from inference.bundle import load_bundle
+from inference.artifacts.bundle import load_bundle
 from tests.authz_matrix import SECRET, never_limited, sign_in
 from tests.serving_factory import OWNER, RECRUITER, ServingWorld, build_world
 

@@ -30,11 +30,11 @@ from features.domain import (
 from features.ranking import FEATURE_NAMES
 from features.ranking_history import basic_profile, basic_requirements, history_before
 from features.store import Store
-from inference.bundle import ModelBundle, load_bundle, write_bundle
-from inference.profile_artifacts import PROFILES, REQUIREMENTS, SUMMARY
+from inference.artifacts.bundle import ModelBundle, load_bundle, write_bundle
+from inference.artifacts.profiles import PROFILES, REQUIREMENTS, SUMMARY
 from tests.factories import FAMILIES, SKILLS, make_opportunity, make_org
 from tests.params_factory import serving_policy
-from training.ranking_dataset import build_dataset
+from training.ranking.dataset import build_dataset
 
 AS_OF = date(2024, 1, 1)
 """Profile snapshot date (make_org's history runs 2021-2023; its open opportunities are posted

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from features.settings import Settings
 from features.store import Store
-from inference.serving_model import NO_CHAMPION
+from inference.serving.model import NO_CHAMPION
 from tests.authz_matrix import never_limited, sign_in
 from tests.product_app import product_app, register_champion, settings_for
 from tests.serving_factory import (

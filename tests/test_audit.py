@@ -15,7 +15,7 @@ from inference.fairness.groups import INTERSECTION, RACE, SEX, protected_groupin
 from inference.fairness.models import iter_impact_ratios
 from tests.factories import make_org
 from tests.params_factory import audit_settings, ranker_params
-from training.audit import (
+from training.fairness.audit import (
     AuditSettings,
     build_audit,
     fit_rerank_offsets,
@@ -23,16 +23,16 @@ from training.audit import (
     ranked_lists,
     read_audit_settings,
 )
-from training.audit_employees import employee_recommendations, with_score_percentiles
-from training.fairness_mitigation import (
+from training.fairness.employee_lists import employee_recommendations, with_score_percentiles
+from training.fairness.mitigation import (
     MitigationSettings,
     chosen_rates,
     massage_labels,
     neutralize_features,
     train_mitigated,
 )
-from training.ranker import time_split
-from training.ranking_dataset import RankingDataset, build_dataset
+from training.ranking.dataset import RankingDataset, build_dataset
+from training.ranking.ranker import time_split
 
 pytestmark = pytest.mark.unit
 
@@ -267,7 +267,7 @@ def test_employee_lists_are_the_served_lists(tmp_path: Path) -> None:
     # the audit's employee-facing lists are what GET /v1/employees/{id}/recommendations
     # serves: same depth, filters (owned / mentored), rejected skills, features and order
     from features.store import Store
-    from inference.recommender import Recommender
+    from inference.ranking.recommender import Recommender
     from tests.serving_factory import OWNER, build_world
 
     world = build_world(tmp_path)
@@ -308,7 +308,7 @@ def test_served_audit_reads_the_log(tmp_path: Path) -> None:
     from features.settings import Settings
     from features.store import ServedItem, ServedList, Store
     from tests.store_factory import tiny_organization
-    from training.audit_stage import run_served_audit, served_candidate_lists
+    from training.fairness.stage import run_served_audit, served_candidate_lists
 
     url = f"sqlite:///{tmp_path / 'w.db'}"
     store = Store(url)
@@ -344,7 +344,7 @@ def test_served_audit_reads_the_log(tmp_path: Path) -> None:
 
 def test_naive_ranker_gets_hr_fields_and_screening_removes_the_proxy(
         small: tuple[RankingDataset, dict[str, dict[str, str]], RankerParams]) -> None:
-    from training.fairness_mitigation import (
+    from training.fairness.mitigation import (
         HR_FIELDS,
         AugmentedRanker,
         screen_proxies,
@@ -373,7 +373,7 @@ def test_naive_ranker_gets_hr_fields_and_screening_removes_the_proxy(
 
 def test_compare_with_hr_fields(
         small: tuple[RankingDataset, dict[str, dict[str, str]], RankerParams]) -> None:
-    from training.audit_compare import before_after_markdown, compare, comparison_rows
+    from training.fairness.compare import before_after_markdown, compare, comparison_rows
 
     data, groups, params = small
     hr = {e: (1.0 if g == "female" else 0.0,) for e, g in groups[SEX].items()}
@@ -394,7 +394,7 @@ def test_compare_with_hr_fields(
 def test_paired_loss_interval_by_hand() -> None:
     import numpy as np
 
-    from training.audit_compare import paired_loss_interval
+    from training.fairness.compare import paired_loss_interval
 
     before = np.array([1.0, 1.0, 1.0, 1.0])
     # the same loss on every list: every resample gives 10 %
@@ -410,7 +410,7 @@ def test_rerank_tradeoff_tables_on_a_small_org() -> None:
     from types import SimpleNamespace
 
     from features.domain import ProtectedAttributes, Sex
-    from training.rerank_tradeoffs import seed_table, tradeoff_table
+    from training.fairness.tradeoffs import seed_table, tradeoff_table
 
     org = make_org(seed=6, employees=150, years=4)
     data = build_dataset(org, negatives=10, random_negatives=3)

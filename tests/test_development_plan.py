@@ -1,4 +1,4 @@
-"""Development plans: the pure functions (``inference.development``) on hand-made data, and
+"""Development plans: the pure functions (``inference.ranking.development``) on hand-made data, and
 ``GET /v1/employees/{employee_id}/development-plan`` against a real app, store and bundle."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from features.domain import (
     RequirementProfile,
     Role,
 )
-from inference.development import WEEKLY_LEARNING_HOURS, development_plan
-from inference.explain import skill_label
+from inference.ranking.development import WEEKLY_LEARNING_HOURS, development_plan
+from inference.ranking.explain import skill_label
 from tests.product_app import Product, product_app
 from tests.serving_factory import OWNER
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from features.domain import EventKind
-from inference import recommender as recommender_module
+from inference.ranking import recommender as recommender_module
 from tests.authz_matrix import sign_in
 from tests.product_app import Product, product_app
 from tests.serving_factory import FILLED, OWN_PROJECT, OWNER
@@ -156,7 +156,7 @@ def test_feedback_and_not_interested(product: Product) -> None:
 
 def test_events_are_training_data(product: Product) -> None:
     """Applications and accepted moves land in the events the training set is built from
-    (``training.ranking_dataset.historical_queries`` reads ``store.organization().events``)."""
+    (``training.ranking.dataset.historical_queries`` reads ``store.organization().events``)."""
     assert post(product, "self", {"kind": "application", "opportunity_id": "open-1"},
                 key="apply-1").status_code == 201
     events = product.app.state.store.organization().events

@@ -209,7 +209,7 @@ def test_lowest_per_permutation_and_blind_chance_by_hand() -> None:
     samples = np.array([[0.95, 0.91, np.nan], [0.85, 0.99, 1.0], [np.nan, np.nan, np.nan]])
     lowest = lowest_per_permutation(samples)
     assert lowest.tolist() == [0.91, 0.85, float("inf")]
-    from training.audit import AuditResult
+    from training.fairness.audit import AuditResult
 
     result = AuditResult(audit=None, gate=None, lists=None,  # type: ignore[arg-type]
                          blind_lowest=(0.91, 0.85, 0.7, 0.95))

@@ -17,7 +17,7 @@ from inference.fairness.ranking_metrics import (
     position_weight,
     skew_at_k,
 )
-from inference.metrics import ndcg_at_k, ndcg_of_scores
+from inference.ranking.metrics import ndcg_at_k, ndcg_of_scores
 
 pytestmark = pytest.mark.unit
 approx = pytest.approx

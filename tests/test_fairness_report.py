@@ -18,7 +18,7 @@ from inference.fairness.metrics import (
 from inference.fairness.models import FairnessAudit, NdcgChange
 from inference.fairness.ranking_metrics import audit_rankings
 from tests.params_factory import gate_thresholds
-from training.fairness_report import mlflow_metrics, to_markdown, write_report
+from training.fairness.report import mlflow_metrics, to_markdown, write_report
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,7 @@ import pytest
 
 from features.domain import EvidenceKind, Organization
 from tests.factories import SKILLS, make_employee, make_evidence, make_move, make_org
-from training.ranking_dataset import (
+from training.ranking.dataset import (
     APPLIED,
     MOVED,
     NOT_CHOSEN,

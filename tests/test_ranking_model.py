@@ -11,7 +11,7 @@ import yaml
 
 from features.params import ParamsError
 from features.ranking_model import Ranker
-from inference.metrics import (
+from inference.ranking.metrics import (
     dcg_at_k,
     evaluate,
     ndcg_of_scores,
@@ -20,14 +20,14 @@ from inference.metrics import (
 )
 from tests.factories import make_org
 from tests.params_factory import ranker_params, repo_params
-from training.ranker import (
+from training.ranking.dataset import RankingDataset, build_dataset
+from training.ranking.ranker import (
     evaluate_models,
     main,
     read_params,
     time_split,
     train_and_evaluate,
 )
-from training.ranking_dataset import RankingDataset, build_dataset
 
 pytestmark = pytest.mark.unit
 

@@ -17,11 +17,11 @@ import pytest
 from features.domain import OpportunityKind, ProtectedAttributes, Sex
 from features.ranking import target_from_opportunity
 from features.store import Store
-from inference.audit_log import ServedListLog, served_list
-from inference.bundle import BundleError, load_bundle
+from inference.artifacts.bundle import BundleError, load_bundle
 from inference.fairness.serving import OTHER_GROUPS, fair_candidate_order
-from inference.recommender import Recommender, UnknownSubject
-from inference.serving_model import NoChampion, ServingModel
+from inference.ranking.recommender import Recommender, UnknownSubject
+from inference.serving.audit_log import ServedListLog, served_list
+from inference.serving.model import NoChampion, ServingModel
 from tests.factories import make_employee
 from tests.params_factory import rerank_policy
 from tests.serving_factory import (
@@ -105,10 +105,10 @@ def test_serving_features_equal_the_training_path(world: ServingWorld,
     feature rows serving computes for the same employee, opportunity and date, and the served
     score is the ranker's score of that row."""
     from features.store import Store
-    from inference.profile_artifacts import read_profile_artifacts
-    from inference.retrieval import SkillProfileVectorizer
-    from training.ranking_dataset import Query, build_dataset
-    from training.train import career_adjacency
+    from inference.artifacts.profiles import read_profile_artifacts
+    from inference.retrieval.indexes import SkillProfileVectorizer
+    from training.ranking.dataset import Query, build_dataset
+    from training.ranking.stage import career_adjacency
 
     store = Store(world.url)
     org = store.organization()

@@ -12,8 +12,8 @@ import pytest
 
 from features.params import load_params
 from features.ranking import FEATURE_NAMES
-from inference.bundle import BundleError, BundleHolder, load_bundle, write_bundle
-from inference.model_registry import champion_version, load_champion_bundle
+from inference.artifacts.bundle import BundleError, BundleHolder, load_bundle, write_bundle
+from inference.artifacts.registry import champion_version, load_champion_bundle
 from tests.params_factory import serving_policy
 from training.registry import (
     PromotionRefused,

@@ -7,7 +7,7 @@ import pytest
 from faiss.contrib.datasets import SyntheticDataset
 
 from features.domain import OpportunityKind, OpportunityStatus
-from inference.retrieval import (
+from inference.retrieval.indexes import (
     EmployeeIndex,
     OpportunityIndex,
     SkillProfileVectorizer,

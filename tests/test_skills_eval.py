@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.skills_factory import make_skill_catalog
-from training.skills_eval import load_benchmark, load_benchmarks, mrr_rp5
+from training.skills.evaluate import load_benchmark, load_benchmarks, mrr_rp5
 
 
 @pytest.mark.unit

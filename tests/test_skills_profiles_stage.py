@@ -16,7 +16,7 @@ from tests.params_factory import profile_params
 from tests.reference_factory import write_reference_dataset
 from tests.skills_factory import uri_of
 from tests.store_factory import PYTHON, tiny_organization
-from training.skills_profiles import build_all_profiles
+from training.skills.profiles import build_all_profiles
 
 pytestmark = [pytest.mark.model, pytest.mark.integration]
 

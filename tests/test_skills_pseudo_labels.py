@@ -12,7 +12,7 @@ import pytest
 
 from features.domain import Skill
 from inference.skills.catalog import SkillCatalog
-from training.skills_encoder import skillspan_pairs
+from training.skills.encoder import skillspan_pairs
 
 pytestmark = pytest.mark.unit
 

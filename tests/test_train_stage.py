@@ -10,9 +10,9 @@ import pytest
 from features.domain import Event, EventKind
 from features.profiles import Observation, ObservationSource
 from features.ranking_history import history_before
-from inference.profile_artifacts import ProfileArtifacts
+from inference.artifacts.profiles import ProfileArtifacts
 from tests.factories import make_employee
-from training.train import point_in_time_builder, rejected_skills
+from training.ranking.stage import point_in_time_builder, rejected_skills
 
 pytestmark = pytest.mark.unit
 PY, SQL = "uri:python", "uri:sql"
@@ -56,9 +56,9 @@ def test_train_fits_rerank_offsets_from_the_protected_table(tmp_path: Path) -> N
     from features.ranking_model import Ranker
     from features.store import Store
     from tests.serving_factory import fill_store, serving_org, train_ranker
-    from training.audit import read_audit_settings
-    from training.ranking_dataset import build_dataset
-    from training.train import fit_offsets
+    from training.fairness.audit import read_audit_settings
+    from training.ranking.dataset import build_dataset
+    from training.ranking.stage import fit_offsets
 
     org = serving_org()
     url = f"sqlite:///{tmp_path / 'w.db'}"

@@ -18,7 +18,7 @@ from typing import Any
 import lightgbm as lgb
 
 from features.errors import WaypointError
-from inference.model_registry import BUNDLE_ARTIFACT, CHAMPION, champion_version, mlflow_client
+from inference.artifacts.registry import BUNDLE_ARTIFACT, CHAMPION, champion_version, mlflow_client
 
 log = logging.getLogger(__name__)
 HISTORY_TAG = "champion_history"

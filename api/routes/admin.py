@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.security import Principal, UserRole, get_current_principal, require_roles
 from api.serving import ServingModelDep
-from inference.recommendation_models import ModelStatus
+from inference.ranking.responses import ModelStatus
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"],
                    dependencies=[Depends(get_current_principal)])

@@ -2,7 +2,7 @@
 employee's skills and a role's requirements, and what closes them.
 
 Who: the employee, their managers (direct or indirect), hr_admin (``authorize_employee``).
-The plan (``inference.development``) lists each gap, most important first, with the required
+The plan (``inference.ranking.development``) lists each gap, most important first, with the required
 and current level, the courses that teach it and the open projects, gigs, rotations and
 mentorships that practise it, plus a course plan and the weeks to readiness at
 ``WEEKLY_LEARNING_HOURS`` a week. Profiles and requirements are the serving model's (503 until a
@@ -20,8 +20,8 @@ from api.ratelimit import rate_limited
 from api.security import Principal, authorize_employee, get_current_principal
 from api.security.objects import not_found
 from api.serving import ServingModelDep, recommender_of
-from inference.development import DevelopmentPlan, development_plan
-from inference.recommender import UnknownSubject
+from inference.ranking.development import DevelopmentPlan, development_plan
+from inference.ranking.recommender import UnknownSubject
 
 router = APIRouter(prefix="/v1/employees", tags=["development"],
                    dependencies=[Depends(get_current_principal)])

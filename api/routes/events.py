@@ -16,7 +16,7 @@ with the same key and the event is stored exactly once.
 Effects: a ``skill_rejected`` event removes the skill from the person's profile at serving time
 at once in this worker (``Recommender.forget_employee``) and within ``REJECTED_TTL_S`` in others.
 ``application`` and ``accepted_move`` events are the training labels that
-``training.ranking_dataset.historical_queries`` reads from ``store.organization().events``, so
+``training.ranking.dataset.historical_queries`` reads from ``store.organization().events``, so
 they are guarded: an ``application`` is taken only for an opportunity that is open and not the
 caller's own (409 / 403), and ``accepted_move`` is never taken from an employee (403): accepted
 moves come from HR's records (ingested with the organization), so no one can write themself a

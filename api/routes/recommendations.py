@@ -17,9 +17,9 @@ from api.ratelimit import rate_limited
 from api.security import Principal, authorize_employee, get_current_principal
 from api.serving import AuditLogDep, ServingModelDep, recommender_of
 from features.domain import OpportunityKind
-from inference.audit_log import served_list
-from inference.recommendation_models import RecommendationList
-from inference.recommender import UnknownSubject
+from inference.ranking.recommender import UnknownSubject
+from inference.ranking.responses import RecommendationList
+from inference.serving.audit_log import served_list
 
 router = APIRouter(prefix="/v1/employees", tags=["recommendations"],
                    dependencies=[Depends(get_current_principal)])

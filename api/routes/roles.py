@@ -23,9 +23,9 @@ from api.security import (
 )
 from api.security.objects import not_found
 from api.serving import AuditLogDep, ServingModelDep, recommender_of
-from inference.audit_log import served_list
-from inference.recommendation_models import CandidateList, CareerPathList
-from inference.recommender import UnknownSubject
+from inference.ranking.recommender import UnknownSubject
+from inference.ranking.responses import CandidateList, CareerPathList
+from inference.serving.audit_log import served_list
 
 router = APIRouter(prefix="/v1/roles", tags=["roles"],
                    dependencies=[Depends(get_current_principal)])

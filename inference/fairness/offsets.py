@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from inference.fairness.groups import Grouping, group_of, is_unknown
-from inference.metrics import position_weight
+from inference.ranking.metrics import position_weight
 
 T = TypeVar("T")
 

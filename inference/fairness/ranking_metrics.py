@@ -27,7 +27,7 @@ from inference.fairness.metrics import (
     small_groups,
 )
 from inference.fairness.models import DimensionRanking, GroupExposure, NdcgChange, RankingAudit
-from inference.metrics import mean_defined, ndcg_at_k, position_weight
+from inference.ranking.metrics import mean_defined, ndcg_at_k, position_weight
 
 SKEW_FLOOR = 1e-4
 """``p_{i,k}`` is floored at this value so a group absent from the top k has a finite skew."""

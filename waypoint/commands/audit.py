@@ -44,19 +44,19 @@ def _since(value: str | None) -> datetime | None:
 
 def run(args: argparse.Namespace) -> int:
     from features.settings import get_settings
-    from training.audit import read_audit_settings
-    from training.ranker import read_params
+    from training.fairness.audit import read_audit_settings
+    from training.ranking.ranker import read_params
 
     settings = get_settings()
     audit_settings = read_audit_settings()
     if args.served:
-        from training.audit_stage import audit_document, run_served_audit
+        from training.fairness.stage import audit_document, run_served_audit
 
         result = run_served_audit(settings, audit_settings, _since(args.since))
     elif args.compare:
-        from training.audit_compare import comparison_rows
-        from training.audit_stage import run_compare
-        from training.fairness_mitigation import MitigationSettings
+        from training.fairness.compare import comparison_rows
+        from training.fairness.mitigation import MitigationSettings
+        from training.fairness.stage import run_compare
 
         values = audit_settings.mitigation
         if args.mitigation:
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"written: {path}")
         return 0 if comparison.shipped.result.passed else 1
     else:
-        from training.audit_stage import audit_document, run_audit_stage
+        from training.fairness.stage import audit_document, run_audit_stage
 
         result, extra = run_audit_stage(settings, read_params(), audit_settings,
                                         version=args.version, rerank=not args.no_mitigation,

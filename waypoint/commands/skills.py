@@ -115,7 +115,7 @@ def build_index(variant: str, tune: bool, force: bool) -> dict[str, Any]:
     summary: dict[str, Any] = {"variant": variant, "folder": str(folder),
                                "texts": len(catalog.texts)}
     if tune:
-        from training.skills_eval import load_benchmarks, tune_config
+        from training.skills.evaluate import load_benchmarks, tune_config
 
         sets = load_benchmarks(settings.benchmarks_dir, catalog)
         engine = SkillEngine(index, encoder, load_config(folder))
@@ -143,13 +143,13 @@ def run_train(args: argparse.Namespace) -> int:
     from inference.skills.artifacts import encoder_dir, static_dir
     from inference.skills.catalog import SkillCatalog
     from inference.skills.encoder import load_encoder, resolve_transformer_path
-    from training.skills_encoder import (
+    from training.skills.encoder import (
         build_training_pairs,
         distill_static,
         read_params,
         train_encoder,
     )
-    from training.skills_eval import benchmark_sentences
+    from training.skills.evaluate import benchmark_sentences
 
     settings = get_settings()
     params, pca_dims = read_params(args.params)
@@ -189,7 +189,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from features.settings import get_settings
     from inference.skills.artifacts import load_variant, variant_available
     from inference.skills.catalog import SkillCatalog
-    from training.skills_eval import (
+    from training.skills.evaluate import (
         evaluate_engine,
         evaluate_plain_labels,
         load_benchmarks,
@@ -294,7 +294,7 @@ def run_profiles(args: argparse.Namespace) -> int:
     from features.settings import get_settings
     from features.store import Store
     from inference.skills.artifacts import ArtifactMissing, load_engine
-    from training.skills_profiles import build_all_profiles
+    from training.skills.profiles import build_all_profiles
 
     settings = get_settings()
     params = load_params(args.params)

@@ -19,8 +19,8 @@ def register(subparsers: Any) -> None:
 
 def run_dataset(_args: argparse.Namespace) -> int:
     from features.settings import get_settings
-    from training.ranker import read_params
-    from training.train import run_dataset_stage
+    from training.ranking.ranker import read_params
+    from training.ranking.stage import run_dataset_stage
 
     print(json.dumps(run_dataset_stage(get_settings(), read_params()), indent=2))
     return 0
@@ -28,8 +28,8 @@ def run_dataset(_args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     from features.settings import get_settings
-    from training.ranker import read_params
-    from training.train import run_train_stage
+    from training.ranking.ranker import read_params
+    from training.ranking.stage import run_train_stage
 
     summary = run_train_stage(get_settings(), read_params(), register=not args.no_register)
     print(json.dumps(summary, indent=2))

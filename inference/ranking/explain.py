@@ -10,7 +10,7 @@ import numpy as np
 
 from features.domain import Course, ProfileEntry, RequirementProfile
 from features.ranking_explain import top_reasons
-from inference.recommendation_models import CourseSuggestion, MatchedSkill, MissingSkill, Reason
+from inference.ranking.responses import CourseSuggestion, MatchedSkill, MissingSkill, Reason
 
 MAX_SKILLS = 10
 MAX_COURSES = 3

@@ -50,7 +50,7 @@ from features.taxonomy import (
     read_occupation_skills,
     read_onet_ratings,
 )
-from inference.profile_artifacts import write_profile_artifacts
+from inference.artifacts.profiles import write_profile_artifacts
 from inference.skills.engine import SkillEngine
 
 log = logging.getLogger(__name__)

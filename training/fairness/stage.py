@@ -5,8 +5,8 @@ employee-facing lists), ``models/ranking/dataset.npz`` (its latest, held-out per
 sample) and the model: the version in ``models/train_summary.json`` loaded from
 ``models/bundle``, or any registered version fetched from MLflow. The bundle brings its own
 profiles and serving policy (re-ranking, offsets, depths): the employee-facing lists are served
-by `inference.recommender.Recommender` over it, and the candidate lists are re-ranked with its
-policy (`settings_for`).
+by `inference.ranking.recommender.Recommender` over it, and the candidate lists are re-ranked
+with its policy (`settings_for`).
 
 Outputs: ``models/reports/fairness/`` (Markdown, HTML, PNG), ``models/reports/fairness_audit.json``,
 MLflow metrics on the version's run and its ``fairness_audit`` tag (`record_fairness`).
@@ -28,19 +28,19 @@ from features.protected import read_protected_attributes
 from features.ranking_model import Ranker
 from features.settings import Settings
 from features.store import Store
-from inference.bundle import ModelBundle, load_bundle
+from inference.artifacts.bundle import ModelBundle, load_bundle
 from inference.fairness.export import mlflow_metrics
 from inference.fairness.groups import protected_groupings
 from inference.fairness.metrics import EmployeeRecommendations, RankedList
-from inference.recommender import Recommender
-from training.audit import AuditResult, AuditSettings, audit_served_lists, build_audit
-from training.audit_compare import Comparison, before_after_markdown, compare
-from training.audit_employees import employee_recommendations
-from training.fairness_mitigation import AugmentedRanker, MitigationSettings, hr_values
-from training.fairness_report import write_report
-from training.ranker import RankerParams, time_split
-from training.ranking_dataset import RankingDataset
-from training.train import TrainPaths, career_adjacency
+from inference.ranking.recommender import Recommender
+from training.fairness.audit import AuditResult, AuditSettings, audit_served_lists, build_audit
+from training.fairness.compare import Comparison, before_after_markdown, compare
+from training.fairness.employee_lists import employee_recommendations
+from training.fairness.mitigation import AugmentedRanker, MitigationSettings, hr_values
+from training.fairness.report import write_report
+from training.ranking.dataset import RankingDataset
+from training.ranking.ranker import RankerParams, time_split
+from training.ranking.stage import TrainPaths, career_adjacency
 
 log = logging.getLogger(__name__)
 REPORT_DIR = "fairness"
@@ -77,7 +77,7 @@ def load_model(settings: Settings, version: str | None = None) -> AuditedModel:
             raise WaypointError(f"{paths.bundle}: no bundle; run `waypoint train` first")
         return AuditedModel(load_bundle(paths.bundle, model_version=trained), trained,
                             str(paths.bundle))
-    from inference.model_registry import BUNDLE_ARTIFACT, mlflow_client
+    from inference.artifacts.registry import BUNDLE_ARTIFACT, mlflow_client
 
     client = mlflow_client(settings.mlflow_tracking_uri)
     try:

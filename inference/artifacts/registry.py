@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from features.errors import WaypointError
-from inference.bundle import MANIFEST, ModelBundle, load_bundle
+from inference.artifacts.bundle import MANIFEST, ModelBundle, load_bundle
 
 CHAMPION = "champion"
 BUNDLE_ARTIFACT = "bundle"

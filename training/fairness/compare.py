@@ -4,7 +4,7 @@
 it holds is a feature (``FEATURE_NAMES`` + ``HR_FIELDS``, i.e. ``part_time``), trained on the
 historical labels as they are, served in model order. *Shipped*: proxy screening (HR fields that
 `screen_proxies` flags are removed, which gives back the shipped feature list), the training
-mitigation of ``fairness.mitigation`` (`training.fairness_mitigation`), and fair re-ranking at
+mitigation of ``fairness.mitigation`` (`training.fairness.mitigation`), and fair re-ranking at
 serving when ``fairness.rerank.enabled``. Both are audited with the same settings and gate; the
 table reports every gated figure's minimum per metric and dimension, the sex figures, NDCG@10 of
 what is served and the relative NDCG cost against the unmitigated ranker.
@@ -22,15 +22,15 @@ from features.ranking_model import Ranker
 from inference.fairness.groups import SEX, Grouping
 from inference.fairness.metrics import EmployeeRecommendations
 from inference.fairness.models import iter_impact_ratios
-from inference.metrics import ndcg_at_k
-from training.audit import (
+from inference.ranking.metrics import ndcg_at_k
+from training.fairness.audit import (
     AuditResult,
     AuditSettings,
     build_audit,
     mean_ndcg,
     with_fitted_offsets,
 )
-from training.fairness_mitigation import (
+from training.fairness.mitigation import (
     HR_FIELDS,
     AugmentedRanker,
     MitigationReport,
@@ -39,9 +39,9 @@ from training.fairness_mitigation import (
     train_pipeline,
     with_hr_fields,
 )
-from training.fairness_report import markdown_cell
-from training.ranker import RankerParams, time_split
-from training.ranking_dataset import RankingDataset
+from training.fairness.report import markdown_cell
+from training.ranking.dataset import RankingDataset
+from training.ranking.ranker import RankerParams, time_split
 
 AnyRanker = Ranker | AugmentedRanker
 TARGET_RATIO = 0.9
@@ -92,7 +92,8 @@ class Comparison:
 
 def list_ndcgs(result: AuditResult, k: int) -> np.ndarray:
     """NDCG@k of every served list of an audit that has a relevant item, in list order
-    (`inference.metrics`: the others have no NDCG; the relevance is the same in both arms)."""
+    (`inference.ranking.metrics`: the others have no NDCG; the relevance is the same in both
+    arms)."""
     values = [ndcg_at_k(rl.ids, rel, k) for rl, rel in
               zip(result.lists.served, result.lists.relevance, strict=True)]
     return np.array([v for v in values if v is not None])

@@ -18,9 +18,9 @@ from sqlalchemy.engine import make_url
 from features.errors import WaypointError
 from features.settings import Settings
 from features.store import Store
-from inference.bundle import BundleHolder
-from inference.recommendation_models import ModelStatus
-from inference.recommender import Recommender
+from inference.artifacts.bundle import BundleHolder
+from inference.ranking.recommender import Recommender
+from inference.ranking.responses import ModelStatus
 
 log = logging.getLogger(__name__)
 NO_CHAMPION = "no champion model: run dvc repro"
@@ -48,7 +48,7 @@ def champion_loader(settings: Settings, store: Store) -> Callable[[], Recommende
     def load() -> Recommender:
         if not registry_exists(settings.mlflow_tracking_uri):
             raise NoChampion(f"{NO_CHAMPION} (no registry at {settings.mlflow_tracking_uri})")
-        from inference.model_registry import load_champion_bundle
+        from inference.artifacts.registry import load_champion_bundle
 
         try:
             bundle = load_champion_bundle(settings.mlflow_tracking_uri, settings.model_name,

@@ -50,7 +50,7 @@ from features.ranking_history import (
     employee_as_of,
     history_before,
 )
-from inference.retrieval import DEFAULT_LEVEL_WINDOW, EmployeeIndex, SkillProfileVectorizer
+from inference.retrieval.indexes import DEFAULT_LEVEL_WINDOW, EmployeeIndex, SkillProfileVectorizer
 
 THRIVED, MOVED, APPLIED, NOT_CHOSEN = 3, 2, 1, 0
 

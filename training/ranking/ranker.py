@@ -26,8 +26,8 @@ import numpy as np
 from features.params import RankerParams, load_params
 from features.ranking import FEATURE_NAMES
 from features.ranking_model import Ranker
-from inference.metrics import evaluate
-from training.ranking_dataset import RankingDataset
+from inference.ranking.metrics import evaluate
+from training.ranking.dataset import RankingDataset
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def format_report(report: EvaluationReport) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Train on a saved dataset (``RankingDataset.save``); exit 1 when the gate fails."""
-    parser = argparse.ArgumentParser(prog="python -m training.ranker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m training.ranking.ranker", description=__doc__)
     parser.add_argument("dataset", type=Path, help="a .npz written by RankingDataset.save")
     parser.add_argument("--params", type=Path, default=None, help="default: repo params.yaml")
     parser.add_argument("--out", type=Path, default=Path("models/ranker"))

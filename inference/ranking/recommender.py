@@ -51,13 +51,13 @@ from features.ranking import (
 from features.ranking_history import basic_requirements, history_before
 from features.ranking_model import Ranker
 from features.store import Store
-from inference import explain
-from inference.bundle import BundleError, ModelBundle
+from inference.artifacts.bundle import BundleError, ModelBundle
+from inference.artifacts.profiles import ProfileArtifacts, read_profile_artifacts
 from inference.fairness.serving import fair_candidate_order
 from inference.paths import CareerLattice
-from inference.pipeline import OpportunityCatalog, Scorer, Slate, rank_opportunities
-from inference.profile_artifacts import ProfileArtifacts, read_profile_artifacts
-from inference.recommendation_models import (
+from inference.ranking import explain
+from inference.ranking.pipeline import OpportunityCatalog, Scorer, Slate, rank_opportunities
+from inference.ranking.responses import (
     CandidateList,
     CandidateRecommendation,
     CareerPathList,
@@ -67,7 +67,7 @@ from inference.recommendation_models import (
     Reason,
     RecommendationList,
 )
-from inference.retrieval import EmployeeIndex, SkillProfileVectorizer
+from inference.retrieval.indexes import EmployeeIndex, SkillProfileVectorizer
 
 log = logging.getLogger(__name__)
 PROFILES_FOLDER = "profiles"
@@ -266,7 +266,7 @@ class Recommender:
     def scored_opportunities(self, employee_id: str,
                              kinds: Collection[OpportunityKind] | None = None,
                              score: Scorer | None = None) -> Slate:
-        """The employee-side pipeline (`inference.pipeline.rank_opportunities`) with this
+        """The employee-side pipeline (`inference.ranking.pipeline.rank_opportunities`) with this
         bundle's depth and ranker; ``score`` replaces the ranker (a model under audit)."""
         ctx = self.context(self._employee(employee_id))
         return rank_opportunities(self.catalog, ctx, score or self.ranker.score,

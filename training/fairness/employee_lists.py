@@ -1,7 +1,7 @@
 """Employee-facing lists for the fairness audit: what a sample of employees is served.
 
-The lists come from the serving pipeline itself (`inference.recommender.Recommender` over the
-audited bundle and the store: `Recommender.scored_opportunities`, the same retrieval depth,
+The lists come from the serving pipeline itself (`inference.ranking.recommender.Recommender`
+over the audited bundle and the store: `Recommender.scored_opportunities`, the same retrieval depth,
 filters, owned / mentored exclusions, rejected skills, features and order as
 ``GET /v1/employees/{id}/recommendations``), for a seeded sample of employees:
 
@@ -26,8 +26,8 @@ import numpy as np
 
 from features.domain import Opportunity
 from inference.fairness.metrics import EmployeeRecommendations, RecommendedOpportunity
-from inference.recommender import Recommender
-from inference.retrieval import normalize
+from inference.ranking.recommender import Recommender
+from inference.retrieval.indexes import normalize
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 

@@ -10,8 +10,8 @@ On the served order the audit computes, per sex, race/ethnicity and their inters
 selection rate in the top k, scoring rate (score above the list's median), impact ratios
 against the best non-small group, counts, small groups (< 2 %) flagged, ``unknown`` counted;
 exposure, skew@k and NDKL against each list's pool composition; NDCG@k before and after
-re-ranking; and, when given, the employee-facing lists (`training.audit_employees`). The gate
-(``fairness.gate``) turns it into pass / fail.
+re-ranking; and, when given, the employee-facing lists (`training.fairness.employee_lists`).
+The gate (``fairness.gate``) turns it into pass / fail.
 
 Every function here is pure: groups come in as ``{dimension: {id: group}}`` mappings built by
 the caller from ``features.protected`` (the only reader of protected attributes).
@@ -49,8 +49,8 @@ from inference.fairness.significance import (
     permutation_family,
     permutation_samples,
 )
-from inference.metrics import mean_defined, ndcg_at_k
-from training.ranking_dataset import RankingDataset
+from inference.ranking.metrics import mean_defined, ndcg_at_k
+from training.ranking.dataset import RankingDataset
 
 
 class AuditSettings(FairnessParams):
@@ -174,7 +174,7 @@ def pool_compositions(lists: Sequence[RankedList], groupings: Mapping[str, Group
 
 def mean_ndcg(lists: Sequence[RankedList], relevance: Sequence[Mapping[str, float]],
               k: int) -> float:
-    """Mean NDCG@k over the lists with a relevant item (`inference.metrics`)."""
+    """Mean NDCG@k over the lists with a relevant item (`inference.ranking.metrics`)."""
     mean, _ = mean_defined(ndcg_at_k(rl.ids, rel, k)
                            for rl, rel in zip(lists, relevance, strict=True))
     return mean

@@ -54,7 +54,8 @@ from features.ranking import FEATURE_NAMES
 from features.ranking_model import Ranker
 from inference.fairness.groups import SEX, Grouping, group_of, protected_groupings
 from inference.fairness.metrics import small_groups
-from training.ranker import (
+from training.ranking.dataset import APPLIED, MOVED, RankingDataset
+from training.ranking.ranker import (
     EvaluationReport,
     RankerParams,
     fit_and_evaluate,
@@ -63,7 +64,6 @@ from training.ranker import (
     train_ranker,
     training_split,
 )
-from training.ranking_dataset import APPLIED, MOVED, RankingDataset
 
 METHODS = ("none", "drop_features", "massage", "both")
 
@@ -201,7 +201,8 @@ class AugmentedRanker:
 
 def train_with_fields(train: RankingDataset, valid: RankingDataset, params: RankerParams
                       ) -> AugmentedRanker:
-    """`training.ranker.train_lambdarank` (same LightGBM settings) on ``train.feature_names``."""
+    """`training.ranking.ranker.train_lambdarank` (same LightGBM settings) on
+    ``train.feature_names``."""
     names = list(train.feature_names)
     booster = train_lambdarank(train, valid, params, names)
     gain = booster.feature_importance("gain")
@@ -332,7 +333,7 @@ def mitigate_training_set(train: RankingDataset, grouping: Grouping,
 def train_mitigated(data: RankingDataset, params: RankerParams, grouping: Grouping | None,
                     settings: MitigationSettings, bias_group: str | None = None,
                     ) -> tuple[Ranker, EvaluationReport, MitigationReport]:
-    """`training.ranker.train_and_evaluate` with the mitigation applied to train/valid rows.
+    """`training.ranking.ranker.train_and_evaluate` with the mitigation applied to train/valid rows.
 
     The test period is evaluated on its real rows and labels (what serving will see)."""
     train, valid, test = training_split(data, params)

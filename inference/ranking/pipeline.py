@@ -3,10 +3,11 @@
 `OpportunityCatalog` holds the open opportunities serving ranks (their requirement profiles,
 targets, vectors and the retrieval index); `rank_opportunities` runs one employee through it and
 returns a `Slate`: every retrieved opportunity (not ones the person owns or mentors), its feature
-row and score, in served order (score descending, ties by id). `inference.recommender.Recommender`
-explains the top of it; the employee-side fairness audit (`training.audit_employees`) and the
-latency benchmark (`benchmarks/bench_recommend.py`) call the same function with the same
-settings, so what they measure is what is served.
+row and score, in served order (score descending, ties by id).
+`inference.ranking.recommender.Recommender` explains the top of it; the employee-side fairness
+audit (`training.fairness.employee_lists`) and the latency benchmark
+(`benchmarks/bench_recommend.py`) call the same function with the same settings, so what they
+measure is what is served.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from features.domain import Opportunity, OpportunityKind, RequirementProfile
 from features.params import IndexParams
 from features.ranking import EmployeeContext, Target, feature_matrix
-from inference.retrieval import OpportunityIndex
+from inference.retrieval.indexes import OpportunityIndex
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 """Feature rows -> scores (the bundle's ranker, or a model under audit)."""

@@ -33,27 +33,27 @@ from features.ranking_history import EmployeeHistory, basic_requirements
 from features.ranking_model import Ranker
 from features.settings import Settings
 from features.store import Store
-from inference.bundle import ServingPolicy, write_bundle
-from inference.profile_artifacts import (
+from inference.artifacts.bundle import ServingPolicy, write_bundle
+from inference.artifacts.profiles import (
     SERVING_FILES,
     ProfileArtifacts,
     read_profile_artifacts,
 )
-from inference.retrieval import SkillProfileVectorizer
-from training.audit import fit_rerank_offsets, read_audit_settings
-from training.fairness_mitigation import MitigationSettings, train_mitigated, training_grouping
-from training.ranker import (
+from inference.retrieval.indexes import SkillProfileVectorizer
+from training.fairness.audit import fit_rerank_offsets, read_audit_settings
+from training.fairness.mitigation import MitigationSettings, train_mitigated, training_grouping
+from training.ranking.dataset import (
+    ProfileBuilder,
+    RankingDataset,
+    build_dataset,
+    historical_queries,
+)
+from training.ranking.ranker import (
     EvaluationReport,
     RankerParams,
     format_report,
     time_split,
     train_and_evaluate,
-)
-from training.ranking_dataset import (
-    ProfileBuilder,
-    RankingDataset,
-    build_dataset,
-    historical_queries,
 )
 
 log = logging.getLogger(__name__)

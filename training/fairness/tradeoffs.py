@@ -1,6 +1,6 @@
 """Fair re-ranking trade-offs: NDCG@10 cost against the lowest impact ratios, per setting.
 
-``python -m training.rerank_tradeoffs [--out FILE]`` trains the two arms of `waypoint audit
+``python -m training.fairness.tradeoffs [--out FILE]`` trains the two arms of `waypoint audit
 --compare` once (the unmitigated ranker and the shipped model), then serves the shipped model's
 test-period lists under each re-ranking setting of `VARIANTS` (offsets fitted on the validation
 period where a variant asks for them, as `waypoint train` fits them) and prints one Markdown
@@ -22,26 +22,26 @@ from typing import TYPE_CHECKING, Any
 from features.params import RerankPolicy
 from inference.fairness.groups import SEX, Grouping
 from inference.fairness.models import iter_impact_ratios
-from training.audit import (
+from training.fairness.audit import (
     AuditResult,
     AuditSettings,
     build_audit,
     mean_ndcg,
     with_fitted_offsets,
 )
-from training.audit_compare import TARGET_RATIO, columns_for, offsets_words
-from training.fairness_mitigation import (
+from training.fairness.compare import TARGET_RATIO, columns_for, offsets_words
+from training.fairness.mitigation import (
     MitigationSettings,
     hr_values,
     train_pipeline,
     with_hr_fields,
 )
-from training.fairness_report import markdown_cell
-from training.ranker import time_split
-from training.ranking_dataset import RankingDataset
+from training.fairness.report import markdown_cell
+from training.ranking.dataset import RankingDataset
+from training.ranking.ranker import time_split
 
 if TYPE_CHECKING:
-    from training.audit_stage import AuditInputs
+    from training.fairness.stage import AuditInputs
 
 VARIANTS: tuple[tuple[str, Mapping[str, Any]], ...] = (
     ("model order (no re-ranking)", {"enabled": False}),
@@ -186,9 +186,9 @@ def seed_table(inputs: AuditInputs, seeds: Sequence[int]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from features.settings import get_settings
-    from training.audit import read_audit_settings
-    from training.audit_stage import AuditInputs, load_model
-    from training.ranker import read_params
+    from training.fairness.audit import read_audit_settings
+    from training.fairness.stage import AuditInputs, load_model
+    from training.ranking.ranker import read_params
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="also write the table to this file")

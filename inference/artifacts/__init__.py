@@ -1,0 +1,1 @@
+"""Artifact layouts serving reads (bundle, profiles) and the MLflow registry client."""

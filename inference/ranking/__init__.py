@@ -1,0 +1,1 @@
+"""Ranking at serving time: the request pipeline, the recommender, explanations, metrics."""

@@ -1,0 +1,1 @@
+"""FAISS retrieval: skill-profile vectors and the indexes over opportunities and people."""

@@ -1,0 +1,1 @@
+"""Fairness stages: the audit, mitigation, the before/after comparison, reports, trade-offs."""

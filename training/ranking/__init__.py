@@ -1,0 +1,1 @@
+"""Ranking stages: point-in-time training sets, LambdaRank training, evaluation and the gate."""

@@ -1,0 +1,1 @@
+"""Skills stages: the domain-adapted encoder, the benchmark evaluation, the profiles stage."""
