@@ -122,7 +122,7 @@ def test_serve_refuses_demo_mode_off_loopback(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("WAYPOINT_SECRET_KEY", raising=False)
     get_settings.cache_clear()
     try:
-        with pytest.raises(WaypointError, match="refuses to serve on 0.0.0.0"):
+        with pytest.raises(WaypointError, match=r"refuses to serve on 0\.0\.0\.0"):
             serve.run(_serve_args("0.0.0.0"))
         with pytest.raises(InsecureSecretError):               # no demo, placeholder secret
             serve.run(_serve_args("127.0.0.1", demo=False))
@@ -346,4 +346,4 @@ def test_a_token_of_the_configured_lifetime_is_accepted(client: TestClient,
     token, lifetime = issue_token(settings, "hr-admin", "hr_admin")
     assert lifetime == settings.token_ttl_minutes * 60
     assert client.get("/v1/auth/me", headers=bearer(token)).status_code == 200
-    assert SECRET == settings.secret_key
+    assert settings.secret_key == SECRET
