@@ -31,8 +31,8 @@ from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from api.app import create_app  # noqa: E402
-from features import tables as t  # noqa: E402
 from api.security.tokens import issue_token  # noqa: E402
+from features import tables as t  # noqa: E402
 from tests.authz_matrix import never_limited  # noqa: E402
 from tests.serving_factory import OWNER, RECRUITER, ROLE, build_world  # noqa: E402
 from tests.test_api_recommendations import register_champion, settings_for  # noqa: E402

@@ -347,3 +347,46 @@ def test_a_token_of_the_configured_lifetime_is_accepted(client: TestClient,
     assert lifetime == settings.token_ttl_minutes * 60
     assert client.get("/v1/auth/me", headers=bearer(token)).status_code == 200
     assert settings.secret_key == SECRET
+
+
+def _keys(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+PROXY_NAMES = {"discoverable", "part_time", "model_rank", "list_count_before_rerank",
+               "moved_positions"}
+OWN_IDS = {"employee": "e1", "manager": "e4", "recruiter": "e3", "ml_admin": "e1",
+           "hr_admin": "e4"}
+"""The employee id each role's calls name (the manager's report e4; ml_admin is refused)."""
+
+
+def test_every_role_and_get_endpoint_answers_without_protected_or_proxy_fields(
+        client: TestClient) -> None:
+    from tests.authz_matrix import DEMO_USERS, endpoints
+    from tests.test_response_schemas import PROTECTED_NAMES
+
+    app: FastAPI = client.app  # type: ignore[assignment]
+    answered = 0
+    for role, user in DEMO_USERS.items():
+        token = bearer(sign_in(client, user, role.value))
+        for endpoint in endpoints(app):
+            if endpoint.method != "GET" or not endpoint.path.startswith("/v1/"):
+                continue
+            url = endpoint.url({"employee_id": OWN_IDS[role.value], "role_id": "r1",
+                                "opportunity_id": "o1"})
+            response = client.get(url, params=endpoint.query, headers=token)
+            if response.status_code != 200:
+                continue
+            answered += 1
+            keys = _keys(response.json())
+            assert not keys & PROTECTED_NAMES, (role, url)
+            own_record = role.value == "hr_admin" or url.endswith(f"/{user}")
+            if url.startswith("/v1/employees/") and url.count("/") == 3 and not own_record:
+                assert not keys & PROXY_NAMES, (role, url, keys & PROXY_NAMES)
+            if "/candidates" in url:
+                assert not keys & PROXY_NAMES, (role, url)
+    assert answered >= 15
