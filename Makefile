@@ -24,10 +24,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Build the demo organization and the artifacts serving needs (dvc repro promote), then
-## serve the API. `make pipeline` runs every stage, the skills benchmark evaluation included.
+## serve the API in demo mode (asked for here; loopback only). `make pipeline` runs every stage,
+## the skills benchmark evaluation included.
 demo: install
 	$(BIN)/dvc repro promote
-	$(BIN)/waypoint serve
+	WAYPOINT_DEMO_MODE=true $(BIN)/waypoint serve
 
 pipeline: install
 	$(BIN)/dvc repro

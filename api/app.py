@@ -1,17 +1,20 @@
 """The app factory: ``create_app(settings)`` builds the app; the lifespan opens the store once.
 
-Routers are listed in `ROUTERS` (matched in that order); a new endpoint adds its route module
-there.
+Routers are listed in `ROUTERS` (matched in that order; `DEMO_ROUTERS` only in demo mode) and
+`BODY_LIMITS` gives a path a body limit of its own; a new endpoint adds its route module there.
+`api.guard.RequestGuard` checks the token and the body size before any route runs.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.guard import RequestGuard
 from api.routes import (
     admin,
     auth,
@@ -36,18 +39,28 @@ ATTRIBUTION = (
     "Labor, Employment and Training Administration (USDOL/ETA), used under the CC BY 4.0 license. "
     "Skill-span data: Zhang et al., SkillSpan (NAACL 2022), MIT licence."
 )
+log = logging.getLogger("waypoint.api")
+DEMO_WARNING = ("DEMO MODE IS ON: every account signs in with the password 'demo' and "
+                "/v1/auth/demo-users lists them. Never expose this server; unset "
+                "WAYPOINT_DEMO_MODE for real use.")
 
 
 ROUTERS = (admin.router, auth.router, development.router, directory.router,
            discoverability.router, employees.router, events.router, health.router,
            recommendations.router, roles.router, skills.router, web.router)
 """Every router the API serves, in the order they are matched."""
+DEMO_ROUTERS = (directory.demo_router,)
+"""Routers that exist in demo mode only (the demo accounts)."""
+BODY_LIMITS: dict[str, int] = {**auth.BODY_LIMITS, **skills.BODY_LIMITS}
+"""Paths with a body limit of their own (others: ``settings.max_body_bytes``)."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     check_secret(settings)  # refuse to start with the placeholder secret outside demo mode
     set_offline_environment()
+    if settings.demo_mode:
+        log.warning(DEMO_WARNING)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,4 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    if settings.demo_mode:
+        for router in DEMO_ROUTERS:
+            app.include_router(router)
+    app.add_middleware(RequestGuard, settings=settings, body_limits=BODY_LIMITS)
     return app

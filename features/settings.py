@@ -40,7 +40,11 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str = f"sqlite:///{REPO_ROOT / 'models' / 'mlflow.db'}"
     encoder: str = PACKAGED_ENCODER
     model_name: str = "waypoint-ranker"
-    demo_mode: bool = True
+    demo_mode: bool = False
+    """Demo accounts (password ``demo``) and the demo-users endpoint; off unless asked for
+    (``WAYPOINT_DEMO_MODE=true``, as ``make demo`` does). See docs/security.md."""
+    demo_public: bool = False
+    """Let demo mode serve on a non-loopback address (``waypoint serve --force-public-demo``)."""
     secret_key: str = "change-me"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -52,7 +56,15 @@ class Settings(BaseSettings):
     rate_limits: dict[str, int] = Field(default_factory=dict)
     """Per-endpoint overrides by limiter name, e.g. ``{"employees.list": 30}``."""
     token_rate_limit_per_minute: int = Field(default=10, ge=1)
-    """Sign-in attempts per user name per minute at ``POST /v1/auth/token``."""
+    """Sign-in attempts per (user name, client address) per minute at ``POST /v1/auth/token``."""
+    token_address_rate_limit_per_minute: int = Field(default=30, ge=1)
+    """Sign-in attempts per client address per minute, whatever the user names."""
+    heavy_concurrency: int = Field(default=2, ge=0)
+    """Heavy requests (scoring, skills inference, reloads) running at once; 0: no limit."""
+    heavy_wait_seconds: float = Field(default=10.0, gt=0)
+    """How long a heavy request waits for a slot before a 503."""
+    max_body_bytes: int = Field(default=32 * 1024, ge=1024)
+    """Request body limit of every endpoint (the skills text endpoint has its own, larger)."""
 
     @property
     def fetch_cache_dir(self) -> Path:

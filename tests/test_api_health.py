@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from features.settings import Settings
 from features.store import Store
+from tests.authz_matrix import SECRET
 from tests.reference_factory import write_reference_dataset
 from tests.store_factory import tiny_organization
 from training.ingest import ingest_reference_data
@@ -22,7 +23,8 @@ def test_healthz_reports_ingested_counts(tmp_path: Path, sqlite_url: str) -> Non
     result = ingest_reference_data(write_reference_dataset(tmp_path / "ref"), store)
     store.replace_organization(tiny_organization(), version="org-1")
     store.dispose()
-    settings = Settings(database_url=sqlite_url, artifact_dir=tmp_path / "models")
+    settings = Settings(database_url=sqlite_url, artifact_dir=tmp_path / "models",
+                        secret_key=SECRET)
     with TestClient(create_app(settings)) as client:
         body = client.get("/healthz").json()
     assert body["status"] == "ok"
@@ -35,7 +37,8 @@ def test_healthz_reports_ingested_counts(tmp_path: Path, sqlite_url: str) -> Non
 
 
 def test_unknown_path_is_a_json_404(tmp_path: Path, sqlite_url: str) -> None:
-    settings = Settings(database_url=sqlite_url, artifact_dir=tmp_path / "models")
+    settings = Settings(database_url=sqlite_url, artifact_dir=tmp_path / "models",
+                        secret_key=SECRET)
     with TestClient(create_app(settings)) as client:
         response = client.get("/no/such/thing")
     assert response.status_code == 404

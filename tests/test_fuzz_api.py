@@ -2,17 +2,18 @@
 document, called in-process (ASGI) on a real app (real SQLite store, real small champion
 bundle), authenticated with demo tokens; no response may be a 5xx (``not_a_server_error``).
 
-Each generated case is sent twice per role (hr_admin, who may read nearly everything, and an
-employee, who may write events and their own discoverability): once as generated and, when it
-has path parameters, once more with ids that exist (so the handlers run past their 404s).
+Each generated case is sent with every role's token (employee, manager, recruiter, ml_admin,
+hr_admin: each reaches different code past its 403s), twice per role: once as generated and,
+when it has path parameters, once more with ids that exist (so the handlers run past their
+404s).
 ``POST /v1/skills/infer`` answers a documented 503 here (the test settings have no reference
 data, so no skills engine); that one is counted apart, not as a failure.
 Examples per operation: ``WAYPOINT_FUZZ_EXAMPLES`` (default 20). Run:
 
     .venv/bin/pytest tests/test_fuzz_api.py -s -p no:randomly
 
-The summary (operations, examples, requests, statuses, 5xx) is printed at the end of the module;
-every 5xx is recorded (not only the first) and listed in the failure.
+The summary (operations, examples, requests, statuses, 5xx), overall and per role, is printed at
+the end of the module; every 5xx is recorded (not only the first) and listed in the failure.
 """
 
 from __future__ import annotations
@@ -31,15 +32,18 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.security.tokens import issue_token  # noqa: E402
+from features import tables as t  # noqa: E402
 from tests.authz_matrix import never_limited  # noqa: E402
-from tests.serving_factory import OWNER, ROLE, build_world  # noqa: E402
+from tests.serving_factory import OWNER, RECRUITER, ROLE, build_world  # noqa: E402
 from tests.test_api_recommendations import register_champion, settings_for  # noqa: E402
 
 pytestmark = [pytest.mark.api, pytest.mark.integration]
 
 EXAMPLES = int(os.environ.get("WAYPOINT_FUZZ_EXAMPLES", "20"))
+MANAGER = "e002"
 KNOWN_IDS = {"employee_id": OWNER, "role_id": ROLE, "opportunity_id": "open-1"}
 STATS: Counter[str] = Counter()
+ROLE_STATS: dict[str, Counter[str]] = {}
 SERVER_ERRORS: list[str] = []
 
 
@@ -58,12 +62,23 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)  # starts the lifespan
         assert app.state.serving_model.wait(120)
         assert app.state.serving_model.current is not None
-        tokens = {"hr": issue_token(app_settings, "hr-admin", "hr_admin")[0],
-                  "employee": issue_token(app_settings, OWNER, "employee")[0]}
+        manager = MANAGER  # the world has no reporting line: give OWNER a manager
+        with world.store().engine.begin() as conn:
+            conn.execute(t.employees.update().where(t.employees.c.id == OWNER)
+                         .values(manager_id=manager))
+        tokens = {"employee": issue_token(app_settings, OWNER, "employee")[0],
+                  "manager": issue_token(app_settings, manager, "manager")[0],
+                  "recruiter": issue_token(app_settings, RECRUITER, "recruiter")[0],
+                  "ml_admin": issue_token(app_settings, "ml-admin", "ml_admin")[0],
+                  "hr_admin": issue_token(app_settings, "hr-admin", "hr_admin")[0]}
         yield {"app": app, "schema": schema, "tokens": tokens}
         print(f"\nfuzz: {STATS['operations']} operations, {STATS['examples']} examples, "
               f"{STATS['requests']} requests, {len(SERVER_ERRORS)} 5xx; statuses "
               f"{dict(sorted(STATS.items()))}")
+        for who, counts in ROLE_STATS.items():
+            print(f"  {who}: {STATS['operations']} operations, {STATS['examples']} examples, "
+                  f"{counts['requests']} requests, {counts['5xx']} 5xx; statuses "
+                  f"{dict(sorted((k, v) for k, v in counts.items() if k.startswith('status')))}")
         for failure in SERVER_ERRORS[:20]:
             print("  5xx:", failure)
         asgi.shutdown_lifespans()
@@ -80,8 +95,11 @@ def _send(case: Any, tokens: dict[str, str], label: str) -> None:
             if params:
                 case.path_parameters = params
             response = case.call(headers={"Authorization": f"Bearer {token}"})
+            per_role = ROLE_STATS.setdefault(who, Counter())
             STATS["requests"] += 1
             STATS[f"status_{response.status_code}"] += 1
+            per_role["requests"] += 1
+            per_role[f"status_{response.status_code}"] += 1
             if (response.status_code == 503 and case.path == "/v1/skills/infer"
                     and "skills engine is unavailable" in response.text):
                 STATS["expected_503_no_skills_engine"] += 1  # no reference data here, by design
@@ -89,6 +107,7 @@ def _send(case: Any, tokens: dict[str, str], label: str) -> None:
             try:
                 case.validate_response(response, checks=[not_a_server_error])
             except (Exception, BaseExceptionGroup) as exc:  # record every failure
+                per_role["5xx"] += 1
                 SERVER_ERRORS.append(f"{who} {label} {params} -> {response.status_code}: "
                                      f"{response.text[:200]!r} [{type(exc).__name__}]")
 
@@ -113,4 +132,5 @@ def test_no_server_errors(fuzz_app: dict[str, Any]) -> None:
 
         run()
     assert STATS["operations"] > 10
+    assert set(ROLE_STATS) == set(fuzz_app["tokens"])  # every role's token was used
     assert not SERVER_ERRORS, "\n".join(SERVER_ERRORS[:20])

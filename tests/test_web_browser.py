@@ -290,16 +290,19 @@ def test_recruiter_candidates_and_fairness(screen: Screen, site: tuple[str, Prod
     expect(panel).to_contain_text("Fairness of this list")
     facts = dict(zip(texts(panel.locator("dt")), texts(panel.locator("dd")), strict=True))
     assert facts["Qualified pool"] == f"{fairness['pool_size']} people"
-    assert facts["Shown"] == f"{fairness['list_size']} people"
-    assert facts["Lowest impact ratio"].startswith(f"{fairness['min_impact_ratio']:.2f}")
+    assert facts["Figures cover"] == f"the top {fairness['prefix']} positions"
+    assert facts["Lowest impact ratio"].startswith(f"{fairness['min_impact_ratio']:.1f}")
     assert facts["Fair re-ranking"].startswith("on" if fairness["rerank_enabled"] else "off")
+    # no pre-re-ranking position or model score on the page (issue 12)
+    assert "model rank" not in (page.locator("#candidates").text_content() or "")
+    assert "score" not in (page.locator("#candidates").text_content() or "").lower()
     rows = panel.locator("tbody tr")
     expect(rows).to_have_count(len(fairness["groups"]))
     for group, row in zip(fairness["groups"], rows.all(), strict=True):
         cells = texts(row.locator("th, td"))
-        assert cells[0].startswith(group["group"])
-        assert cells[1] == str(group["pool_count"])
-        assert cells[3] == str(group["list_count"])
+        assert cells[0] == group["group"]
+        assert cells[1] == percent(group["pool_share"])
+        assert cells[2] == percent(group["top_share"])
     screen.shot("recruiter-candidates")
 
 

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from starlette.concurrency import run_in_threadpool
 
+from api.ratelimit import heavy_limited, rate_limited
 from api.security import Principal, UserRole, get_current_principal, require_roles
 from api.serving import ServingModelDep
 from inference.ranking.responses import ModelStatus
@@ -27,6 +28,7 @@ def model_status(
     serving: ServingModelDep,
     _principal: Annotated[Principal, Depends(require_roles(UserRole.ML_ADMIN,
                                                            UserRole.HR_ADMIN))],
+    _limit: Annotated[Principal, Depends(rate_limited("admin.model"))],
 ) -> ModelStatus:
     """The serving model: version, bundle creation time, data versions, last reload error."""
     return serving.status()
@@ -38,6 +40,7 @@ def model_status(
 async def reload_model(
     serving: ServingModelDep,
     _principal: Annotated[Principal, Depends(require_roles(UserRole.ML_ADMIN))],
+    _limit: Annotated[Principal, Depends(heavy_limited("admin.model.reload", 6))],
 ) -> ModelStatus:
     """Load ``models:/<name>@champion`` and swap it in without dropping in-flight requests."""
     previous = serving.current

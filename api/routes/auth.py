@@ -2,6 +2,12 @@
 
 The form is parsed here from ``application/x-www-form-urlencoded`` (the body OAuth2 clients and
 the /docs "Authorize" dialog send) so that ``python-multipart`` is not needed.
+
+Sign-in is throttled twice, both before the password is checked: per client address, whatever
+the user names (``token_address_rate_limit_per_minute``: spraying one password across names is
+slow), checked before the form is even read; and per (user name, client address)
+(``token_rate_limit_per_minute``: guessing one user's password is slow). There is no per-name
+lock: a third party's failed attempts empty only their own buckets, never the user's.
 """
 
 from __future__ import annotations
@@ -13,14 +19,15 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import SettingsDep, StoreDep
-from api.ratelimit import limiter_for, too_many
-from api.security import TOKEN_URL, CurrentUser, Principal, UserRole, issue_token, unauthorized
+from api.ratelimit import LIMITED, client_address, limiter_for, rate_limited, too_many
+from api.security import TOKEN_URL, Principal, UserRole, issue_token, unauthorized
 from api.security.principals import CredentialVerifier, DemoCredentials, NoCredentials
 from api.security.principals import resolve_principal as resolve
 
 router = APIRouter(tags=["auth"])
 
 MAX_FORM_BYTES = 4096
+BODY_LIMITS = {TOKEN_URL: MAX_FORM_BYTES}
 FORM_SCHEMA = {
     "type": "object",
     "required": ["username", "password"],
@@ -48,7 +55,21 @@ class Token(BaseModel):
     role: UserRole
 
 
-async def token_form(request: Request) -> TokenRequest:
+def address_throttle(request: Request, settings: SettingsDep) -> str:
+    """Spend one sign-in attempt of the client address; returns the address."""
+    address = client_address(request)
+    wait = limiter_for(request).acquire("auth.token.address", address,
+                                        settings.token_address_rate_limit_per_minute)
+    if wait > 0:
+        raise too_many(wait)
+    return address
+
+
+LIMITED[address_throttle] = "auth.token.address"
+
+
+async def token_form(request: Request,
+                     _address: Annotated[str, Depends(address_throttle)]) -> TokenRequest:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
@@ -75,11 +96,12 @@ def credential_verifier(request: Request, settings: SettingsDep) -> CredentialVe
 @router.post(TOKEN_URL, response_model=Token,
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/x-www-form-urlencoded": {"schema": FORM_SCHEMA}}}})
-def sign_in(form: Annotated[TokenRequest, Depends(token_form)], request: Request,
+def sign_in(address: Annotated[str, Depends(address_throttle)],
+            form: Annotated[TokenRequest, Depends(token_form)], request: Request,
             response: Response, settings: SettingsDep, store: StoreDep,
             verifier: Annotated[CredentialVerifier, Depends(credential_verifier)]) -> Token:
     """Exchange a user name and password for a signed bearer token."""
-    wait = limiter_for(request).acquire("auth.token", form.username.lower(),
+    wait = limiter_for(request).acquire("auth.token", f"{form.username.lower()}@{address}",
                                         settings.token_rate_limit_per_minute)
     if wait > 0:
         raise too_many(wait)
@@ -93,6 +115,6 @@ def sign_in(form: Annotated[TokenRequest, Depends(token_form)], request: Request
 
 
 @router.get("/v1/auth/me", response_model=Principal)
-def me(principal: CurrentUser) -> Principal:
+def me(principal: Annotated[Principal, Depends(rate_limited("auth.me"))]) -> Principal:
     """Who the bearer token says you are."""
     return principal

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.deps import StoreDep
-from api.ratelimit import rate_limited
+from api.ratelimit import heavy_limited
 from api.security import Principal, authorize_employee, get_current_principal
 from api.security.objects import not_found
 from api.serving import ServingModelDep, recommender_of
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1/employees", tags=["development"],
             responses={503: {"description": "no champion model is loaded"}})
 def plan(
     employee_id: str, store: StoreDep, serving: ServingModelDep,
-    principal: Annotated[Principal, Depends(rate_limited("employees.development_plan"))],
+    principal: Annotated[Principal, Depends(heavy_limited("employees.development_plan"))],
     target_role_id: Annotated[str, Query(min_length=1, max_length=64,
                                          description="The role to get ready for.")],
 ) -> DevelopmentPlan:

@@ -6,8 +6,8 @@
 - ``GET /v1/employees/{employee_id}/owned-roles``: the roles whose candidates the employee may
   see as a recruiter (open ``open_role`` opportunities they own) with those openings; same who.
 - ``GET /v1/auth/demo-users``: in demo mode, the default demo user of each access role (the same
-  ones ``waypoint token --as ROLE`` picks); 404 outside demo mode. No token needed: in demo mode
-  every demo password is ``demo`` anyway.
+  ones ``waypoint token --as ROLE`` picks). The route exists only in demo mode (``demo_router``;
+  404 otherwise). No token needed: in demo mode every demo password is ``demo`` anyway.
 
 Responses list their fields explicitly; none carries a protected attribute.
 """
@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from api.deps import SettingsDep, StoreDep
-from api.ratelimit import rate_limited
+from api.ratelimit import address_limited, rate_limited
 from api.security import (
     Principal,
     UserRole,
@@ -36,7 +36,7 @@ from features.domain import OpportunityKind
 
 people = APIRouter(prefix="/v1/employees", tags=["directory"],
                    dependencies=[Depends(get_current_principal)])
-demo = APIRouter(tags=["auth"])
+demo_router = APIRouter(tags=["auth"])
 
 
 class ReportRecord(BaseModel):
@@ -132,9 +132,11 @@ def owned_roles(
     return OwnedRoleList(employee_id=employee_id, items=items)
 
 
-@demo.get("/v1/auth/demo-users", response_model=DemoUsers,
-          responses={404: {"description": "not in demo mode"}})
-def demo_users(settings: SettingsDep, store: StoreDep) -> DemoUsers:
+@demo_router.get("/v1/auth/demo-users", response_model=DemoUsers)
+def demo_users(
+    settings: SettingsDep, store: StoreDep,
+    _limit: Annotated[None, Depends(address_limited("auth.demo_users"))],
+) -> DemoUsers:
     """Demo mode only: the default demo user of each access role and the demo password."""
     if not settings.demo_mode:
         raise HTTPException(404, "demo accounts exist only in demo mode")
@@ -151,6 +153,4 @@ def demo_users(settings: SettingsDep, store: StoreDep) -> DemoUsers:
     return DemoUsers(password=DEMO_PASSWORD, items=items)
 
 
-router = APIRouter()
-router.include_router(people)
-router.include_router(demo)
+router = people

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from api.deps import StoreDep
 from api.ratelimit import rate_limited
-from api.security import CurrentUser, Principal, UserRole, forbidden, get_current_principal
+from api.security import Principal, UserRole, forbidden, get_current_principal
 from api.security.objects import not_found
 from features.domain import Employee
 from features.store import Store
@@ -52,8 +52,10 @@ def _authorize(principal: Principal, employee_id: str, store: Store, *, write: b
 
 
 @router.get("/{employee_id}/discoverability", response_model=Discoverability)
-def get_discoverability(employee_id: str, principal: CurrentUser,
-                        store: StoreDep) -> Discoverability:
+def get_discoverability(
+    employee_id: str, store: StoreDep,
+    principal: Annotated[Principal, Depends(rate_limited("employees.discoverability.get"))],
+) -> Discoverability:
     """Whether the employee is open to being found as a candidate (self, hr_admin)."""
     employee = _authorize(principal, employee_id, store, write=False)
     return Discoverability(employee_id=employee.id, discoverable=employee.discoverable)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.deps import StoreDep
+from api.ratelimit import address_limited
 from features.domain import Counts
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[Depends(address_limited("healthz", 600))])
 
 
 class Health(BaseModel):

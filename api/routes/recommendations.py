@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.deps import StoreDep
-from api.ratelimit import rate_limited
+from api.ratelimit import heavy_limited, list_cost
 from api.security import Principal, authorize_employee, get_current_principal
 from api.serving import AuditLogDep, ServingModelDep, recommender_of
 from features.domain import OpportunityKind
@@ -42,7 +42,8 @@ def parse_kinds(kinds: str | None) -> list[OpportunityKind] | None:
             responses={503: {"description": "no champion model is loaded"}})
 def recommendations(
     employee_id: str, store: StoreDep, serving: ServingModelDep, audit: AuditLogDep,
-    principal: Annotated[Principal, Depends(rate_limited("employees.recommendations"))],
+    principal: Annotated[Principal, Depends(heavy_limited("employees.recommendations",
+                                                          cost=list_cost))],
     kinds: Annotated[str | None, Query(description=f"comma-separated, any of: {KINDS}")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> RecommendationList:

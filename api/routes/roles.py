@@ -3,8 +3,9 @@
 
 Candidates are discoverable employees only, never the role's current holders, ranked by the
 model and then fairly re-ranked (``fairness.rerank`` in params.yaml); the response carries the
-list's aggregate fairness figures, never a person's protected attribute. Every served candidate
-list goes to the ``served_lists`` audit log with those figures.
+list's rounded group figures for the top positions (``api.candidate_view``: no model score, no
+pre-re-ranking position, nothing a person's group can be read off). Every served candidate list
+goes to the ``served_lists`` audit log with the detailed figures.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
+from api.candidate_view import FIGURES_PREFIX, CandidateListView, candidate_list_view
 from api.deps import StoreDep
-from api.ratelimit import rate_limited
+from api.ratelimit import heavy_limited, list_cost, rate_limited
 from api.security import (
-    CurrentUser,
     Principal,
     authorize_role_for_recruiter,
     get_current_principal,
@@ -24,41 +25,49 @@ from api.security import (
 from api.security.objects import not_found
 from api.serving import AuditLogDep, ServingModelDep, recommender_of
 from inference.ranking.recommender import UnknownSubject
-from inference.ranking.responses import CandidateList, CareerPathList
+from inference.ranking.responses import CareerPathList
 from inference.serving.audit_log import served_list
 
 router = APIRouter(prefix="/v1/roles", tags=["roles"],
                    dependencies=[Depends(get_current_principal)])
 
 
-@router.get("/{role_id}/candidates", response_model=CandidateList,
+@router.get("/{role_id}/candidates", response_model=CandidateListView,
             responses={503: {"description": "no champion model is loaded"}})
 def candidates(
     role_id: str, store: StoreDep, serving: ServingModelDep, audit: AuditLogDep,
-    principal: Annotated[Principal, Depends(rate_limited("roles.candidates", 30))],
+    principal: Annotated[Principal, Depends(heavy_limited("roles.candidates", 30,
+                                                          cost=list_cost))],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> CandidateList:
-    """Ranked, fairly re-ranked internal candidates for a role, with aggregate fairness figures
-    (group shares of the list vs the qualified pool, counts, impact ratios)."""
+) -> CandidateListView:
+    """Ranked, fairly re-ranked internal candidates for a role, with rounded group figures of
+    the top positions (the same for every ``limit``; withheld for small pools). No model score
+    or pre-re-ranking position is shown (docs/security.md)."""
     authorize_role_for_recruiter(principal, role_id, store)
     recommender = recommender_of(serving)
     try:
-        result = recommender.candidates(role_id, limit)
+        # the figures always describe the top FIGURES_PREFIX; the shown order does not depend
+        # on the list size, so the first ``limit`` of a longer list are the same people
+        top = recommender.candidates(role_id, FIGURES_PREFIX)
+        shown = top if limit <= FIGURES_PREFIX else recommender.candidates(role_id, limit)
     except UnknownSubject as exc:
         raise HTTPException(404, str(exc)) from None
-    if audit is not None:
+    items = shown.items[:limit]
+    served_id = None
+    if audit is not None:  # the detailed figures go to the audit log only
         record = served_list(
             user_id=principal.user_id, requester_role=principal.role.value,
-            endpoint="candidates", subject_id=role_id, model_version=result.model_version,
-            items=[(i.employee_id, i.score) for i in result.items],
-            fairness=result.fairness.model_dump(mode="json") if result.fairness else None)
-        result = result.model_copy(update={"served_list_id": audit.record(record)})
-    return result
+            endpoint="candidates", subject_id=role_id, model_version=shown.model_version,
+            items=[(i.employee_id, i.score) for i in items],
+            fairness=shown.fairness.model_dump(mode="json") if shown.fairness else None)
+        served_id = audit.record(record)
+    return candidate_list_view(shown.model_copy(update={"items": items}), top, served_id)
 
 
 @router.get("/{role_id}/paths", response_model=CareerPathList,
             responses={503: {"description": "no champion model is loaded"}})
-def paths(role_id: str, principal: CurrentUser, store: StoreDep, serving: ServingModelDep,
+def paths(role_id: str, store: StoreDep, serving: ServingModelDep,
+          _principal: Annotated[Principal, Depends(rate_limited("roles.paths", cost=list_cost))],
           limit: Annotated[int, Query(ge=1, le=100)] = 10) -> CareerPathList:
     """The most reachable next roles from a role, lateral and upward (any signed-in user)."""
     if store.role(role_id) is None:

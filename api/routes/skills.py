@@ -3,8 +3,11 @@
 The engine is loaded lazily, once per app, from ``settings.artifact_dir`` (trained encoder and
 its label cache when present, else the packaged encoder) and cached on ``app.state``.
 
-Any signed-in user may call it (it reads no one's data). Limits: ``text`` at most
-``MAX_TEXT_CHARS`` characters (413 beyond); a body that is not JSON or not the schema is a 422.
+Any signed-in user may call it (it reads no one's data). Limits: the token is checked and the
+body limited to ``MAX_BODY_BYTES`` (streaming) before it is read (`api.guard`); ``text`` at most
+``MAX_TEXT_CHARS`` characters (413 beyond); a body that is not JSON or not the schema is a 422;
+the rate limit is weighted by the body's length (`text_cost`) and at most
+``settings.heavy_concurrency`` heavy requests run at once (`heavy_limited`).
 Empty or whitespace-only text, and text with too few letters to be language (binary garbage),
 return ``200`` with an empty ``skills`` list.
 """
@@ -18,7 +21,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from api.deps import SettingsDep
-from api.ratelimit import rate_limited
+from api.ratelimit import heavy_limited, text_cost
 from api.security import Principal, get_current_principal
 from features.errors import WaypointError
 from features.inferred_skills import InferredSkill, SourceKind
@@ -29,6 +32,8 @@ router = APIRouter(prefix="/v1/skills", tags=["skills"],
                    dependencies=[Depends(get_current_principal)])
 MAX_TEXT_CHARS = 20_000
 MAX_BODY_BYTES = 4 * MAX_TEXT_CHARS + 4_096
+BODY_LIMITS = {"/v1/skills/infer": MAX_BODY_BYTES}
+"""Enforced, streaming, by `api.guard.RequestGuard` before the body is parsed."""
 _LOCK = threading.Lock()
 
 
@@ -64,22 +69,16 @@ def get_engine(request: Request, settings: SettingsDep) -> SkillEngine:
     return engine
 
 
-def limit_body(request: Request) -> None:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise HTTPException(413, f"request body over {MAX_BODY_BYTES} bytes")
-
-
 EngineDep = Annotated[SkillEngine, Depends(get_engine)]
 
 
 @router.post("/infer", response_model=SkillInferResponse,
-             dependencies=[Depends(limit_body)],
              responses={413: {"description": "text too long"},
                         422: {"description": "body is not valid JSON or not the schema"}})
 def infer_skills(
-    body: SkillInferRequest, engine: EngineDep,
-    _principal: Annotated[Principal, Depends(rate_limited("skills.infer"))],
+    body: SkillInferRequest,
+    _principal: Annotated[Principal, Depends(heavy_limited("skills.infer", cost=text_cost))],
+    engine: EngineDep,
 ) -> SkillInferResponse:
     """ESCO skills in the text, best first, each with URI, label, calibrated score in [0, 1],
     character spans into ``text`` and, for reviews and self descriptions, a polarity

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, RedirectResponse
+
+from api.ratelimit import address_limited
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 """``api/web``, found next to this package whether installed or run from the tree."""
@@ -33,7 +35,8 @@ FILES = {"index.html": "text/html; charset=utf-8",
          "app.js": "text/javascript; charset=utf-8",
          "app.css": "text/css; charset=utf-8"}
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False,
+                   dependencies=[Depends(address_limited("web", 600))])
 
 
 def _file(name: str) -> FileResponse:

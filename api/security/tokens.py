@@ -2,15 +2,24 @@
 
 Outside demo mode the secret must be set (``WAYPOINT_SECRET_KEY``), differ from the placeholder
 and be at least 32 bytes; `check_secret` raises `InsecureSecretError` otherwise, and the app
-factory calls it before anything else. In demo mode the signing key is derived from whatever
-the secret is (placeholder included), so ``waypoint token`` and ``waypoint serve`` agree.
+factory calls it before anything else. In demo mode a placeholder or short secret is replaced by a
+random one kept in ``<artifact_dir>/.demo-secret`` (mode 0600, made on first use), so
+``waypoint token`` and ``waypoint serve`` agree and nobody can forge a token from the public
+placeholder; the signing key is derived from the secret, so demo and real tokens never mix.
+
+A token is accepted only when ``exp`` and ``iat`` are numbers, ``iat`` is not in the future and
+``exp - iat`` is at most ``token_ttl_minutes`` (a token minted with a longer life is refused).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jwt
 
@@ -22,6 +31,10 @@ MIN_SECRET_BYTES = 32
 ALGORITHM = "HS256"
 ISSUER = "waypoint"
 AUDIENCE = "waypoint-api"
+DEMO_SECRET_FILE = ".demo-secret"
+CLOCK_SKEW_S = 60
+_demo_secrets: dict[Path, bytes] = {}
+_demo_lock = threading.Lock()
 
 
 class InsecureSecretError(WaypointError):
@@ -53,10 +66,34 @@ def check_secret(settings: Settings) -> None:
             f"WAYPOINT_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes and demo mode is off")
 
 
+def weak_secret(secret: str) -> bool:
+    return secret == PLACEHOLDER_SECRET or len(secret.encode()) < MIN_SECRET_BYTES
+
+
+def demo_secret(artifact_dir: Path) -> bytes:
+    """The installation's random demo secret (created once, readable by its owner only)."""
+    path = (artifact_dir / DEMO_SECRET_FILE).resolve()
+    with _demo_lock:
+        if path not in _demo_secrets:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+            _demo_secrets[path] = path.read_bytes().strip()
+        return _demo_secrets[path]
+
+
 def signing_key(settings: Settings) -> bytes:
     check_secret(settings)
     if settings.demo_mode:
-        return hashlib.sha256(b"waypoint-demo:" + settings.secret_key.encode()).digest()
+        secret = settings.secret_key.encode()
+        if weak_secret(settings.secret_key):
+            secret = demo_secret(settings.artifact_dir)
+        return hashlib.sha256(b"waypoint-demo:" + secret).digest()
     return settings.secret_key.encode()
 
 
@@ -78,9 +115,17 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
             token, signing_key(settings), algorithms=[ALGORITHM], audience=AUDIENCE,
             issuer=ISSUER, options={"require": ["sub", "role", "exp", "iat", "iss", "aud"]},
         )
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, TypeError, ValueError, OverflowError) as exc:
         raise InvalidTokenError(str(exc)) from exc
-    sub, role = claims["sub"], claims["role"]
+    sub, role, exp, iat = claims["sub"], claims["role"], claims["exp"], claims["iat"]
     if not isinstance(sub, str) or not isinstance(role, str):
         raise InvalidTokenError("sub and role must be strings")
-    return TokenClaims(sub=sub, role=role, exp=datetime.fromtimestamp(claims["exp"], UTC))
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (exp, iat)):
+        raise InvalidTokenError("exp and iat must be numbers")
+    now = datetime.now(UTC).timestamp()
+    if iat > now + CLOCK_SKEW_S:
+        raise InvalidTokenError("the token is issued in the future")
+    if exp - iat > settings.token_ttl_minutes * 60:
+        raise InvalidTokenError(f"the token lives longer than the maximum "
+                                f"{settings.token_ttl_minutes} minutes")
+    return TokenClaims(sub=sub, role=role, exp=datetime.fromtimestamp(exp, UTC))

@@ -556,15 +556,14 @@
     $("candidates-summary").textContent = result.items.length + " discoverable internal " +
       "candidates, ranked by model " + result.model_version + " and fairly re-ranked.";
     for (const c of result.items) {
-      const moved = c.model_rank !== c.rank ? " (model rank " + c.model_rank + ")" : "";
+      // no model score or pre-re-ranking position: they would show who was moved by group
       list.append(el("li", { className: "card candidate", dataset: { id: c.employee_id } },
         el("div", { className: "card-head" },
           el("span", { className: "rank", text: "#" + c.rank }),
           el("h3", { className: "candidate-name", text: c.name }),
           el("span", { className: "badge candidate-id", text: c.employee_id })),
         el("p", { className: "meta", text: (c.role_title || c.role_id) + " · level " + c.level +
-          " · " + c.location + " · " + c.department_id + " · score " + fixed(c.score, 2) +
-          moved }),
+          " · " + c.location + " · " + c.department_id }),
         skillLists(c.matched_skills, c.missing_skills, 4),
         c.reasons.length ? el("h4", { text: "Why" }) : null,
         reasonList(c.reasons)));
@@ -573,6 +572,10 @@
       list.append(el("p", { className: "hint", text: "No discoverable candidate for now." }));
     }
     renderFairness(panel, result.fairness);
+  }
+
+  function share(value) {
+    return value === null || value === undefined ? "suppressed" : pct(value) + "%";
   }
 
   function renderFairness(panel, f) {
@@ -584,35 +587,33 @@
     }
     const low = f.min_impact_ratio !== null && f.min_impact_ratio < FOUR_FIFTHS;
     panel.append(
-      el("p", { className: "hint", text: "Aggregate figures over groups (" +
-        f.dimension.replace(/_x_/g, " × ").replace(/_/g, " ") + "); no person's attribute is " +
-        "shown. Groups under " + f.min_cell + " people in the pool are merged." }),
+      el("p", { className: "hint", text: "Rounded group shares (" +
+        f.dimension.replace(/_x_/g, " × ").replace(/_/g, " ") + ") of the top " + f.prefix +
+        " positions, whatever the list length; no person's attribute can be read off them. " +
+        "Small cells are suppressed; detailed figures are in the HR audit." }),
       el("dl", { className: "facts" },
         el("dt", { text: "Qualified pool" }), el("dd", { text: f.pool_size + " people" }),
-        el("dt", { text: "Shown" }), el("dd", { text: f.list_size + " people" }),
+        el("dt", { text: "Figures cover" }),
+        el("dd", { text: f.figures_shown ? "the top " + f.prefix + " positions"
+          : "withheld: the pool is under " + f.prefix + " people" }),
         el("dt", { text: "Fair re-ranking" }),
-        el("dd", { text: (f.rerank_enabled ? "on, top " + f.rerank_k : "off") +
-          (f.reordered ? "; moved " + f.moved_positions + " positions" : "; order unchanged") }),
-        el("dt", { text: "Prefix floor misses" }),
-        el("dd", { text: String(f.prefix_floor_violations) }),
+        el("dd", { text: (f.rerank_enabled ? "on" : "off") + (f.floors_met === null ? ""
+          : f.floors_met ? "; every group's floor met" : "; some floors missed") }),
         el("dt", { text: "Lowest impact ratio" }),
         el("dd", { className: "min-impact" + (low ? " warn" : ""),
-          text: fixed(f.min_impact_ratio, 2) + (low ? " (below the four-fifths guideline)"
+          text: fixed(f.min_impact_ratio, 1) + (low ? " (below the four-fifths guideline)"
             : "") })));
+    if (!f.groups.length) return;
     const table = el("table", { className: "groups" },
       el("thead", {}, el("tr", {},
-        ...["Group", "In pool", "Pool share", "In list", "List share", "Before re-rank",
-          "Impact ratio"].map((h) => el("th", { scope: "col", text: h })))));
+        ...["Group", "Pool share", "Top " + f.prefix + " share"].map(
+          (h) => el("th", { scope: "col", text: h })))));
     const body = el("tbody");
     for (const g of f.groups) {
-      body.append(el("tr", { className: g.small_group ? "small" : "" },
-        el("th", { scope: "row", text: g.group + (g.small_group ? " (small group)" : "") }),
-        el("td", { text: String(g.pool_count) }),
-        el("td", { text: pct(g.pool_share) + "%" }),
-        el("td", { text: String(g.list_count) }),
-        el("td", { text: pct(g.list_share) + "%" }),
-        el("td", { text: String(g.list_count_before_rerank) }),
-        el("td", { text: fixed(g.impact_ratio, 2) })));
+      body.append(el("tr", {},
+        el("th", { scope: "row", text: g.group }),
+        el("td", { text: share(g.pool_share) }),
+        el("td", { text: share(g.top_share) })));
     }
     table.append(body);
     panel.append(table);
