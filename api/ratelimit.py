@@ -1,6 +1,6 @@
 """In-process, cost-weighted token-bucket rate limits per principal (OWASP API4: unrestricted
 consumption), and a concurrency limit for the heavy endpoints. Every endpoint uses one of them
-(tests/test_hardening.py walks the routes); the dependency authenticates too and returns the
+(tests/api/test_hardening.py walks the routes); the dependency authenticates too and returns the
 principal::
 
     from api.ratelimit import heavy_limited, list_cost, rate_limited, text_cost

@@ -1,7 +1,7 @@
 """Latency of a light request under a burst of heavy ones, without and with the heavy-request
 slots (``settings.heavy_concurrency``), in one run on one machine.
 
-A real app (the small serving world of ``tests/serving_factory.py``, a real champion, a real
+A real app (the small serving world of ``tests/support/serving_factory.py``, a real champion, a real
 skills engine over the packaged encoder and a small catalog) is served by uvicorn on loopback.
 The light request is ``GET /v1/auth/me`` (token check and store look-up); the heavy one is
 ``POST /v1/skills/infer`` with a 20,000-character text. For each configuration: the light
@@ -32,10 +32,10 @@ from api.app import create_app
 from api.security import issue_token
 from features.settings import PACKAGED_ENCODER
 from inference.skills.encoder import load_encoder
-from tests.authz_matrix import never_limited
-from tests.product_app import register_champion, settings_for
-from tests.serving_factory import OWNER, build_world
-from tests.skills_factory import make_skill_engine
+from tests.support.authz_matrix import never_limited
+from tests.support.product_app import register_champion, settings_for
+from tests.support.serving_factory import OWNER, build_world
+from tests.support.skills_factory import make_skill_engine
 
 TEXT = ("Designed Python data pipelines and SQL reporting, led code reviews, mentored two "
         "engineers and presented quarterly results to finance stakeholders. ") * 140

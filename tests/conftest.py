@@ -1,7 +1,9 @@
 """Shared fixtures.
 
-Rules: tests that need ``../shared/data`` or a reachable PostgreSQL skip only when the resource
-is absent and ``CI`` is unset; with ``CI`` set they fail instead, so nothing is silently skipped.
+Tests are grouped by kind (``tests/unit``, ``tests/integration``, ``tests/api``, ``tests/e2e``;
+factories in ``tests/support``); the folder sets the kind marker. Rules: tests that need
+``../shared/data`` or a reachable PostgreSQL skip only when the resource is absent and ``CI`` is
+unset; with ``CI`` set they fail instead, so nothing is silently skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +24,17 @@ SHARED_DATA = Path(os.environ.get("WAYPOINT_DATA_DIR", REPO_ROOT.parent / "share
 POSTGRES_ADMIN_URL = os.environ.get(
     "WAYPOINT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+KINDS = ("unit", "integration", "api", "e2e")
+"""Test folders; each test gets its folder's marker, so ``-m unit`` selects tests/unit."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        kind = Path(str(item.fspath)).parent.name
+        if kind in KINDS:
+            item.add_marker(getattr(pytest.mark, kind))
 
 
 def in_ci() -> bool:
@@ -110,6 +123,6 @@ def packaged_encoder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def small_skill_engine(packaged_encoder):  # type: ignore[no-untyped-def]
     """A real engine (packaged encoder, default re-scoring) over a ~25-skill catalog."""
-    from tests.skills_factory import make_skill_engine
+    from tests.support.skills_factory import make_skill_engine
 
     return make_skill_engine(packaged_encoder)

@@ -38,8 +38,8 @@ Use from a route module (the whole public API; details in docs/security.md)::
 
 Every check returns the object it loaded, 404 for an unknown id and 403 for a known id the
 caller may not see. No response model may carry a protected attribute
-(tests/test_response_schemas.py walks the OpenAPI schema), and every path parameter is covered by
-the authorization matrix (tests/authz_matrix.py: add new parameter names there).
+(tests/unit/test_response_schemas.py walks the OpenAPI schema), and every path parameter is
+covered by the authorization matrix (tests/support/authz_matrix.py: add new parameter names there).
 """
 
 from api.security.dependencies import (

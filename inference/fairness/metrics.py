@@ -154,7 +154,7 @@ def _rates_by_group(outcome: pd.Series, groups: pd.Series) -> pd.DataFrame:
     """Per group: rate (share of 1s), n (rows) and positive (count of 1s), indexed by group.
 
     The same figures as fairlearn's ``MetricFrame`` with ``selection_rate`` / ``count``
-    (tests/test_fairness_metrics.py checks them against it), computed with one groupby: the
+    (tests/unit/test_fairness_metrics.py checks them against it), computed with one groupby: the
     audit recomputes them for every label permutation of its significance test, where
     ``MetricFrame`` would cost seconds per call."""
     values = pd.Series(outcome.to_numpy(dtype=float), index=groups.index)

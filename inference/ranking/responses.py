@@ -1,7 +1,7 @@
 """Typed results of the recommender, defined once and returned unchanged by the API.
 
 No model here carries a protected attribute; candidate lists carry only the aggregate
-`ListFairness` figures (tests/test_response_schemas.py walks every response schema).
+`ListFairness` figures (tests/unit/test_response_schemas.py walks every response schema).
 """
 
 from __future__ import annotations

@@ -1,0 +1,129 @@
+"""Skill profiles: pure functions of evidence and an as-of date, checked by hand-computed values."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pytest
+
+from features.domain import EvidenceKind, RelationType
+from features.inferred_skills import InferredSkill, Polarity
+from features.profiles import (
+    Observation,
+    ObservationSource,
+    OnetSkillRating,
+    build_employee_profile,
+    build_requirements,
+    decay,
+    evidence_observations,
+    review_level,
+)
+from tests.support.factories import make_evidence
+from tests.support.params_factory import profile_params
+
+A = "http://data.europa.eu/esco/skill/a"
+B = "http://data.europa.eu/esco/skill/b"
+C = "http://data.europa.eu/esco/skill/c"
+
+
+def obs(evidence_id: str, uri: str, on: date, level: float, score: float = 1.0,
+        source: ObservationSource = ObservationSource.REVIEW) -> Observation:
+    return Observation(evidence_id=evidence_id, skill_uri=uri, occurred_on=on, source=source,
+                       level=level, score=score)
+
+
+def inferred(uri: str, score: float, polarity: Polarity | None = None) -> InferredSkill:
+    return InferredSkill(uri=uri, label=uri[-1], score=score, polarity=polarity)
+
+
+def test_weighted_mean_and_confidence_by_hand() -> None:
+    params = profile_params(half_life_days=365, saturation=1.0)
+    as_of = date(2024, 1, 1)
+    observations = [obs("e1", A, date(2024, 1, 1), 0.8),          # weight 1.0
+                    obs("e2", A, date(2023, 1, 1), 0.2)]          # weight 0.5 (one half-life)
+    profile = build_employee_profile("emp", as_of, observations, params)
+    (entry,) = profile.entries
+    assert entry.proficiency == pytest.approx((1.0 * 0.8 + 0.5 * 0.2) / 1.5, abs=1e-4)
+    assert entry.confidence == pytest.approx(1 - math.exp(-1.5), abs=1e-4)
+    assert entry.evidence_ids == ("e1", "e2")
+
+
+def test_evidence_after_as_of_is_ignored() -> None:
+    observations = [obs("old", A, date(2022, 6, 1), 0.7), obs("future", A, date(2024, 6, 1), 0.1),
+                    obs("future-only", B, date(2024, 6, 1), 0.9)]
+    profile = build_employee_profile("emp", date(2024, 1, 1), observations)
+    assert [e.skill_uri for e in profile.entries] == [A]
+    assert profile.entries[0].evidence_ids == ("old",)
+    assert profile.entries[0].proficiency == pytest.approx(0.7)
+    later = build_employee_profile("emp", date(2025, 1, 1), observations)
+    assert {e.skill_uri for e in later.entries} == {A, B}
+
+
+def test_recency_half_life() -> None:
+    assert decay(0, 100) == 1.0
+    assert decay(100, 100) == pytest.approx(0.5)
+    assert decay(-5, 100) == 1.0  # same-day or clock skew never up-weights
+    recent = build_employee_profile("e", date(2024, 1, 1), [obs("x", A, date(2023, 12, 1), 0.5)])
+    stale = build_employee_profile("e", date(2024, 1, 1), [obs("x", A, date(2018, 12, 1), 0.5)])
+    assert recent.entries[0].confidence > stale.entries[0].confidence
+
+
+def test_source_reliability_weights() -> None:
+    params = profile_params()
+    review = build_employee_profile("e", date(2024, 1, 1), [obs("r", A, date(2024, 1, 1), 0.5)])
+    claimed = build_employee_profile("e", date(2024, 1, 1), [
+        obs("s", A, date(2024, 1, 1), 0.5, source=ObservationSource.SELF_DECLARED)])
+    assert params.reliability["review"] > params.reliability["self_declared"]
+    assert review.entries[0].confidence > claimed.entries[0].confidence
+
+
+def test_development_need_lowers_proficiency() -> None:
+    params = profile_params()
+    assert review_level(Polarity.DEVELOPMENT_NEED, 5, params) == params.development_need_level
+    assert review_level(Polarity.STRENGTH, 5, params) > review_level(Polarity.STRENGTH, 2, params)
+    review = make_evidence(kind=EvidenceKind.PERFORMANCE_REVIEW, rating=4, skill_uri=None,
+                           occurred_on=date(2023, 1, 1))
+    observations = evidence_observations(
+        review, [inferred(A, 0.9, Polarity.STRENGTH), inferred(B, 0.8,
+                                                               Polarity.DEVELOPMENT_NEED)],
+        {}, params)
+    levels = {o.skill_uri: o.level for o in observations}
+    assert levels[A] > 0.5 > levels[B]
+    assert {o.evidence_id for o in observations} == {review.id}
+
+
+def test_endorsement_course_and_self_declared_observations() -> None:
+    params = profile_params()
+    endorsement = make_evidence(kind=EvidenceKind.MANAGER_ENDORSEMENT, skill_uri=A, text="")
+    course = make_evidence(kind=EvidenceKind.COURSE_COMPLETION, course_id="c1", skill_uri=None,
+                           text="")
+    declared = make_evidence(kind=EvidenceKind.SELF_DECLARED, skill_uri=C, text="")
+    assert [(o.skill_uri, o.source) for o in evidence_observations(endorsement, [], {}, params)
+            ] == [(A, ObservationSource.ENDORSEMENT)]
+    assert {o.skill_uri for o in evidence_observations(course, [], {"c1": (A, B)}, params)
+            } == {A, B}
+    assert evidence_observations(declared, [], {}, params)[0].level == \
+        params.self_declared_level
+
+
+def test_requirements_reconcile_sources_by_hand() -> None:
+    profile = build_requirements(
+        "role-1", inferred=[inferred(A, 0.6)],
+        esco_relations={A: RelationType.ESSENTIAL, B: RelationType.OPTIONAL,
+                        C: RelationType.OPTIONAL},
+        onet=[OnetSkillRating(skill_uri=C, importance=4.0, level=3.5)], org_level=3,
+        max_optional=0)
+    found = {r.skill_uri: r for r in profile.requirements}
+    assert found[A].essential and found[A].importance == pytest.approx(0.9)  # 0.8 + agreement
+    assert found[A].level == pytest.approx(0.55)                            # org level 3
+    assert found[C].importance == pytest.approx(0.85)                       # (4-1)/4 + 0.1
+    assert found[C].level == pytest.approx(0.5)                             # 3.5 / 7
+    assert B not in found                                                   # optional only
+    assert [r.skill_uri for r in profile.requirements] == [A, C]
+
+
+def test_explicit_skills_are_fully_important() -> None:
+    profile = build_requirements("opp", [], {}, [], org_level=1, explicit=[B])
+    assert profile.requirements[0].skill_uri == B
+    assert profile.requirements[0].importance == 1.0
