@@ -1,10 +1,14 @@
 """Train and evaluate the LightGBM LambdaRank ranker, with baselines and a quality gate.
 
 Queries are split by time: the oldest go to training, the next slice to validation (early
-stopping), the latest to a held-out test period. On the test period the ranker and the
-non-learned baselines (embedding cosine, skill coverage: one feature used as the score) are
-evaluated in the same run with NDCG@k, MRR and Recall@k. The gate fails when the ranker's NDCG@k
-does not beat the best baseline by ``min_relative_improvement``.
+stopping), the latest to a held-out test period. The ranker learns from applicant slates graded
+by success (``training.ranking_labels``; ``labels: legacy`` is the pre-issue-13 objective), with
+the skill-fit features constrained to move the score one way only (``monotone``). On the test
+period the ranker and the baselines of ``training.ranking_eval`` (each skill feature, a
+hand-weighted skill score, a logistic regression) are evaluated in the same run, every figure
+with a bootstrap interval. The gate fails when the ranker's within-applicant outcome NDCG
+(``training.ranking_eval.PRIMARY``) does not beat the best baseline's by
+``min_relative_improvement``.
 
 Parameters come from the ``ranker:`` section of ``params.yaml``; every key has a default here.
 """
@@ -27,11 +31,20 @@ from features.params import load_section
 from features.ranking import FEATURE_NAMES
 from features.ranking_model import Ranker
 from training.ranking_dataset import RankingDataset
-from training.ranking_metrics import evaluate
+from training.ranking_eval import (
+    PRIMARY,
+    EvalData,
+    TruthKey,
+    baseline_scores,
+    compare,
+    fit_logistic,
+    gain_shares,
+    monotone_constraints,
+    skill_sweep,
+)
+from training.ranking_labels import LABELS, SUCCESS_GAIN, applicant_mask, training_view
 
 log = logging.getLogger(__name__)
-
-BASELINES = ("embedding_cosine", "skill_coverage")
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,13 @@ class RankerParams:
     min_relative_improvement: float = 0.02
     seed: int = 7
     num_threads: int = 2
+    labels: str = "success"
+    """``success`` (applicant slates graded by outcome) or ``legacy`` (every retrieved row,
+    grades 3/2/1/0: the objective before issue 13, for comparisons only)."""
+    monotone: bool = True
+    """Constrain the skill-fit features (`training.ranking_eval.MONOTONE`) to one direction."""
+    bootstrap: int = 1000
+    """Bootstrap resamples for the evaluation's intervals."""
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> RankerParams:
@@ -64,7 +84,10 @@ class RankerParams:
         if unknown:
             raise ValueError(f"unknown ranker params: {unknown}")
         defaults = cls()
-        return cls(**{k: type(getattr(defaults, k))(v) for k, v in values.items()})
+        params = cls(**{k: type(getattr(defaults, k))(v) for k, v in values.items()})
+        if params.labels not in LABELS:
+            raise ValueError(f"ranker.labels must be one of {LABELS}")
+        return params
 
 
 def read_params(path: Path | None = None) -> RankerParams:
@@ -94,17 +117,23 @@ def time_split(data: RankingDataset, valid_fraction: float, test_fraction: float
 
 def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: RankerParams,
                      feature_names: Sequence[str]) -> lgb.Booster:
-    """LambdaRank with early stopping on ``valid``: the one place LightGBM settings live."""
-    lgb_params = {
+    """LambdaRank with early stopping on ``valid``: the one place LightGBM settings live.
+
+    Both sets are first reduced to what ``params.labels`` trains on (`training_view`)."""
+    train = training_view(train, params.labels)
+    valid = training_view(valid, params.labels)
+    lgb_params: dict[str, Any] = {
         "objective": "lambdarank", "metric": "ndcg", "eval_at": [params.eval_at],
         "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
         "min_data_in_leaf": params.min_data_in_leaf,
         "feature_fraction": params.feature_fraction, "bagging_fraction": params.bagging_fraction,
         "bagging_freq": params.bagging_freq, "lambda_l2": params.lambda_l2,
-        "label_gain": [0, 1, 3, 7], "seed": params.seed, "deterministic": True,
+        "label_gain": list(SUCCESS_GAIN), "seed": params.seed, "deterministic": True,
         "num_threads": params.num_threads, "verbosity": -1,
     }
     names = list(feature_names)
+    if params.monotone:
+        lgb_params["monotone_constraints"] = monotone_constraints(names)
     dtrain = lgb.Dataset(train.features, train.labels, group=train.group_sizes,
                          feature_name=names, free_raw_data=False)
     callbacks: list[Any] = [lgb.log_evaluation(0)]
@@ -128,12 +157,24 @@ def train_ranker(train: RankingDataset, valid: RankingDataset, params: RankerPar
 @dataclass
 class EvaluationReport:
     metrics: dict[str, dict[str, float]]
-    """model name ("ranker" or a baseline feature) -> metric -> value."""
+    """scorer ("ranker" or a baseline) -> metric -> value (`training.ranking_eval`)."""
     primary_metric: str
     best_baseline: str
     relative_improvement: float
     min_relative_improvement: float
     split: dict[str, Any] = field(default_factory=dict)
+    intervals: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    """scorer -> metric -> 95% bootstrap interval over decisions."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """metric -> the number of held-out decisions it averages over."""
+    differences: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    """baseline -> ranker minus baseline on the primary metric, with a paired interval."""
+    importance: dict[str, float] = field(default_factory=dict)
+    """feature -> share of the ranker's split gain."""
+    skill_sweep: dict[str, float] = field(default_factory=dict)
+    """`training.ranking_eval.skill_sweep` of the ranker on held-out applicants."""
+    truth: bool = False
+    """Whether the simulator's true fits were available (the truth.* metrics)."""
 
     @property
     def passed(self) -> bool:
@@ -144,22 +185,36 @@ class EvaluationReport:
 
 
 def evaluate_models(ranker: Ranker, test: RankingDataset, params: RankerParams,
-                    baselines: Sequence[str] = BASELINES) -> EvaluationReport:
-    """The ranker and each baseline feature (used directly as the score) on the same rows."""
-    k, rk = params.eval_at, params.recall_k
-    metrics = {"ranker": evaluate(ranker.score(test.features), test.labels, test.group_sizes,
-                                  k, rk)}
-    for name in baselines:
-        col = test.features[:, FEATURE_NAMES.index(name)]
-        metrics[name] = evaluate(np.nan_to_num(col, nan=-1.0), test.labels, test.group_sizes,
-                                 k, rk)
-    primary = f"ndcg@{k}"
-    best = max(baselines, key=lambda b: metrics[b][primary])
-    base = metrics[best][primary]
-    improvement = (metrics["ranker"][primary] - base) / base if base > 0 else float("inf")
-    return EvaluationReport(metrics=metrics, primary_metric=primary, best_baseline=best,
-                            relative_improvement=float(improvement),
-                            min_relative_improvement=params.min_relative_improvement)
+                    train: RankingDataset | None = None,
+                    truth: Mapping[TruthKey, float] | None = None) -> EvaluationReport:
+    """The ranker and every baseline on the same held-out rows (`training.ranking_eval`).
+
+    ``train`` (the training period) fits the logistic-regression baseline; ``truth`` (the
+    simulator's true fits) adds the truth.* figures. Neither touches the ranker."""
+    ev = EvalData.of(test, params.eval_at, params.recall_k, truth)
+    logistic = fit_logistic(train, params.seed) if train is not None else None
+    scores = {"ranker": ranker.score(test.features),
+              **baseline_scores(test.features, logistic)}
+    result = compare(ev, scores, resamples=params.bootstrap, seed=params.seed)
+    baselines = [b for b in scores if b != "ranker"]
+    best = max(baselines, key=lambda b: _or_minus_inf(result.metrics[b].get(PRIMARY)))
+    base = result.metrics[best].get(PRIMARY, float("nan"))
+    mine = result.metrics["ranker"].get(PRIMARY, float("nan"))
+    improvement = (mine - base) / base if base > 0 else float("-inf")
+    applicants = test.features[applicant_mask(test)]
+    return EvaluationReport(
+        metrics=result.metrics, primary_metric=PRIMARY, best_baseline=best,
+        relative_improvement=float(improvement),
+        min_relative_improvement=params.min_relative_improvement,
+        intervals=result.intervals, counts=result.counts, differences=result.differences,
+        importance=gain_shares(ranker.feature_names,
+                               ranker.booster.feature_importance("gain")),
+        skill_sweep=skill_sweep(ranker.score, applicants[:500]) if len(applicants) else {},
+        truth=truth is not None)
+
+
+def _or_minus_inf(value: float | None) -> float:
+    return float("-inf") if value is None or value != value else value
 
 
 def training_split(data: RankingDataset, params: RankerParams
@@ -171,21 +226,38 @@ def training_split(data: RankingDataset, params: RankerParams
     return train, valid, test
 
 
-def train_and_evaluate(data: RankingDataset, params: RankerParams
+def train_and_evaluate(data: RankingDataset, params: RankerParams,
+                       truth: Mapping[TruthKey, float] | None = None
                        ) -> tuple[Ranker, EvaluationReport]:
-    return fit_and_evaluate(*training_split(data, params), params)
+    return fit_and_evaluate(*training_split(data, params), params, truth=truth)
+
+
+def split_summary(train: RankingDataset, valid: RankingDataset, test: RankingDataset
+                  ) -> dict[str, Any]:
+    """Sizes and date windows of the three periods (the model card's data window)."""
+    def window(d: RankingDataset) -> list[str]:
+        return [d.query_dates[0].isoformat(), d.query_dates[-1].isoformat()] \
+            if d.query_dates else []
+
+    return {"train_queries": len(train.group_sizes), "valid_queries": len(valid.group_sizes),
+            "test_queries": len(test.group_sizes), "test_from": test.query_dates[0].isoformat(),
+            "train_window": window(train), "valid_window": window(valid),
+            "test_window": window(test)}
 
 
 def fit_and_evaluate(train: RankingDataset, valid: RankingDataset, test: RankingDataset,
-                     params: RankerParams) -> tuple[Ranker, EvaluationReport]:
+                     params: RankerParams, *, evaluation_train: RankingDataset | None = None,
+                     truth: Mapping[TruthKey, float] | None = None
+                     ) -> tuple[Ranker, EvaluationReport]:
     """Train on ``train`` (early stopping on ``valid``), evaluate on ``test``; the evaluation
-    and the split are saved in the model's metadata."""
+    and the split are saved in the model's metadata. ``evaluation_train`` (default ``train``)
+    is what the logistic-regression baseline learns from: the unmodified training period when
+    ``train`` carries mitigated labels."""
     ranker = train_ranker(train, valid, params)
-    report = evaluate_models(ranker, test, params)
-    report.split = {"train_queries": len(train.group_sizes),
-                    "valid_queries": len(valid.group_sizes),
-                    "test_queries": len(test.group_sizes),
-                    "test_from": test.query_dates[0].isoformat()}
+    report = evaluate_models(ranker, test, params,
+                             train=evaluation_train if evaluation_train is not None else train,
+                             truth=truth)
+    report.split = split_summary(train, valid, test)
     ranker.meta = {**ranker.meta, "evaluation": report.to_dict(),
                    "train_until": str(valid.query_dates[0] if valid.query_dates
                                       else test.query_dates[0])}
@@ -193,9 +265,15 @@ def fit_and_evaluate(train: RankingDataset, valid: RankingDataset, test: Ranking
 
 
 def format_report(report: EvaluationReport) -> str:
-    lines = [f"{'model':<18}" + "".join(f"{m:>12}" for m in report.metrics["ranker"])]
-    for name, m in report.metrics.items():
-        lines.append(f"{name:<18}" + "".join(f"{v:>12.4f}" for v in m.values()))
+    """The evaluation as a plain-text table: value [95% interval] per scorer and metric."""
+    names = list(report.metrics["ranker"])
+    lines = []
+    for metric in names:
+        lines.append(f"{metric} (decisions: {report.counts.get(metric, 0)})")
+        for model, values in report.metrics.items():
+            lo, hi = report.intervals.get(model, {}).get(metric, (float("nan"),) * 2)
+            lines.append(f"  {model:<26}{values.get(metric, float('nan')):>8.4f}  "
+                         f"[{lo:.4f}, {hi:.4f}]")
     lines.append(f"ranker vs best baseline ({report.best_baseline}) on {report.primary_metric}: "
                  f"{report.relative_improvement:+.1%} (gate: >= "
                  f"{report.min_relative_improvement:+.1%}) -> "

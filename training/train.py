@@ -38,12 +38,16 @@ from inference.profile_artifacts import ProfileArtifacts, read_profile_artifacts
 from inference.retrieval import SkillProfileVectorizer
 from training.audit import fit_rerank_offsets, read_audit_settings
 from training.fairness_mitigation import MitigationSettings, train_mitigated, training_grouping
+from training.model_card import model_card, write_model_card
 from training.ranker import (
     EvaluationReport,
     RankerParams,
+    evaluate_models,
     format_report,
+    split_summary,
     time_split,
     train_and_evaluate,
+    training_split,
 )
 from training.ranking_dataset import (
     ProfileBuilder,
@@ -51,6 +55,7 @@ from training.ranking_dataset import (
     build_dataset,
     historical_queries,
 )
+from training.ranking_eval import PRIMARY, TruthKey, fairness_costs, load_truth
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +87,11 @@ class TrainPaths:
     @property
     def summary(self) -> Path:
         return self.artifact_dir / "train_summary.json"
+
+    @property
+    def truth(self) -> Path:
+        """The simulator's hidden truth: read by the evaluation only (`load_truth`)."""
+        return self.artifact_dir / "simulation_truth.json.gz"
 
 
 def career_adjacency(store: Store) -> dict[tuple[str, str], int]:
@@ -148,33 +158,83 @@ def run_dataset_stage(settings: Settings, params: RankerParams) -> dict[str, Any
 
 
 def flat_metrics(report: EvaluationReport) -> dict[str, float]:
-    """MLflow metric names: the ranker's without prefix (the gate reads ``ndcg_at_10``), the
-    baselines' prefixed with their name."""
+    """MLflow metric names: the ranker's without prefix (the promotion gate reads
+    ``applicants_outcome.ndcg``), the baselines' prefixed with their name; "@" -> "_at_"."""
     out: dict[str, float] = {}
     for model, values in report.metrics.items():
         for name, value in values.items():
             clean = name.replace("@", "_at_")
-            out[clean if model == "ranker" else f"{model}.{clean}"] = float(value)
-    out["relative_improvement"] = report.relative_improvement
+            if value == value:  # MLflow refuses NaN
+                out[clean if model == "ranker" else f"{model}.{clean}"] = float(value)
+    if report.relative_improvement == report.relative_improvement \
+            and abs(report.relative_improvement) != float("inf"):
+        out["relative_improvement"] = report.relative_improvement
     return out
+
+
+FAMILIES = (("applicants_outcome", "Within each opening's applicants, against the success "
+             "grade (0 not chosen, 1 chosen and failed, 2 chosen, 3 chosen and thrived)"),
+            ("applicants_chosen", "Within each opening's applicants, against who was chosen"),
+            ("truth", "Within each opening's applicants, against the simulator's true fit "
+             "(evaluation only)"),
+            ("retrieved", "Over the retrieved lists (applicants vs. retrieved non-applicants; the "
+             "figure reported before issue 13, for continuity)"))
+
+
+def evaluation_markdown(report: EvaluationReport) -> str:
+    """One table per metric family: value [95% bootstrap interval] for every scorer."""
+    out = ["# Ranker evaluation (held-out latest period)", ""]
+    for family, title in FAMILIES:
+        names = [m for m in report.metrics["ranker"] if m.split(".")[0] == family]
+        if not names:
+            continue
+        short = [m.split(".", 1)[1] for m in names]
+        counts = ", ".join(f"{s}: {report.counts.get(m, 0)}"
+                           for s, m in zip(short, names, strict=True))
+        out += [f"## {title}", "", f"Decisions: {counts}.", "",
+                "| scorer | " + " | ".join(short) + " |", "|---|" + "---|" * len(names)]
+        for model, values in report.metrics.items():
+            cells = []
+            for m in names:
+                lo, hi = report.intervals.get(model, {}).get(m, (float("nan"),) * 2)
+                cells.append(f"{values.get(m, float('nan')):.3f} [{lo:.3f}, {hi:.3f}]")
+            out.append(f"| {model} | " + " | ".join(cells) + " |")
+        out.append("")
+    verdict = "PASS" if report.passed else "FAIL"
+    out += [f"Gate: ranker vs best baseline ({report.best_baseline}) on "
+            f"{report.primary_metric}: {report.relative_improvement:+.1%}; gate >= "
+            f"{report.min_relative_improvement:+.1%}: **{verdict}**.", ""]
+    if report.differences:
+        out += ["Ranker minus each baseline on the primary metric (paired bootstrap):", ""]
+        out += [f"- {b}: {d:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+                for b, (d, lo, hi) in report.differences.items()]
+        out.append("")
+    top = list(report.importance.items())[:8]
+    out += ["Features the ranker leans on (share of split gain): "
+            + ", ".join(f"{n} {v:.1%}" for n, v in top) + ".", ""]
+    if report.skill_sweep:
+        sw = report.skill_sweep
+        out += [f"Skill sweep (held-out applicants, none -> all of the requirements, everything "
+                f"else fixed): score never drops for {sw['share_monotone']:.1%} of "
+                f"{int(sw['rows'])} rows; mean gain {sw['mean_gain_none_to_all']:+.3f}.", ""]
+    out += [f"Split: {json.dumps(report.split)}", ""]
+    return "\n".join(out)
 
 
 def write_evaluation_report(report: EvaluationReport, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     as_json = folder / "ranker_eval.json"
     as_json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-    names = list(next(iter(report.metrics.values())))
-    rows = ["| model | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    rows += [f"| {model} | " + " | ".join(f"{v:.4f}" for v in values.values()) + " |"
-             for model, values in report.metrics.items()]
-    verdict = "PASS" if report.passed else "FAIL"
     as_md = folder / "ranker_eval.md"
-    as_md.write_text(
-        "# Ranker evaluation (held-out later period)\n\n" + "\n".join(rows) + "\n\n"
-        f"Ranker vs best baseline ({report.best_baseline}) on {report.primary_metric}: "
-        f"{report.relative_improvement:+.1%}; gate >= {report.min_relative_improvement:+.1%}: "
-        f"**{verdict}**.\n\nSplit: {json.dumps(report.split)}\n")
+    as_md.write_text(evaluation_markdown(report))
     return [as_json, as_md]
+
+
+def read_truth(paths: TrainPaths) -> dict[TruthKey, float] | None:
+    """The simulator's true fits when the store is simulated (evaluation only), else None."""
+    if not paths.truth.is_file():
+        return None
+    return load_truth(paths.truth)
 
 
 def mitigation_settings() -> MitigationSettings:
@@ -210,17 +270,30 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
     paths = TrainPaths(settings.artifact_dir)
     store = Store(settings.database_url)
     data = RankingDataset.load(paths.dataset)
+    truth = read_truth(paths)
+    train, valid, test = training_split(data, params)
     mitigation = mitigation_settings()
+    mitigation_summary: dict[str, Any] = {"method": mitigation.describe()}
+    unmitigated: EvaluationReport | None = None
     if mitigation.active:
         grouping = training_grouping(store.engine, data.employee_ids, mitigation.dimension)
-        ranker, report, mitigation_report = train_mitigated(data, params, grouping, mitigation)
+        ranker, _, mitigation_report = train_mitigated(data, params, grouping, mitigation)
         del grouping
         log.info("fairness mitigation: %s; promoted %s", mitigation.describe(),
                  mitigation_report.promoted)
+        mitigation_summary["promoted"] = mitigation_report.promoted
+        _, unmitigated = train_and_evaluate(data, params, truth)
     else:
-        ranker, report = train_and_evaluate(data, params)
+        ranker, _ = train_and_evaluate(data, params)
+    # the shipped model's evaluation: the logistic baseline learns from the unmodified training
+    # period, the true fits (simulated data) are read for the truth.* figures only
+    report = evaluate_models(ranker, test, params, train=train, truth=truth)
+    report.split = split_summary(train, valid, test)
+    ranker.meta = {**ranker.meta, "evaluation": report.to_dict()}
     log.info("\n%s", format_report(report))
     offsets = fit_offsets(store, data, params, ranker)
+    costs = fairness_cost(store, test, ranker, report, unmitigated, offsets)
+    log.info("fairness cost on %s: %s", PRIMARY, costs)
     reports = write_evaluation_report(report, paths.reports)
     ranker.save(paths.ranker)
     versions: Mapping[str, str | None] = {
@@ -228,6 +301,10 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
         "organization": store.dataset_version("organization"),
     }
     metrics = flat_metrics(report)
+    card = model_card(report, params=params, data_versions=versions,
+                      mitigation=mitigation_summary, fairness_cost=costs,
+                      model_name=settings.model_name)
+    reports += write_model_card(card, paths.reports)
     profile_files = {f"profiles/{name}": paths.profiles / name
                      for name in ("employee_profiles.jsonl.gz", "requirements.jsonl.gz",
                                   "summary.json")}
@@ -236,7 +313,7 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
                  extra_files=profile_files, metrics=metrics, rerank_offsets=offsets)
     summary: dict[str, Any] = {"passed": report.passed, "metrics": metrics,
                                "split": report.split, "data_versions": dict(versions),
-                               "rerank_offsets": offsets}
+                               "rerank_offsets": offsets, "fairness_cost": costs}
     if register and report.passed:
         run = log_and_register(
             tracking_uri=settings.mlflow_tracking_uri, model_name=settings.model_name,
@@ -247,3 +324,25 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
         summary.update(run_id=run.run_id, version=run.version)
     paths.summary.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def fairness_cost(store: Store, test: RankingDataset, ranker: Ranker, report: EvaluationReport,
+                  unmitigated: EvaluationReport | None,
+                  offsets: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:
+    """What mitigation and fair re-ranking cost on the primary metric (held-out period).
+
+    Mitigation: the shipped ranker against the same ranker trained without it. Re-ranking: the
+    applicant slates in served order (offsets and floors, as a recruiter would see them)
+    against model order."""
+    settings = read_audit_settings()
+    out: dict[str, Any] = {"metric": PRIMARY}
+    if unmitigated is not None:
+        out["unmitigated"] = unmitigated.metrics["ranker"].get(PRIMARY)
+        out["mitigated"] = report.metrics["ranker"].get(PRIMARY)
+    if settings.rerank.enabled:
+        rerank = settings.rerank
+        grouping = training_grouping(store.engine, test.employee_ids, rerank.dimension)
+        out.update(fairness_costs(test, ranker.score(test.features), grouping, rerank,
+                                  dict(offsets.get(rerank.dimension, {}))))
+        del grouping
+    return out
