@@ -286,7 +286,8 @@ def baseline_scores(x: np.ndarray, logistic: Scorer | None = None) -> dict[str, 
 
 MONOTONE: dict[str, int] = {
     "embedding_cosine": 1, "skill_coverage": 1, "essential_coverage": 1,
-    "endorsements_on_required": 1, "skill_gap": -1, "missing_essentials": -1,
+    "endorsements_on_required": 1, "required_confidence": 1, "skill_gap": -1,
+    "missing_essentials": -1,
 }
 """Skill-fit features whose effect on the score is constrained to one direction (+1 up)."""
 
