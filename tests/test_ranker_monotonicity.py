@@ -13,8 +13,14 @@ from features.ranking import employee_context, feature_row, target_from_opportun
 from features.ranking_history import history_before
 from features.ranking_model import Ranker
 from inference.retrieval import SkillProfileVectorizer
-from tests.factories import FAMILIES, SKILLS, make_opportunity, make_org, make_profile, \
-    make_requirements
+from tests.factories import (
+    FAMILIES,
+    SKILLS,
+    make_opportunity,
+    make_org,
+    make_profile,
+    make_requirements,
+)
 from training.ranker import RankerParams, train_and_evaluate
 from training.ranking_dataset import build_dataset
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,7 +53,8 @@ def test_scores_match_the_point_in_time_training_rows(
     data = build_dataset(world.org, negatives=3, random_negatives=1, seed=0)
     ranker = Ranker(world.bundle().ranker)
     expected = ranker.score(data.features)
-    lines, wanted = [], []
+    lines: list[str] = []
+    wanted: list[dict[str, float]] = []
     start = 0
     for qid, day, size in zip(data.query_ids, data.query_dates, data.group_sizes.tolist(),
                               strict=True):

@@ -95,13 +95,19 @@ def test_time_split_is_ordered(dataset: RankingDataset) -> None:
 def test_ranker_beats_baselines_and_gate(dataset: RankingDataset, tmp_path: Path) -> None:
     params = RankerParams(min_data_in_leaf=5, num_threads=1)
     ranker, report = train_and_evaluate(dataset, params)
-    assert set(report.metrics) == {"ranker", "embedding_cosine", "skill_coverage"}
-    assert report.metrics["ranker"]["ndcg@10"] > report.metrics[report.best_baseline]["ndcg@10"]
+    assert {"ranker", "embedding_cosine", "skill_coverage", "essential_coverage",
+            "hand_weighted_skill", "logistic_regression"} <= set(report.metrics)
+    primary = report.primary_metric
+    assert primary == "applicants_outcome.ndcg"
+    assert all(report.metrics["ranker"][primary] > m[primary]
+               for name, m in report.metrics.items() if name != "ranker")
     assert report.passed
+    lo, hi = report.intervals["ranker"][primary]
+    assert lo <= report.metrics["ranker"][primary] <= hi
     # the same model against an impossible margin fails the gate
-    _, _, test = time_split(dataset, params.valid_fraction, params.test_fraction)
+    train, _, test = time_split(dataset, params.valid_fraction, params.test_fraction)
     strict = RankerParams(min_relative_improvement=1e9)
-    assert not evaluate_models(ranker, test, strict).passed
+    assert not evaluate_models(ranker, test, strict, train=train).passed
     # deterministic and round-trips with its feature list
     ranker.save(tmp_path / "m")
     assert np.array_equal(Ranker.load(tmp_path / "m").score(test.features),

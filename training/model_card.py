@@ -51,6 +51,8 @@ def model_card(report: EvaluationReport, *, params: RankerParams,
             "baselines": {name: _with_intervals(report, name)
                           for name in report.metrics if name != "ranker"},
             "truth_available": report.truth,
+            "backtest": _backtest(report.backtest),
+            "gate_source": report.gate_source,
         },
         "gate": {"best_baseline": report.best_baseline,
                  "relative_improvement": report.relative_improvement,
@@ -63,6 +65,17 @@ def model_card(report: EvaluationReport, *, params: RankerParams,
                      "verdict": "pending (recorded by waypoint audit)"},
         "params": asdict(params),
     }
+
+
+def _backtest(bt: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if bt is None:
+        return None
+    rows = {name: {m: {"value": v, "low": bt["intervals"][name][m][0],
+                       "high": bt["intervals"][name][m][1]}
+                   for m, v in values.items()}
+            for name, values in bt["metrics"].items()}
+    return {"data_window": bt["split"], "decisions": bt["counts"], "ranker": rows["ranker"],
+            "baselines": {k: v for k, v in rows.items() if k != "ranker"}}
 
 
 def _with_intervals(report: EvaluationReport, name: str) -> dict[str, dict[str, float]]:
@@ -85,17 +98,19 @@ def card_markdown(card: Mapping[str, Any]) -> str:
              f"- data versions: {json.dumps(card['data_versions'])}", "",
              "## Evaluation (held-out period, 95% bootstrap intervals over decisions)", "",
              "| scorer | " + " | ".join(HEADLINE) + " |", "|---|" + "---|" * len(HEADLINE)]
-    rows = {"ranker": ev["ranker"], **ev["baselines"]}
-    for name, values in rows.items():
-        cells = []
-        for m in HEADLINE:
-            v = values.get(m)
-            cells.append("–" if v is None else
-                         f"{v['value']:.3f} [{v['low']:.3f}, {v['high']:.3f}]")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += _table({"ranker": ev["ranker"], **ev["baselines"]})
+    bt = ev.get("backtest")
+    if bt:
+        lines += ["", f"Outcome backtest (same recipe, trained before "
+                      f"{bt['data_window'].get('test_from')}, evaluated on "
+                      f"{bt['data_window'].get('test_window')}):", "",
+                  "| scorer | " + " | ".join(HEADLINE) + " |",
+                  "|---|" + "---|" * len(HEADLINE)]
+        lines += _table({"ranker": bt["ranker"], **bt["baselines"]})
     gate = card["gate"]
     lines += ["", "## Gate", "",
-              f"{ev['primary_metric']}: ranker vs best baseline ({gate['best_baseline']}) "
+              f"{ev['primary_metric']} ({ev.get('gate_source', 'test')}): ranker vs best "
+              f"baseline ({gate['best_baseline']}) "
               f"{gate['relative_improvement']:+.1%} (needs >= "
               f"{gate['min_relative_improvement']:+.1%}): "
               f"{'passed' if gate['passed'] else 'failed'}.", "",
@@ -108,6 +123,18 @@ def card_markdown(card: Mapping[str, Any]) -> str:
               f"- cost on {ev['primary_metric']}: {json.dumps(card['fairness']['cost'])}",
               f"- audit verdict: {card['fairness']['verdict']}", ""]
     return "\n".join(lines)
+
+
+def _table(rows: Mapping[str, Mapping[str, Mapping[str, float]]]) -> list[str]:
+    out = []
+    for name, values in rows.items():
+        cells = []
+        for m in HEADLINE:
+            v = values.get(m)
+            cells.append("–" if v is None else
+                         f"{v['value']:.3f} [{v['low']:.3f}, {v['high']:.3f}]")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return out
 
 
 def write_model_card(card: Mapping[str, Any], folder: Path) -> list[Path]:

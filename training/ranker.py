@@ -19,8 +19,9 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,14 @@ from training.ranking_eval import (
     monotone_constraints,
     skill_sweep,
 )
-from training.ranking_labels import LABELS, SUCCESS_GAIN, applicant_mask, training_view
+from training.ranking_labels import (
+    LABELS,
+    OUTCOME_DAYS,
+    SUCCESS_GAIN,
+    applicant_mask,
+    outcomes_known_by,
+    training_view,
+)
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +183,11 @@ class EvaluationReport:
     """`training.ranking_eval.skill_sweep` of the ranker on held-out applicants."""
     truth: bool = False
     """Whether the simulator's true fits were available (the truth.* metrics)."""
+    backtest: dict[str, Any] | None = None
+    """`outcome_backtest`'s report (``to_dict``): the latest window whose outcomes are known."""
+    gate_source: str = "test"
+    """Where the gate's figures come from: ``test`` or ``backtest`` (when the held-out period
+    has fewer than `MIN_GATE_DECISIONS` decisions with a recorded outcome)."""
 
     @property
     def passed(self) -> bool:
@@ -201,6 +214,8 @@ def evaluate_models(ranker: Ranker, test: RankingDataset, params: RankerParams,
     base = result.metrics[best].get(PRIMARY, float("nan"))
     mine = result.metrics["ranker"].get(PRIMARY, float("nan"))
     improvement = (mine - base) / base if base > 0 else float("-inf")
+    if improvement != improvement:  # no decision with a known outcome in this period
+        improvement = float("-inf")
     applicants = test.features[applicant_mask(test)]
     return EvaluationReport(
         metrics=result.metrics, primary_metric=PRIMARY, best_baseline=best,
@@ -211,6 +226,62 @@ def evaluate_models(ranker: Ranker, test: RankingDataset, params: RankerParams,
                                ranker.booster.feature_importance("gain")),
         skill_sweep=skill_sweep(ranker.score, applicants[:500]) if len(applicants) else {},
         truth=truth is not None)
+
+
+MIN_GATE_DECISIONS = 30
+
+
+def with_backtest(report: EvaluationReport, backtest: EvaluationReport | None
+                  ) -> EvaluationReport:
+    """Attach ``backtest``; gate on it when the held-out period lacks outcomes."""
+    if backtest is not None:
+        report.backtest = backtest.to_dict()
+    if report.counts.get(PRIMARY, 0) < MIN_GATE_DECISIONS:
+        if backtest is not None and backtest.counts.get(PRIMARY, 0) > 0:
+            report.best_baseline = backtest.best_baseline
+            report.relative_improvement = backtest.relative_improvement
+            report.gate_source = "backtest"
+        elif report.counts.get(PRIMARY, 0) == 0:
+            report.relative_improvement = float("-inf")  # nothing to gate on: fail
+    return report
+
+
+Fit = Callable[[RankingDataset, RankingDataset], Ranker]
+
+
+@dataclass
+class Backtest:
+    ranker: Ranker
+    report: EvaluationReport
+    test: RankingDataset
+
+
+def outcome_backtest(data: RankingDataset, params: RankerParams, fit: Fit | None = None,
+                     truth: Mapping[TruthKey, float] | None = None) -> Backtest | None:
+    """The same recipe as of an earlier date, evaluated where one-year outcomes are known.
+
+    A move's outcome is recorded a year after it, so the latest period never has any. The
+    backtest keeps the decisions at least `OUTCOME_DAYS` before the last one, splits them by
+    time like the shipped model (train / validation / latest ``test_fraction``), forgets the
+    outcomes not yet known when its test window starts (`outcomes_known_by`), trains with
+    ``fit`` (default `train_ranker`) and evaluates the ranker and the baselines there. None when
+    the history is too short."""
+    if not data.query_dates:
+        return None
+    horizon = data.query_dates[-1] - timedelta(days=OUTCOME_DAYS)
+    matured = data.subset([d <= horizon for d in data.query_dates])
+    if len(matured.group_sizes) < 10:
+        return None
+    try:
+        train, valid, test = training_split(matured, params)
+    except ValueError:
+        return None
+    known = test.query_dates[0]
+    train, valid = outcomes_known_by(train, known), outcomes_known_by(valid, known)
+    ranker = fit(train, valid) if fit is not None else train_ranker(train, valid, params)
+    report = evaluate_models(ranker, test, params, train=train, truth=truth)
+    report.split = split_summary(train, valid, test)
+    return Backtest(ranker=ranker, report=report, test=test)
 
 
 def _or_minus_inf(value: float | None) -> float:
@@ -229,7 +300,12 @@ def training_split(data: RankingDataset, params: RankerParams
 def train_and_evaluate(data: RankingDataset, params: RankerParams,
                        truth: Mapping[TruthKey, float] | None = None
                        ) -> tuple[Ranker, EvaluationReport]:
-    return fit_and_evaluate(*training_split(data, params), params, truth=truth)
+    """Train and evaluate on the latest period, with the outcome backtest (the gate)."""
+    ranker, report = fit_and_evaluate(*training_split(data, params), params, truth=truth)
+    backtest = outcome_backtest(data, params, truth=truth)
+    with_backtest(report, backtest.report if backtest else None)
+    ranker.meta = {**ranker.meta, "evaluation": report.to_dict()}
+    return ranker, report
 
 
 def split_summary(train: RankingDataset, valid: RankingDataset, test: RankingDataset
@@ -274,7 +350,8 @@ def format_report(report: EvaluationReport) -> str:
             lo, hi = report.intervals.get(model, {}).get(metric, (float("nan"),) * 2)
             lines.append(f"  {model:<26}{values.get(metric, float('nan')):>8.4f}  "
                          f"[{lo:.4f}, {hi:.4f}]")
-    lines.append(f"ranker vs best baseline ({report.best_baseline}) on {report.primary_metric}: "
+    lines.append(f"ranker vs best baseline ({report.best_baseline}) on {report.primary_metric} "
+                 f"({report.gate_source}): "
                  f"{report.relative_improvement:+.1%} (gate: >= "
                  f"{report.min_relative_improvement:+.1%}) -> "
                  f"{'PASS' if report.passed else 'FAIL'}")

@@ -4,8 +4,12 @@ For every held-out decision with at least two considered people (its *applicant 
 scorer (the ranker or a baseline) orders the applicants, and that order is compared with
 
 - **chosen**: who the decision picked (1) or not (0);
-- **outcome**: the success grade of `training.ranking_labels` (0 not chosen, 1 chosen but the
-  move failed, 2 chosen, 3 chosen and thrived a year later);
+- **outcome**: the success grade of `training.ranking_labels` (0 not chosen, 2 chosen and
+  retained with an average rating, 3 chosen and thrived a year later) on the decisions whose
+  move is recorded to have worked out: did the scorer put the person who was chosen *and
+  succeeded* first? Decisions whose move failed say the slate was weak, not who would have done
+  better, and decisions without a recorded outcome (every one in the last year of history:
+  `training.ranker.outcome_backtest` measures an earlier window) are left out;
 - **truth** (simulated data only): the simulator's hidden true fit of each applicant
   (``models/simulation_truth.json.gz``). It is read here and nowhere else in training: never a
   feature, a label, or a tuning target.
@@ -40,8 +44,8 @@ from scipy.stats import rankdata
 
 from features.ranking import FEATURE_NAMES
 from inference.fairness.groups import Grouping
-from training.ranking_dataset import APPLIED, MOVED, RankingDataset
-from training.ranking_labels import applicant_mask, success_labels
+from training.ranking_dataset import APPLIED, MOVED, RankingDataset, outcome_key
+from training.ranking_labels import MOVED_OK, applicant_mask, outcome_known, success_labels
 from training.ranking_metrics import groups, ndcg_at_k, recall_at_k, reciprocal_rank
 
 if TYPE_CHECKING:
@@ -67,7 +71,8 @@ before looking at any result (two thirds requirement coverage, one fifth profile
 HAND_WEIGHTED = "hand_weighted_skill"
 LOGISTIC = "logistic_regression"
 PRIMARY = "applicants_outcome.ndcg"
-"""The gate metric: NDCG of each applicant slate against the success grade."""
+"""The gate metric: NDCG of each applicant slate against the success grade (decisions with a
+recorded one-year outcome)."""
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 TruthKey = tuple[str, str]
@@ -106,6 +111,8 @@ class Slate:
     rows: np.ndarray
     chosen: np.ndarray
     outcome: np.ndarray
+    outcome_known: bool
+    """Someone was chosen, and every chosen person's one-year outcome is recorded and good."""
     truth: np.ndarray | None
 
 
@@ -133,9 +140,14 @@ class EvalData:
                 found = [truth.get((qid, data.employee_ids[r])) for r in rows]
                 if all(f is not None for f in found):
                     fits = np.array(found, dtype=np.float64)
-            slates.append(Slate(query_id=qid, rows=rows,
-                                chosen=(data.labels[rows] >= MOVED).astype(float),
-                                outcome=grades[rows].astype(float), truth=fits))
+            chosen = data.labels[rows] >= MOVED
+            known = bool(chosen.any()) and all(
+                outcome_known(*data.outcomes.get(outcome_key(qid, data.employee_ids[r]),
+                                                 (None, None)))
+                for r in rows[chosen]) and bool(np.all(grades[rows][chosen] >= MOVED_OK))
+            slates.append(Slate(query_id=qid, rows=rows, chosen=chosen.astype(float),
+                                outcome=grades[rows].astype(float), outcome_known=known,
+                                truth=fits))
         return cls(data=data, slates=slates, k=k, recall_k=recall_k)
 
 
@@ -154,7 +166,7 @@ def per_decision(ev: EvalData, scores: np.ndarray) -> dict[str, np.ndarray]:
             add("applicants_chosen.ndcg", ndcg_at_k(sc, s.chosen, n))
             add("applicants_chosen.top1", top1(sc, s.chosen))
             add("applicants_chosen.spearman", spearman(sc, s.chosen))
-        if s.outcome.max() > 0:
+        if s.outcome_known:
             add("applicants_outcome.ndcg", ndcg_at_k(sc, s.outcome, n))
             add("applicants_outcome.top1", top1(sc, s.outcome))
             add("applicants_outcome.spearman", spearman(sc, s.outcome))
@@ -223,24 +235,33 @@ def compare(ev: EvalData, scores: Mapping[str, np.ndarray], resamples: int = 100
                       differences=differences)
 
 
-def fairness_costs(test: RankingDataset, scores: np.ndarray, grouping: Grouping,
-                   rerank: RerankSettings, offsets: Mapping[str, float]) -> dict[str, float]:
-    """The primary metric with each applicant slate in model order and in served order (fair
-    re-ranking as serving ships it: ``offsets`` then the prefix floors)."""
+def fairness_costs(data: RankingDataset, scores: np.ndarray, grouping: Grouping,
+                   rerank: RerankSettings, offsets: Mapping[str, float],
+                   metrics: Sequence[str] = (PRIMARY, "applicants_chosen.ndcg",
+                                             "truth.top1"),
+                   truth: Mapping[TruthKey, float] | None = None
+                   ) -> dict[str, dict[str, float]]:
+    """Per metric (those defined on ``data``): its value with each applicant slate in model
+    order and in served order (fair re-ranking as serving ships it: ``offsets``, then the
+    prefix floors), and the difference."""
     from inference.fairness.metrics import RankedList
     from training.audit import served_order
 
-    ev = EvalData.of(test, 10, 10)
+    ev = EvalData.of(data, 10, 10, truth)
     served = np.zeros(len(scores))
     for s in ev.slates:
-        ids = [test.employee_ids[r] for r in s.rows]
+        ids = [data.employee_ids[r] for r in s.rows]
         rl = RankedList.by_score(s.query_id, zip(ids, scores[s.rows].tolist(), strict=True))
         position = {e: i for i, e in enumerate(served_order(rl, grouping, rerank, offsets))}
         served[s.rows] = [-float(position[e]) for e in ids]
-    model = float(np.mean(per_decision(ev, scores)[PRIMARY]))
-    fair = float(np.mean(per_decision(ev, served)[PRIMARY]))
-    return {"model_order": model, "served_order": fair, "rerank_cost": model - fair,
-            "rerank_relative_cost": (model - fair) / model if model else 0.0}
+    model, fair = per_decision(ev, scores), per_decision(ev, served)
+    out: dict[str, dict[str, float]] = {}
+    for m in metrics:
+        if len(model.get(m, ())):
+            a, b = float(np.mean(model[m])), float(np.mean(fair[m]))
+            out[m] = {"model_order": a, "served_order": b, "cost": a - b,
+                      "relative_cost": (a - b) / a if a else 0.0}
+    return out
 
 
 # --------------------------------------------------------------------------- baselines
@@ -286,10 +307,12 @@ def baseline_scores(x: np.ndarray, logistic: Scorer | None = None) -> dict[str, 
 
 MONOTONE: dict[str, int] = {
     "embedding_cosine": 1, "skill_coverage": 1, "essential_coverage": 1,
-    "endorsements_on_required": 1, "required_confidence": 1, "skill_gap": -1,
+    "required_confidence": 1, "endorsements_on_required": 1, "skill_gap": -1,
     "missing_essentials": -1,
 }
-"""Skill-fit features whose effect on the score is constrained to one direction (+1 up)."""
+"""Every feature that is evidence of having the required skills, constrained so that more of
+it can only raise the score (+1) and a larger gap only lower it (-1): "fits better, therefore
+less likely" cannot be learned, whatever the history says (docs/ranking.md)."""
 
 
 def monotone_constraints(names: Sequence[str]) -> list[int]:

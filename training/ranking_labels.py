@@ -14,8 +14,14 @@ grade  meaning
 2      chosen, retained with an average rating (3), or the outcome is not known yet (the
        move is under a year old, or the opportunity was a project / gig / rotation)
 1      chosen, but the move did not work out (left within a year, or rated 1-2)
-0      applied (or was put forward) and was not chosen
+0      considered (applied or put forward) and not chosen
 =====  ==================================================================================
+
+A failed move stays above the people who were not chosen: it says the slate was weak, not that
+someone else would have done better (their outcome is never observed, and in the simulated
+history the chosen one is usually still the best fit of a weak slate). Grading it below them
+was tried and taught a small history to rank the best fit of a weak slate last
+(docs/ranking.md).
 
 Retrieved and random non-applicants get no label at all (their rows are dropped), so nothing
 in the training signal says "fits better, therefore less likely". A decision with fewer than two
@@ -28,6 +34,7 @@ dataset stores them) for comparisons and tests; it is never the shipped setting.
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -38,6 +45,8 @@ SUCCESS_GAIN = (0, 1, 3, 7)
 """LightGBM ``label_gain`` for grades 0-3 (``2^grade - 1``, the NDCG gain of the metrics)."""
 NOT_CHOSEN, FAILED, MOVED_OK, THRIVED = 0, 1, 2, 3
 MIN_SLATE = 2
+OUTCOME_DAYS = 365
+"""A move's outcome (rating, retention) is known this many days after the decision."""
 
 
 def success_grade(dataset_grade: int, rating: int | None, retained: bool | None) -> int:
@@ -51,8 +60,13 @@ def success_grade(dataset_grade: int, rating: int | None, retained: bool | None)
     return MOVED_OK
 
 
+def outcome_known(rating: int | None, retained: bool | None) -> bool:
+    return rating is not None and retained is not None
+
+
 def success_labels(data: RankingDataset) -> np.ndarray:
-    """The success grade of every row of ``data`` (0 for rows that were not considered)."""
+    """The success grade of every row of ``data`` (0 for rows that were not considered: they
+    are never training rows under this objective)."""
     qids = data.row_query_ids()
     out = np.zeros(len(data.labels), dtype=np.int32)
     for i, (q, e, g) in enumerate(zip(qids, data.employee_ids, data.labels.tolist(),
@@ -83,6 +97,17 @@ def applicant_slates(data: RankingDataset, min_slate: int = MIN_SLATE) -> Rankin
         query_ids=[q for q, k in zip(data.query_ids, qkeep, strict=True) if k],
         query_dates=[d for d, k in zip(data.query_dates, qkeep, strict=True) if k],
         employee_ids=[e for e, k in zip(data.employee_ids, keep, strict=True) if k])
+
+
+def outcomes_known_by(data: RankingDataset, day: date) -> RankingDataset:
+    """``data`` with only the outcomes that were known on ``day``: a move's one-year outcome is
+    recorded a year after the decision, so later ones are forgotten (grade 2, outcome unknown).
+    Used when a backtest trains as of an earlier date."""
+    horizon = day - timedelta(days=OUTCOME_DAYS)
+    dates = dict(zip(data.query_ids, data.query_dates, strict=True))
+    keep = {k: v for k, v in data.outcomes.items()
+            if (d := dates.get(k.split("\t", 1)[0])) is not None and d <= horizon}
+    return dataclasses.replace(data, outcomes=keep)
 
 
 def training_view(data: RankingDataset, labels: str) -> RankingDataset:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,20 +34,31 @@ from features.ranking_model import Ranker
 from features.settings import Settings
 from features.store import Store
 from inference.bundle import write_bundle
+from inference.fairness.groups import Grouping
 from inference.profile_artifacts import ProfileArtifacts, read_profile_artifacts
 from inference.retrieval import SkillProfileVectorizer
 from training.audit import fit_rerank_offsets, read_audit_settings
-from training.fairness_mitigation import MitigationSettings, train_mitigated, training_grouping
+from training.fairness_mitigation import (
+    MitigationSettings,
+    mitigate_training_set,
+    train_mitigated,
+    training_grouping,
+)
 from training.model_card import model_card, write_model_card
 from training.ranker import (
+    Backtest,
     EvaluationReport,
+    Fit,
     RankerParams,
     evaluate_models,
     format_report,
+    outcome_backtest,
     split_summary,
     time_split,
     train_and_evaluate,
+    train_ranker,
     training_split,
+    with_backtest,
 )
 from training.ranking_dataset import (
     ProfileBuilder,
@@ -158,22 +169,30 @@ def run_dataset_stage(settings: Settings, params: RankerParams) -> dict[str, Any
 
 
 def flat_metrics(report: EvaluationReport) -> dict[str, float]:
-    """MLflow metric names: the ranker's without prefix (the promotion gate reads
-    ``applicants_outcome.ndcg``), the baselines' prefixed with their name; "@" -> "_at_"."""
+    """MLflow metric names: the ranker's without prefix, the baselines' prefixed with their
+    name, the backtest's with ``backtest.`` (the promotion gate reads
+    ``backtest.applicants_outcome.ndcg``); "@" -> "_at_"."""
     out: dict[str, float] = {}
     for model, values in report.metrics.items():
         for name, value in values.items():
             clean = name.replace("@", "_at_")
             if value == value:  # MLflow refuses NaN
                 out[clean if model == "ranker" else f"{model}.{clean}"] = float(value)
+    if report.backtest is not None:
+        for model, values in report.backtest["metrics"].items():
+            for name, value in values.items():
+                clean = "backtest." + name.replace("@", "_at_")
+                if value == value:
+                    out[clean if model == "ranker" else f"{model}.{clean}"] = float(value)
     if report.relative_improvement == report.relative_improvement \
             and abs(report.relative_improvement) != float("inf"):
         out["relative_improvement"] = report.relative_improvement
     return out
 
 
-FAMILIES = (("applicants_outcome", "Within each opening's applicants, against the success "
-             "grade (0 not chosen, 1 chosen and failed, 2 chosen, 3 chosen and thrived)"),
+FAMILIES = (("applicants_outcome", "Within each opening's applicants, against the one-year "
+             "outcome (decisions whose move is recorded to have worked out: 0 not chosen, 2 "
+             "chosen and retained, 3 chosen and thrived)"),
             ("applicants_chosen", "Within each opening's applicants, against who was chosen"),
             ("truth", "Within each opening's applicants, against the simulator's true fit "
              "(evaluation only)"),
@@ -181,33 +200,52 @@ FAMILIES = (("applicants_outcome", "Within each opening's applicants, against th
              "figure reported before issue 13, for continuity)"))
 
 
-def evaluation_markdown(report: EvaluationReport) -> str:
-    """One table per metric family: value [95% bootstrap interval] for every scorer."""
-    out = ["# Ranker evaluation (held-out latest period)", ""]
+def _tables(metrics: Mapping[str, Mapping[str, float]],
+            intervals: Mapping[str, Mapping[str, Sequence[float]]],
+            counts: Mapping[str, int], heading: str) -> list[str]:
+    out: list[str] = []
     for family, title in FAMILIES:
-        names = [m for m in report.metrics["ranker"] if m.split(".")[0] == family]
+        names = [m for m in metrics["ranker"] if m.split(".")[0] == family]
         if not names:
             continue
         short = [m.split(".", 1)[1] for m in names]
-        counts = ", ".join(f"{s}: {report.counts.get(m, 0)}"
-                           for s, m in zip(short, names, strict=True))
-        out += [f"## {title}", "", f"Decisions: {counts}.", "",
+        n = ", ".join(f"{s}: {counts.get(m, 0)}" for s, m in zip(short, names, strict=True))
+        out += [f"{heading} {title}", "", f"Decisions: {n}.", "",
                 "| scorer | " + " | ".join(short) + " |", "|---|" + "---|" * len(names)]
-        for model, values in report.metrics.items():
+        for model, values in metrics.items():
             cells = []
             for m in names:
-                lo, hi = report.intervals.get(model, {}).get(m, (float("nan"),) * 2)
+                lo, hi = intervals.get(model, {}).get(m, (float("nan"),) * 2)
                 cells.append(f"{values.get(m, float('nan')):.3f} [{lo:.3f}, {hi:.3f}]")
             out.append(f"| {model} | " + " | ".join(cells) + " |")
         out.append("")
+    return out
+
+
+def evaluation_markdown(report: EvaluationReport) -> str:
+    """One table per metric family: value [95% bootstrap interval] for every scorer."""
+    out = ["# Ranker evaluation", "",
+           f"## Held-out latest period {report.split.get('test_window')}", ""]
+    if report.counts.get(PRIMARY, 0) == 0:
+        out += ["No decision of this period has a recorded one-year outcome yet (outcomes "
+                "arrive a year after the move): the outcome figures and the gate come from "
+                "the backtest below.", ""]
+    out += _tables(report.metrics, report.intervals, report.counts, "###")
+    bt = report.backtest
+    if bt is not None:
+        out += [f"## Outcome backtest: the same recipe trained on decisions before "
+                f"{bt['split'].get('test_from')}, evaluated on {bt['split'].get('test_window')} "
+                "(the latest window whose one-year outcomes are known)", ""]
+        out += _tables(bt["metrics"], bt["intervals"], bt["counts"], "###")
     verdict = "PASS" if report.passed else "FAIL"
-    out += [f"Gate: ranker vs best baseline ({report.best_baseline}) on "
+    out += [f"Gate ({report.gate_source}): ranker vs best baseline ({report.best_baseline}) on "
             f"{report.primary_metric}: {report.relative_improvement:+.1%}; gate >= "
             f"{report.min_relative_improvement:+.1%}: **{verdict}**.", ""]
-    if report.differences:
+    diffs = (bt or {}).get("differences") if report.gate_source == "backtest" \
+        else report.differences
+    if diffs:
         out += ["Ranker minus each baseline on the primary metric (paired bootstrap):", ""]
-        out += [f"- {b}: {d:+.3f} [{lo:+.3f}, {hi:+.3f}]"
-                for b, (d, lo, hi) in report.differences.items()]
+        out += [f"- {b}: {d:+.3f} [{lo:+.3f}, {hi:+.3f}]" for b, (d, lo, hi) in diffs.items()]
         out.append("")
     top = list(report.importance.items())[:8]
     out += ["Features the ranker leans on (share of split gain): "
@@ -262,6 +300,18 @@ def fit_offsets(store: Store, data: RankingDataset, params: RankerParams,
     return {rerank.dimension: fit.offsets}
 
 
+def shipped_fit(params: RankerParams, mitigation: MitigationSettings,
+                grouping: Grouping | None) -> Fit:
+    """The shipped recipe on a (train, valid) pair: mitigation (when on), then `train_ranker`."""
+    def fit(train: RankingDataset, valid: RankingDataset) -> Ranker:
+        if mitigation.active and grouping is not None:
+            train, valid_m, _ = mitigate_training_set(train, grouping, mitigation, params, valid)
+            valid = valid_m if valid_m is not None else valid
+        return train_ranker(train, valid, params)
+
+    return fit
+
+
 def run_train_stage(settings: Settings, params: RankerParams, *,
                     register: bool = True) -> dict[str, Any]:
     """Train, evaluate (gate), bundle, log and register. Returns the summary it writes."""
@@ -274,26 +324,28 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
     train, valid, test = training_split(data, params)
     mitigation = mitigation_settings()
     mitigation_summary: dict[str, Any] = {"method": mitigation.describe()}
-    unmitigated: EvaluationReport | None = None
-    if mitigation.active:
-        grouping = training_grouping(store.engine, data.employee_ids, mitigation.dimension)
+    grouping = (training_grouping(store.engine, data.employee_ids, mitigation.dimension)
+                if mitigation.active else None)
+    if grouping is not None:
         ranker, _, mitigation_report = train_mitigated(data, params, grouping, mitigation)
-        del grouping
         log.info("fairness mitigation: %s; promoted %s", mitigation.describe(),
                  mitigation_report.promoted)
         mitigation_summary["promoted"] = mitigation_report.promoted
-        _, unmitigated = train_and_evaluate(data, params, truth)
     else:
         ranker, _ = train_and_evaluate(data, params)
     # the shipped model's evaluation: the logistic baseline learns from the unmodified training
     # period, the true fits (simulated data) are read for the truth.* figures only
     report = evaluate_models(ranker, test, params, train=train, truth=truth)
     report.split = split_summary(train, valid, test)
+    backtest = outcome_backtest(data, params, shipped_fit(params, mitigation, grouping), truth)
+    unmitigated = outcome_backtest(data, params) if grouping is not None else None
+    del grouping
+    with_backtest(report, backtest.report if backtest else None)
     ranker.meta = {**ranker.meta, "evaluation": report.to_dict()}
     log.info("\n%s", format_report(report))
     offsets = fit_offsets(store, data, params, ranker)
-    costs = fairness_cost(store, test, ranker, report, unmitigated, offsets)
-    log.info("fairness cost on %s: %s", PRIMARY, costs)
+    costs = fairness_cost(store, test, ranker, backtest, unmitigated, offsets, truth)
+    log.info("fairness cost: %s", json.dumps(costs))
     reports = write_evaluation_report(report, paths.reports)
     ranker.save(paths.ranker)
     versions: Mapping[str, str | None] = {
@@ -326,23 +378,33 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
     return summary
 
 
-def fairness_cost(store: Store, test: RankingDataset, ranker: Ranker, report: EvaluationReport,
-                  unmitigated: EvaluationReport | None,
-                  offsets: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:
-    """What mitigation and fair re-ranking cost on the primary metric (held-out period).
+def fairness_cost(store: Store, test: RankingDataset, ranker: Ranker,
+                  backtest: Backtest | None, unmitigated: Backtest | None,
+                  offsets: Mapping[str, Mapping[str, float]],
+                  truth: Mapping[TruthKey, float] | None) -> dict[str, Any]:
+    """What mitigation and fair re-ranking cost (docs/ranking.md, "Fairness").
 
-    Mitigation: the shipped ranker against the same ranker trained without it. Re-ranking: the
-    applicant slates in served order (offsets and floors, as a recruiter would see them)
-    against model order."""
+    Mitigation, on the primary metric: the backtest of the shipped recipe against the same
+    backtest trained without mitigation. Re-ranking: applicant slates in served order (the
+    shipped offsets, then the floors, as a recruiter would see them) against model order, on
+    the primary metric (backtest window) and on the held-out period's other figures."""
     settings = read_audit_settings()
-    out: dict[str, Any] = {"metric": PRIMARY}
-    if unmitigated is not None:
-        out["unmitigated"] = unmitigated.metrics["ranker"].get(PRIMARY)
-        out["mitigated"] = report.metrics["ranker"].get(PRIMARY)
+    out: dict[str, Any] = {"primary_metric": PRIMARY}
+    if backtest is not None and unmitigated is not None:
+        mit = backtest.report.metrics["ranker"].get(PRIMARY, float("nan"))
+        unmit = unmitigated.report.metrics["ranker"].get(PRIMARY, float("nan"))
+        out["mitigation"] = {"unmitigated": unmit, "mitigated": mit, "cost": unmit - mit}
     if settings.rerank.enabled:
         rerank = settings.rerank
-        grouping = training_grouping(store.engine, test.employee_ids, rerank.dimension)
-        out.update(fairness_costs(test, ranker.score(test.features), grouping, rerank,
-                                  dict(offsets.get(rerank.dimension, {}))))
-        del grouping
+        mine = dict(offsets.get(rerank.dimension, {}))
+        periods: dict[str, tuple[RankingDataset, Ranker]] = {"test": (test, ranker)}
+        if backtest is not None:
+            periods["backtest"] = (backtest.test, backtest.ranker)
+        rerank_costs: dict[str, Any] = {}
+        for name, (rows, model) in periods.items():
+            grouping = training_grouping(store.engine, rows.employee_ids, rerank.dimension)
+            rerank_costs[name] = fairness_costs(rows, model.score(rows.features), grouping,
+                                                rerank, mine, truth=truth)
+            del grouping
+        out["rerank"] = rerank_costs
     return out
