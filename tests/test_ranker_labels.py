@@ -49,7 +49,7 @@ def true_fit(org: Organization) -> dict[TruthKey, float]:
 
 
 def test_success_grades() -> None:
-    assert FAILED < NOT_CHOSEN < MOVED_OK < THRIVED
+    assert NOT_CHOSEN < FAILED < MOVED_OK < THRIVED
     assert success_grade(1, None, None) == NOT_CHOSEN
     assert success_grade(2, None, None) == MOVED_OK  # outcome not known yet
     assert success_grade(3, 5, True) == THRIVED
