@@ -239,9 +239,12 @@ def test_offsets_fitted_on_validation_lift_a_biased_ranker_on_the_test_period(
     ranker, _, _ = train_mitigated(data, params, None, MitigationSettings())
     _, valid, test = time_split(data, params.valid_fraction, params.test_fraction)
 
-    def biased(part: RankingDataset) -> np.ndarray:  # women lose half a point everywhere
+    def biased(part: RankingDataset) -> np.ndarray:
+        # women lose half a standard deviation of the ranker's scores everywhere (in the
+        # scores' own units: offsets act on list-standardized scores)
         female = np.array([groups[SEX][e] == "female" for e in part.employee_ids])
-        return ranker.score(part.features) - 0.5 * female
+        scores = ranker.score(part.features)
+        return scores - 0.5 * float(np.std(scores)) * female
 
     rerank = RerankSettings(enabled=True, dimension=SEX, k=10, ceilings=False,
                             floor_ratio=0.5, fit_offsets=True, offset_target=0.9)
