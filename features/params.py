@@ -148,8 +148,18 @@ class RankerParams(_Section):
     random_negatives: int = Field(ge=0)
     pool_fraction: float = Field(gt=0.0, le=1.0)
     min_relative_improvement: float
-    """Quality gate: the ranker must beat the best baseline's NDCG@eval_at by this fraction."""
+    """Quality gate: the ranker's within-applicant outcome NDCG must beat the best baseline's
+    by this fraction (`training.ranking.ranker`)."""
     seed: int
+    labels: Literal["success", "legacy"]
+    """``success``: applicant slates graded by the one-year outcome (`training.ranking.labels`);
+    ``legacy``: every retrieved row graded 3/2/1/0, the objective before issue 13 (comparisons
+    only)."""
+    monotone: bool
+    """Constrain the skill-fit features (`training.ranking.evaluation.MONOTONE`) to one
+    direction: more fit never lowers the score."""
+    bootstrap: int = Field(ge=0)
+    """Bootstrap resamples for the evaluation's intervals."""
     num_threads: int = Field(ge=1)
 
 

@@ -91,6 +91,9 @@ def record_fairness(tracking_uri: str, model_name: str, version: str, passed: bo
         client.log_metric(run_id, f"fairness.{key}", float(value))
     if report is not None:
         client.log_artifact(run_id, str(report), artifact_path="fairness")
+    from training.ranking.model_card import record_verdict
+
+    record_verdict(client, run_id, passed, metrics)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from waypoint.commands import (
     data,
     ingest,
     paths,
+    rank,
     registry,
     serve,
     simulate,
@@ -28,7 +29,8 @@ from waypoint.commands import (
     train,
 )
 
-COMMANDS = (audit, data, ingest, paths, registry, serve, simulate, skills, token, train)
+COMMANDS = (audit, data, ingest, paths, rank, registry, serve, simulate, skills, token,
+            train)
 """Every module that registers ``waypoint`` verbs, in ``--help`` order."""
 
 

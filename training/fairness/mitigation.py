@@ -231,15 +231,23 @@ def neutralize_features(data: RankingDataset, names: Sequence[str]) -> RankingDa
     return dataclasses.replace(data, features=features)
 
 
+MASSAGE_STEPS = ("considered", "chosen")
+
+
 def massage_labels(data: RankingDataset, grouping: Grouping, scores: np.ndarray,
-                   small_group_threshold: float = 0.02) -> tuple[RankingDataset, dict[str, int]]:
-    """Massage both biased steps of the history, per group, with a group-blind score.
+                   small_group_threshold: float = 0.02,
+                   steps: Sequence[str] = MASSAGE_STEPS) -> tuple[RankingDataset, dict[str, int]]:
+    """Massage the biased steps of the history (``steps``), per group, with a group-blind score.
 
     1. Being considered (grade >= applied) among everyone in the decisions' pools: for each
        non-small group considered less often than the best group, its best-scored pool members
        who were not considered are promoted to "applied" until the rates match.
     2. Being chosen (grade >= moved) among those considered: likewise, the best-scored
        considered-not-chosen members are promoted to "moved".
+
+    A model trained on applicant slates (``ranker.labels: success``) massages the second step
+    only: promoting retrieved non-applicants to "applied" would put the best skill matches back
+    into the slates as people who were not chosen (docs/ranking.md).
 
     Returns the new dataset and ``{"<step>:<group>": rows promoted}``.
     """
@@ -248,6 +256,8 @@ def massage_labels(data: RankingDataset, grouping: Grouping, scores: np.ndarray,
     promoted: dict[str, int] = {}
     everyone = np.ones(len(labels), dtype=bool)
     for step, base, level in (("considered", everyone, APPLIED), ("chosen", None, MOVED)):
+        if step not in steps:
+            continue
         among = base if base is not None else labels >= APPLIED
         for g, n in _promote(labels, among, level, groups, scores, small_group_threshold).items():
             promoted[f"{step}:{g}"] = n
@@ -325,7 +335,8 @@ def mitigate_training_set(train: RankingDataset, grouping: Grouping,
             if tuple(train.feature_names) == FEATURE_NAMES
             else train_with_fields(train, prelim_valid, params))
         train, report.promoted = massage_labels(
-            train, grouping, preliminary.score(train.features), settings.small_group_threshold)
+            train, grouping, preliminary.score(train.features), settings.small_group_threshold,
+            steps=("chosen",) if params.labels == "success" else MASSAGE_STEPS)
     report.chosen_rates_after = chosen_rates(train, grouping)
     return train, valid, report
 

@@ -58,6 +58,15 @@ ProfileBuilder = Callable[[Employee, EmployeeHistory], EmployeeProfile]
 """(employee as of the date, their history strictly before it) -> profile as of the day before."""
 
 
+Outcome = tuple[int | None, bool | None]
+"""(outcome rating 1-5, retained one year) of a move as the history records it; None = unknown
+(the move is less than a year old, or the opportunity was not a role change)."""
+
+
+def outcome_key(query_id: str, employee_id: str) -> str:
+    return f"{query_id}\t{employee_id}"
+
+
 @dataclass(frozen=True)
 class Query:
     """One historical decision."""
@@ -68,6 +77,8 @@ class Query:
     requirements: RequirementProfile
     grades: Mapping[str, int]
     """employee id -> grade for the people who applied or moved."""
+    outcomes: Mapping[str, Outcome] = field(default_factory=dict)
+    """employee id -> the recorded one-year outcome of their move (movers only)."""
 
 
 @dataclass
@@ -80,6 +91,14 @@ class RankingDataset:
     employee_ids: list[str]
     feature_names: tuple[str, ...] = FEATURE_NAMES
     stats: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    """``outcome_key(query id, employee id)`` -> the mover's recorded outcome. Keyed by
+    (query, person) rather than by row, so row subsets and relabelled copies keep it valid."""
+
+    def row_query_ids(self) -> list[str]:
+        """The query id of every row."""
+        return [q for q, n in zip(self.query_ids, self.group_sizes.tolist(), strict=True)
+                for _ in range(int(n))]
 
     def subset(self, query_mask: Sequence[bool] | np.ndarray) -> RankingDataset:
         """The queries where ``query_mask`` is true (rows follow)."""
@@ -91,7 +110,7 @@ class RankingDataset:
             query_ids=[q for q, keep in zip(self.query_ids, qmask, strict=True) if keep],
             query_dates=[d for d, keep in zip(self.query_dates, qmask, strict=True) if keep],
             employee_ids=[e for e, keep in zip(self.employee_ids, row_mask, strict=True) if keep],
-            feature_names=self.feature_names)
+            feature_names=self.feature_names, outcomes=self.outcomes)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +119,8 @@ class RankingDataset:
         path.with_suffix(".json").write_text(json.dumps({
             "feature_names": list(self.feature_names), "query_ids": self.query_ids,
             "query_dates": [d.isoformat() for d in self.query_dates],
-            "employee_ids": self.employee_ids, "stats": self.stats}))
+            "employee_ids": self.employee_ids, "stats": self.stats,
+            "outcomes": {k: list(v) for k, v in self.outcomes.items()}}))
 
     @classmethod
     def load(cls, path: Path) -> RankingDataset:
@@ -110,7 +130,8 @@ class RankingDataset:
                    group_sizes=arrays["group_sizes"], query_ids=meta["query_ids"],
                    query_dates=[date.fromisoformat(d) for d in meta["query_dates"]],
                    employee_ids=meta["employee_ids"],
-                   feature_names=tuple(meta["feature_names"]), stats=meta["stats"])
+                   feature_names=tuple(meta["feature_names"]), stats=meta["stats"],
+                   outcomes={k: (v[0], v[1]) for k, v in meta.get("outcomes", {}).items()})
 
 
 def historical_queries(
@@ -123,6 +144,7 @@ def historical_queries(
     roles = {r.id: r for r in org.roles}
     opportunities = {o.id: o for o in org.opportunities}
     grades: dict[str, dict[str, int]] = defaultdict(dict)
+    outcomes: dict[str, dict[str, Outcome]] = defaultdict(dict)
     decided: dict[str, date] = {}
     applied_on: dict[str, date] = {}
     for ev in org.events:
@@ -142,6 +164,8 @@ def historical_queries(
         if move.opportunity_id and move.opportunity_id in opportunities:
             g = grades[move.opportunity_id]
             g[move.employee_id] = max(g.get(move.employee_id, 0), grade)
+            outcomes[move.opportunity_id][move.employee_id] = (move.outcome_rating,
+                                                               move.retained_one_year)
             decided[move.opportunity_id] = min(decided.get(move.opportunity_id, move.moved_on),
                                                move.moved_on)
         elif role_requirements and move.to_role_id in role_requirements \
@@ -149,13 +173,16 @@ def historical_queries(
             queries.append(Query(id=f"move:{move.id}", as_of=move.moved_on,
                                  target=target_from_role(roles[move.to_role_id]),
                                  requirements=role_requirements[move.to_role_id],
-                                 grades={move.employee_id: grade}))
+                                 grades={move.employee_id: grade},
+                                 outcomes={move.employee_id: (move.outcome_rating,
+                                                              move.retained_one_year)}))
     for opp_id, g in grades.items():
         opp = opportunities[opp_id]
         as_of = decided.get(opp_id) or opp.closes_on or (applied_on[opp_id] + timedelta(days=1))
         queries.append(Query(id=f"opp:{opp_id}", as_of=as_of,
                              target=target_from_opportunity(opp, roles),
-                             requirements=opportunity_requirements(opp), grades=dict(g)))
+                             requirements=opportunity_requirements(opp), grades=dict(g),
+                             outcomes=dict(outcomes.get(opp_id, {}))))
     queries.sort(key=lambda q: (q.as_of, q.id))
     return queries
 
@@ -165,7 +192,7 @@ def _unit_hash(key: str) -> float:
     return int.from_bytes(digest, "little") / 2.0 ** 64
 
 
-class _Org:
+class OrgIndex:
     """Per-employee indexes over the organization, built once."""
 
     def __init__(self, org: Organization) -> None:
@@ -212,7 +239,7 @@ def build_dataset(
     quarter: rebuilding every employee's profile is the costly part of this function);
     the features of every chosen candidate are then computed exactly as of the decision date.
     """
-    world = _Org(org)
+    world = OrgIndex(org)
     queries = historical_queries(org) if queries is None else queries
     vectorizer = vectorizer or SkillProfileVectorizer()
     courses = world.courses
@@ -242,6 +269,7 @@ def build_dataset(
     qids: list[str] = []
     qdates: list[date] = []
     eids: list[str] = []
+    recorded: dict[str, Outcome] = {}
     skipped = 0
     for q in queries:
         target_vec = vectorizer.requirements(q.requirements)
@@ -275,6 +303,8 @@ def build_dataset(
             rows.append(feature_row(ctx, q.target, q.requirements, target_vec, adjacency))
             labels.append(candidates[emp_id])
             eids.append(emp_id)
+        recorded.update({outcome_key(q.id, e): o for e, o in q.outcomes.items()
+                         if e in candidates})
         sizes.append(len(order))
         qids.append(q.id)
         qdates.append(q.as_of)
@@ -283,4 +313,5 @@ def build_dataset(
         features=np.vstack(rows) if rows else np.zeros((0, width)),
         labels=np.asarray(labels, dtype=np.int32), group_sizes=np.asarray(sizes, dtype=np.int32),
         query_ids=qids, query_dates=qdates, employee_ids=eids,
-        stats={"queries": len(sizes), "rows": len(labels), "skipped_queries": skipped})
+        stats={"queries": len(sizes), "rows": len(labels), "skipped_queries": skipped},
+        outcomes=recorded)

@@ -1,10 +1,14 @@
 """Train and evaluate the LightGBM LambdaRank ranker, with baselines and a quality gate.
 
 Queries are split by time: the oldest go to training, the next slice to validation (early
-stopping), the latest to a held-out test period. On the test period the ranker and the
-non-learned baselines (embedding cosine, skill coverage: one feature used as the score) are
-evaluated in the same run with NDCG@k, MRR and Recall@k. The gate fails when the ranker's NDCG@k
-does not beat the best baseline by ``min_relative_improvement``.
+stopping), the latest to a held-out test period. The ranker learns from applicant slates graded
+by success (``training.ranking.labels``; ``labels: legacy`` is the pre-issue-13 objective), with
+the skill-fit features constrained to move the score one way only (``monotone``). On the test
+period the ranker and the baselines of ``training.ranking.evaluation`` (each skill feature, a
+hand-weighted skill score, a logistic regression) are evaluated in the same run, every figure
+with a bootstrap interval. The gate fails when the ranker's within-applicant outcome NDCG
+(``training.ranking.evaluation.PRIMARY``) does not beat the best baseline's by
+``min_relative_improvement``.
 
 Parameters come from the ``ranker:`` section of ``params.yaml`` (`features.params`).
 """
@@ -15,8 +19,9 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +31,27 @@ import numpy as np
 from features.params import RankerParams, load_params
 from features.ranking import FEATURE_NAMES
 from features.ranking_model import Ranker
-from inference.ranking.metrics import evaluate
 from training.ranking.dataset import RankingDataset
+from training.ranking.evaluation import (
+    PRIMARY,
+    EvalData,
+    TruthKey,
+    baseline_scores,
+    compare,
+    fit_logistic,
+    gain_shares,
+    monotone_constraints,
+    skill_sweep,
+)
+from training.ranking.labels import (
+    OUTCOME_DAYS,
+    SUCCESS_GAIN,
+    applicant_mask,
+    outcomes_known_by,
+    training_view,
+)
 
 log = logging.getLogger(__name__)
-
-BASELINES = ("embedding_cosine", "skill_coverage")
 
 
 def read_params(path: Path | None = None) -> RankerParams:
@@ -61,17 +81,23 @@ def time_split(data: RankingDataset, valid_fraction: float, test_fraction: float
 
 def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: RankerParams,
                      feature_names: Sequence[str]) -> lgb.Booster:
-    """LambdaRank with early stopping on ``valid``: the one place LightGBM settings live."""
-    lgb_params = {
+    """LambdaRank with early stopping on ``valid``: the one place LightGBM settings live.
+
+    Both sets are first reduced to what ``params.labels`` trains on (`training_view`)."""
+    train = training_view(train, params.labels)
+    valid = training_view(valid, params.labels)
+    lgb_params: dict[str, Any] = {
         "objective": "lambdarank", "metric": "ndcg", "eval_at": [params.eval_at],
         "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
         "min_data_in_leaf": params.min_data_in_leaf,
         "feature_fraction": params.feature_fraction, "bagging_fraction": params.bagging_fraction,
         "bagging_freq": params.bagging_freq, "lambda_l2": params.lambda_l2,
-        "label_gain": [0, 1, 3, 7], "seed": params.seed, "deterministic": True,
+        "label_gain": list(SUCCESS_GAIN), "seed": params.seed, "deterministic": True,
         "num_threads": params.num_threads, "verbosity": -1,
     }
     names = list(feature_names)
+    if params.monotone:
+        lgb_params["monotone_constraints"] = monotone_constraints(names)
     dtrain = lgb.Dataset(train.features, train.labels, group=train.group_sizes,
                          feature_name=names, free_raw_data=False)
     callbacks: list[Any] = [lgb.log_evaluation(0)]
@@ -95,12 +121,29 @@ def train_ranker(train: RankingDataset, valid: RankingDataset, params: RankerPar
 @dataclass
 class EvaluationReport:
     metrics: dict[str, dict[str, float]]
-    """model name ("ranker" or a baseline feature) -> metric -> value."""
+    """scorer ("ranker" or a baseline) -> metric -> value (`training.ranking.evaluation`)."""
     primary_metric: str
     best_baseline: str
     relative_improvement: float
     min_relative_improvement: float
     split: dict[str, Any] = field(default_factory=dict)
+    intervals: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    """scorer -> metric -> 95% bootstrap interval over decisions."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """metric -> the number of held-out decisions it averages over."""
+    differences: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    """baseline -> ranker minus baseline on the primary metric, with a paired interval."""
+    importance: dict[str, float] = field(default_factory=dict)
+    """feature -> share of the ranker's split gain."""
+    skill_sweep: dict[str, float] = field(default_factory=dict)
+    """`training.ranking.evaluation.skill_sweep` of the ranker on held-out applicants."""
+    truth: bool = False
+    """Whether the simulator's true fits were available (the truth.* metrics)."""
+    backtest: dict[str, Any] | None = None
+    """`outcome_backtest`'s report (``to_dict``): the latest window whose outcomes are known."""
+    gate_source: str = "test"
+    """Where the gate's figures come from: ``test`` or ``backtest`` (when the held-out period
+    has fewer than `MIN_GATE_DECISIONS` decisions with a recorded outcome)."""
 
     @property
     def passed(self) -> bool:
@@ -111,22 +154,94 @@ class EvaluationReport:
 
 
 def evaluate_models(ranker: Ranker, test: RankingDataset, params: RankerParams,
-                    baselines: Sequence[str] = BASELINES) -> EvaluationReport:
-    """The ranker and each baseline feature (used directly as the score) on the same rows."""
-    k, rk = params.eval_at, params.recall_k
-    metrics = {"ranker": evaluate(ranker.score(test.features), test.labels, test.group_sizes,
-                                  k, rk)}
-    for name in baselines:
-        col = test.features[:, FEATURE_NAMES.index(name)]
-        metrics[name] = evaluate(np.nan_to_num(col, nan=-1.0), test.labels, test.group_sizes,
-                                 k, rk)
-    primary = f"ndcg@{k}"
-    best = max(baselines, key=lambda b: metrics[b][primary])
-    base = metrics[best][primary]
-    improvement = (metrics["ranker"][primary] - base) / base if base > 0 else float("inf")
-    return EvaluationReport(metrics=metrics, primary_metric=primary, best_baseline=best,
-                            relative_improvement=float(improvement),
-                            min_relative_improvement=params.min_relative_improvement)
+                    train: RankingDataset | None = None,
+                    truth: Mapping[TruthKey, float] | None = None) -> EvaluationReport:
+    """The ranker and every baseline on the same held-out rows (`training.ranking.evaluation`).
+
+    ``train`` (the training period) fits the logistic-regression baseline; ``truth`` (the
+    simulator's true fits) adds the truth.* figures. Neither touches the ranker."""
+    ev = EvalData.of(test, params.eval_at, params.recall_k, truth)
+    logistic = fit_logistic(train, params.seed) if train is not None else None
+    scores = {"ranker": ranker.score(test.features),
+              **baseline_scores(test.features, logistic)}
+    result = compare(ev, scores, resamples=params.bootstrap, seed=params.seed)
+    baselines = [b for b in scores if b != "ranker"]
+    best = max(baselines, key=lambda b: _or_minus_inf(result.metrics[b].get(PRIMARY)))
+    base = result.metrics[best].get(PRIMARY, float("nan"))
+    mine = result.metrics["ranker"].get(PRIMARY, float("nan"))
+    improvement = (mine - base) / base if base > 0 else float("-inf")
+    if improvement != improvement:  # no decision with a known outcome in this period
+        improvement = float("-inf")
+    applicants = test.features[applicant_mask(test)]
+    return EvaluationReport(
+        metrics=result.metrics, primary_metric=PRIMARY, best_baseline=best,
+        relative_improvement=float(improvement),
+        min_relative_improvement=params.min_relative_improvement,
+        intervals=result.intervals, counts=result.counts, differences=result.differences,
+        importance=gain_shares(ranker.feature_names,
+                               ranker.booster.feature_importance("gain")),
+        skill_sweep=skill_sweep(ranker.score, applicants[:500]) if len(applicants) else {},
+        truth=truth is not None)
+
+
+MIN_GATE_DECISIONS = 30
+
+
+def with_backtest(report: EvaluationReport, backtest: EvaluationReport | None
+                  ) -> EvaluationReport:
+    """Attach ``backtest``; gate on it when the held-out period lacks outcomes."""
+    if backtest is not None:
+        report.backtest = backtest.to_dict()
+    if report.counts.get(PRIMARY, 0) < MIN_GATE_DECISIONS:
+        if backtest is not None and backtest.counts.get(PRIMARY, 0) > 0:
+            report.best_baseline = backtest.best_baseline
+            report.relative_improvement = backtest.relative_improvement
+            report.gate_source = "backtest"
+        elif report.counts.get(PRIMARY, 0) == 0:
+            report.relative_improvement = float("-inf")  # nothing to gate on: fail
+    return report
+
+
+Fit = Callable[[RankingDataset, RankingDataset], Ranker]
+
+
+@dataclass
+class Backtest:
+    ranker: Ranker
+    report: EvaluationReport
+    test: RankingDataset
+
+
+def outcome_backtest(data: RankingDataset, params: RankerParams, fit: Fit | None = None,
+                     truth: Mapping[TruthKey, float] | None = None) -> Backtest | None:
+    """The same recipe as of an earlier date, evaluated where one-year outcomes are known.
+
+    A move's outcome is recorded a year after it, so the latest period never has any. The
+    backtest keeps the decisions at least `OUTCOME_DAYS` before the last one, splits them by
+    time like the shipped model (train / validation / latest ``test_fraction``), forgets the
+    outcomes not yet known when its test window starts (`outcomes_known_by`), trains with
+    ``fit`` (default `train_ranker`) and evaluates the ranker and the baselines there. None when
+    the history is too short."""
+    if not data.query_dates:
+        return None
+    horizon = data.query_dates[-1] - timedelta(days=OUTCOME_DAYS)
+    matured = data.subset([d <= horizon for d in data.query_dates])
+    if len(matured.group_sizes) < 10:
+        return None
+    try:
+        train, valid, test = training_split(matured, params)
+    except ValueError:
+        return None
+    known = test.query_dates[0]
+    train, valid = outcomes_known_by(train, known), outcomes_known_by(valid, known)
+    ranker = fit(train, valid) if fit is not None else train_ranker(train, valid, params)
+    report = evaluate_models(ranker, test, params, train=train, truth=truth)
+    report.split = split_summary(train, valid, test)
+    return Backtest(ranker=ranker, report=report, test=test)
+
+
+def _or_minus_inf(value: float | None) -> float:
+    return float("-inf") if value is None or value != value else value
 
 
 def training_split(data: RankingDataset, params: RankerParams
@@ -138,21 +253,43 @@ def training_split(data: RankingDataset, params: RankerParams
     return train, valid, test
 
 
-def train_and_evaluate(data: RankingDataset, params: RankerParams
+def train_and_evaluate(data: RankingDataset, params: RankerParams,
+                       truth: Mapping[TruthKey, float] | None = None
                        ) -> tuple[Ranker, EvaluationReport]:
-    return fit_and_evaluate(*training_split(data, params), params)
+    """Train and evaluate on the latest period, with the outcome backtest (the gate)."""
+    ranker, report = fit_and_evaluate(*training_split(data, params), params, truth=truth)
+    backtest = outcome_backtest(data, params, truth=truth)
+    with_backtest(report, backtest.report if backtest else None)
+    ranker.meta = {**ranker.meta, "evaluation": report.to_dict()}
+    return ranker, report
+
+
+def split_summary(train: RankingDataset, valid: RankingDataset, test: RankingDataset
+                  ) -> dict[str, Any]:
+    """Sizes and date windows of the three periods (the model card's data window)."""
+    def window(d: RankingDataset) -> list[str]:
+        return [d.query_dates[0].isoformat(), d.query_dates[-1].isoformat()] \
+            if d.query_dates else []
+
+    return {"train_queries": len(train.group_sizes), "valid_queries": len(valid.group_sizes),
+            "test_queries": len(test.group_sizes), "test_from": test.query_dates[0].isoformat(),
+            "train_window": window(train), "valid_window": window(valid),
+            "test_window": window(test)}
 
 
 def fit_and_evaluate(train: RankingDataset, valid: RankingDataset, test: RankingDataset,
-                     params: RankerParams) -> tuple[Ranker, EvaluationReport]:
+                     params: RankerParams, *, evaluation_train: RankingDataset | None = None,
+                     truth: Mapping[TruthKey, float] | None = None
+                     ) -> tuple[Ranker, EvaluationReport]:
     """Train on ``train`` (early stopping on ``valid``), evaluate on ``test``; the evaluation
-    and the split are saved in the model's metadata."""
+    and the split are saved in the model's metadata. ``evaluation_train`` (default ``train``)
+    is what the logistic-regression baseline learns from: the unmodified training period when
+    ``train`` carries mitigated labels."""
     ranker = train_ranker(train, valid, params)
-    report = evaluate_models(ranker, test, params)
-    report.split = {"train_queries": len(train.group_sizes),
-                    "valid_queries": len(valid.group_sizes),
-                    "test_queries": len(test.group_sizes),
-                    "test_from": test.query_dates[0].isoformat()}
+    report = evaluate_models(ranker, test, params,
+                             train=evaluation_train if evaluation_train is not None else train,
+                             truth=truth)
+    report.split = split_summary(train, valid, test)
     ranker.meta = {**ranker.meta, "evaluation": report.to_dict(),
                    "train_until": str(valid.query_dates[0] if valid.query_dates
                                       else test.query_dates[0])}
@@ -160,10 +297,17 @@ def fit_and_evaluate(train: RankingDataset, valid: RankingDataset, test: Ranking
 
 
 def format_report(report: EvaluationReport) -> str:
-    lines = [f"{'model':<18}" + "".join(f"{m:>12}" for m in report.metrics["ranker"])]
-    for name, m in report.metrics.items():
-        lines.append(f"{name:<18}" + "".join(f"{v:>12.4f}" for v in m.values()))
-    lines.append(f"ranker vs best baseline ({report.best_baseline}) on {report.primary_metric}: "
+    """The evaluation as a plain-text table: value [95% interval] per scorer and metric."""
+    names = list(report.metrics["ranker"])
+    lines = []
+    for metric in names:
+        lines.append(f"{metric} (decisions: {report.counts.get(metric, 0)})")
+        for model, values in report.metrics.items():
+            lo, hi = report.intervals.get(model, {}).get(metric, (float("nan"),) * 2)
+            lines.append(f"  {model:<26}{values.get(metric, float('nan')):>8.4f}  "
+                         f"[{lo:.4f}, {hi:.4f}]")
+    lines.append(f"ranker vs best baseline ({report.best_baseline}) on {report.primary_metric} "
+                 f"({report.gate_source}): "
                  f"{report.relative_improvement:+.1%} (gate: >= "
                  f"{report.min_relative_improvement:+.1%}) -> "
                  f"{'PASS' if report.passed else 'FAIL'}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -39,21 +39,37 @@ from inference.artifacts.profiles import (
     ProfileArtifacts,
     read_profile_artifacts,
 )
+from inference.fairness.groups import Grouping
 from inference.retrieval.indexes import SkillProfileVectorizer
 from training.fairness.audit import fit_rerank_offsets, read_audit_settings
-from training.fairness.mitigation import MitigationSettings, train_mitigated, training_grouping
+from training.fairness.mitigation import (
+    MitigationSettings,
+    mitigate_training_set,
+    train_mitigated,
+    training_grouping,
+)
 from training.ranking.dataset import (
     ProfileBuilder,
     RankingDataset,
     build_dataset,
     historical_queries,
 )
+from training.ranking.evaluation import PRIMARY, TruthKey, fairness_costs, load_truth
+from training.ranking.model_card import model_card, write_model_card
 from training.ranking.ranker import (
+    Backtest,
     EvaluationReport,
+    Fit,
     RankerParams,
+    evaluate_models,
     format_report,
+    outcome_backtest,
+    split_summary,
     time_split,
     train_and_evaluate,
+    train_ranker,
+    training_split,
+    with_backtest,
 )
 
 log = logging.getLogger(__name__)
@@ -86,6 +102,11 @@ class TrainPaths:
     @property
     def summary(self) -> Path:
         return self.artifact_dir / "train_summary.json"
+
+    @property
+    def truth(self) -> Path:
+        """The simulator's hidden truth: read by the evaluation only (`load_truth`)."""
+        return self.artifact_dir / "simulation_truth.json.gz"
 
 
 def career_adjacency(store: Store) -> dict[tuple[str, str], int]:
@@ -152,33 +173,110 @@ def run_dataset_stage(settings: Settings, params: RankerParams) -> dict[str, Any
 
 
 def flat_metrics(report: EvaluationReport) -> dict[str, float]:
-    """MLflow metric names: the ranker's without prefix (the gate reads ``ndcg_at_10``), the
-    baselines' prefixed with their name."""
+    """MLflow metric names: the ranker's without prefix, the baselines' prefixed with their
+    name, the backtest's with ``backtest.`` (the promotion gate reads
+    ``backtest.applicants_outcome.ndcg``); "@" -> "_at_"."""
     out: dict[str, float] = {}
     for model, values in report.metrics.items():
         for name, value in values.items():
             clean = name.replace("@", "_at_")
-            out[clean if model == "ranker" else f"{model}.{clean}"] = float(value)
-    out["relative_improvement"] = report.relative_improvement
+            if value == value:  # MLflow refuses NaN
+                out[clean if model == "ranker" else f"{model}.{clean}"] = float(value)
+    if report.backtest is not None:
+        for model, values in report.backtest["metrics"].items():
+            for name, value in values.items():
+                clean = "backtest." + name.replace("@", "_at_")
+                if value == value:
+                    out[clean if model == "ranker" else f"{model}.{clean}"] = float(value)
+    if report.relative_improvement == report.relative_improvement \
+            and abs(report.relative_improvement) != float("inf"):
+        out["relative_improvement"] = report.relative_improvement
     return out
+
+
+FAMILIES = (("applicants_outcome", "Within each opening's applicants, against the one-year "
+             "outcome (decisions whose move is recorded to have worked out: 0 not chosen, 2 "
+             "chosen and retained, 3 chosen and thrived)"),
+            ("applicants_chosen", "Within each opening's applicants, against who was chosen"),
+            ("truth", "Within each opening's applicants, against the simulator's true fit "
+             "(evaluation only)"),
+            ("retrieved", "Over the retrieved lists (applicants vs. retrieved non-applicants; the "
+             "figure reported before issue 13, for continuity)"))
+
+
+def _tables(metrics: Mapping[str, Mapping[str, float]],
+            intervals: Mapping[str, Mapping[str, Sequence[float]]],
+            counts: Mapping[str, int], heading: str) -> list[str]:
+    out: list[str] = []
+    for family, title in FAMILIES:
+        names = [m for m in metrics["ranker"] if m.split(".")[0] == family]
+        if not names:
+            continue
+        short = [m.split(".", 1)[1] for m in names]
+        n = ", ".join(f"{s}: {counts.get(m, 0)}" for s, m in zip(short, names, strict=True))
+        out += [f"{heading} {title}", "", f"Decisions: {n}.", "",
+                "| scorer | " + " | ".join(short) + " |", "|---|" + "---|" * len(names)]
+        for model, values in metrics.items():
+            cells = []
+            for m in names:
+                lo, hi = intervals.get(model, {}).get(m, (float("nan"),) * 2)
+                cells.append(f"{values.get(m, float('nan')):.3f} [{lo:.3f}, {hi:.3f}]")
+            out.append(f"| {model} | " + " | ".join(cells) + " |")
+        out.append("")
+    return out
+
+
+def evaluation_markdown(report: EvaluationReport) -> str:
+    """One table per metric family: value [95% bootstrap interval] for every scorer."""
+    out = ["# Ranker evaluation", "",
+           f"## Held-out latest period {report.split.get('test_window')}", ""]
+    if report.counts.get(PRIMARY, 0) == 0:
+        out += ["No decision of this period has a recorded one-year outcome yet (outcomes "
+                "arrive a year after the move): the outcome figures and the gate come from "
+                "the backtest below.", ""]
+    out += _tables(report.metrics, report.intervals, report.counts, "###")
+    bt = report.backtest
+    if bt is not None:
+        out += [f"## Outcome backtest: the same recipe trained on decisions before "
+                f"{bt['split'].get('test_from')}, evaluated on {bt['split'].get('test_window')} "
+                "(the latest window whose one-year outcomes are known)", ""]
+        out += _tables(bt["metrics"], bt["intervals"], bt["counts"], "###")
+    verdict = "PASS" if report.passed else "FAIL"
+    out += [f"Gate ({report.gate_source}): ranker vs best baseline ({report.best_baseline}) on "
+            f"{report.primary_metric}: {report.relative_improvement:+.1%}; gate >= "
+            f"{report.min_relative_improvement:+.1%}: **{verdict}**.", ""]
+    diffs = (bt or {}).get("differences") if report.gate_source == "backtest" \
+        else report.differences
+    if diffs:
+        out += ["Ranker minus each baseline on the primary metric (paired bootstrap):", ""]
+        out += [f"- {b}: {d:+.3f} [{lo:+.3f}, {hi:+.3f}]" for b, (d, lo, hi) in diffs.items()]
+        out.append("")
+    top = list(report.importance.items())[:8]
+    out += ["Features the ranker leans on (share of split gain): "
+            + ", ".join(f"{n} {v:.1%}" for n, v in top) + ".", ""]
+    if report.skill_sweep:
+        sw = report.skill_sweep
+        out += [f"Skill sweep (held-out applicants, none -> all of the requirements, everything "
+                f"else fixed): score never drops for {sw['share_monotone']:.1%} of "
+                f"{int(sw['rows'])} rows; mean gain {sw['mean_gain_none_to_all']:+.3f}.", ""]
+    out += [f"Split: {json.dumps(report.split)}", ""]
+    return "\n".join(out)
 
 
 def write_evaluation_report(report: EvaluationReport, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     as_json = folder / "ranker_eval.json"
     as_json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-    names = list(next(iter(report.metrics.values())))
-    rows = ["| model | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    rows += [f"| {model} | " + " | ".join(f"{v:.4f}" for v in values.values()) + " |"
-             for model, values in report.metrics.items()]
-    verdict = "PASS" if report.passed else "FAIL"
     as_md = folder / "ranker_eval.md"
-    as_md.write_text(
-        "# Ranker evaluation (held-out later period)\n\n" + "\n".join(rows) + "\n\n"
-        f"Ranker vs best baseline ({report.best_baseline}) on {report.primary_metric}: "
-        f"{report.relative_improvement:+.1%}; gate >= {report.min_relative_improvement:+.1%}: "
-        f"**{verdict}**.\n\nSplit: {json.dumps(report.split)}\n")
+    as_md.write_text(evaluation_markdown(report))
     return [as_json, as_md]
+
+
+def read_truth(paths: TrainPaths) -> dict[TruthKey, float] | None:
+    """The simulator's true fits when the store is simulated (evaluation only), else None."""
+    if not paths.truth.is_file():
+        return None
+    return load_truth(paths.truth)
 
 
 def mitigation_settings() -> MitigationSettings:
@@ -212,6 +310,18 @@ def serving_policy(params: Params, profiles: ProfileArtifacts) -> ServingPolicy:
                          profiles_as_of=profiles.as_of, profiles_engine=profiles.engine)
 
 
+def shipped_fit(params: RankerParams, mitigation: MitigationSettings,
+                grouping: Grouping | None) -> Fit:
+    """The shipped recipe on a (train, valid) pair: mitigation (when on), then `train_ranker`."""
+    def fit(train: RankingDataset, valid: RankingDataset) -> Ranker:
+        if mitigation.active and grouping is not None:
+            train, valid_m, _ = mitigate_training_set(train, grouping, mitigation, params, valid)
+            valid = valid_m if valid_m is not None else valid
+        return train_ranker(train, valid, params)
+
+    return fit
+
+
 def run_train_stage(settings: Settings, params: RankerParams, *,
                     register: bool = True) -> dict[str, Any]:
     """Train, evaluate (gate), bundle, log and register. Returns the summary it writes."""
@@ -220,17 +330,32 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
     paths = TrainPaths(settings.artifact_dir)
     store = Store(settings.database_url)
     data = RankingDataset.load(paths.dataset)
+    truth = read_truth(paths)
+    train, valid, test = training_split(data, params)
     mitigation = mitigation_settings()
-    if mitigation.active:
-        grouping = training_grouping(store.engine, data.employee_ids, mitigation.dimension)
-        ranker, report, mitigation_report = train_mitigated(data, params, grouping, mitigation)
-        del grouping
+    mitigation_summary: dict[str, Any] = {"method": mitigation.describe()}
+    grouping = (training_grouping(store.engine, data.employee_ids, mitigation.dimension)
+                if mitigation.active else None)
+    if grouping is not None:
+        ranker, _, mitigation_report = train_mitigated(data, params, grouping, mitigation)
         log.info("fairness mitigation: %s; promoted %s", mitigation.describe(),
                  mitigation_report.promoted)
+        mitigation_summary["promoted"] = mitigation_report.promoted
     else:
-        ranker, report = train_and_evaluate(data, params)
+        ranker, _ = train_and_evaluate(data, params)
+    # the shipped model's evaluation: the logistic baseline learns from the unmodified training
+    # period, the true fits (simulated data) are read for the truth.* figures only
+    report = evaluate_models(ranker, test, params, train=train, truth=truth)
+    report.split = split_summary(train, valid, test)
+    backtest = outcome_backtest(data, params, shipped_fit(params, mitigation, grouping), truth)
+    unmitigated = outcome_backtest(data, params) if grouping is not None else None
+    del grouping
+    with_backtest(report, backtest.report if backtest else None)
+    ranker.meta = {**ranker.meta, "evaluation": report.to_dict()}
     log.info("\n%s", format_report(report))
     offsets = fit_offsets(store, data, params, ranker)
+    costs = fairness_cost(store, test, ranker, backtest, unmitigated, offsets, truth)
+    log.info("fairness cost: %s", json.dumps(costs))
     reports = write_evaluation_report(report, paths.reports)
     ranker.save(paths.ranker)
     versions: Mapping[str, str | None] = {
@@ -238,6 +363,10 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
         "organization": store.dataset_version("organization"),
     }
     metrics = flat_metrics(report)
+    card = model_card(report, params=params, data_versions=versions,
+                      mitigation=mitigation_summary, fairness_cost=costs,
+                      model_name=settings.model_name)
+    reports += write_model_card(card, paths.reports)
     profile_files = {f"profiles/{name}": paths.profiles / name for name in SERVING_FILES}
     write_bundle(paths.bundle, model_name=settings.model_name, ranker=ranker.booster,
                  feature_names=FEATURE_NAMES, encoder=settings.encoder, data_versions=versions,
@@ -245,7 +374,7 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
                  policy=serving_policy(load_params(), read_profile_artifacts(paths.profiles)))
     summary: dict[str, Any] = {"passed": report.passed, "metrics": metrics,
                                "split": report.split, "data_versions": dict(versions),
-                               "rerank_offsets": offsets}
+                               "rerank_offsets": offsets, "fairness_cost": costs}
     if register and report.passed:
         run = log_and_register(
             tracking_uri=settings.mlflow_tracking_uri, model_name=settings.model_name,
@@ -256,3 +385,35 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
         summary.update(run_id=run.run_id, version=run.version)
     paths.summary.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def fairness_cost(store: Store, test: RankingDataset, ranker: Ranker,
+                  backtest: Backtest | None, unmitigated: Backtest | None,
+                  offsets: Mapping[str, Mapping[str, float]],
+                  truth: Mapping[TruthKey, float] | None) -> dict[str, Any]:
+    """What mitigation and fair re-ranking cost (docs/ranking.md, "Fairness").
+
+    Mitigation, on the primary metric: the backtest of the shipped recipe against the same
+    backtest trained without mitigation. Re-ranking: applicant slates in served order (the
+    shipped offsets, then the floors, as a recruiter would see them) against model order, on
+    the primary metric (backtest window) and on the held-out period's other figures."""
+    settings = read_audit_settings()
+    out: dict[str, Any] = {"primary_metric": PRIMARY}
+    if backtest is not None and unmitigated is not None:
+        mit = backtest.report.metrics["ranker"].get(PRIMARY, float("nan"))
+        unmit = unmitigated.report.metrics["ranker"].get(PRIMARY, float("nan"))
+        out["mitigation"] = {"unmitigated": unmit, "mitigated": mit, "cost": unmit - mit}
+    if settings.rerank.enabled:
+        rerank = settings.rerank
+        mine = dict(offsets.get(rerank.dimension, {}))
+        periods: dict[str, tuple[RankingDataset, Ranker]] = {"test": (test, ranker)}
+        if backtest is not None:
+            periods["backtest"] = (backtest.test, backtest.ranker)
+        rerank_costs: dict[str, Any] = {}
+        for name, (rows, model) in periods.items():
+            grouping = training_grouping(store.engine, rows.employee_ids, rerank.dimension)
+            rerank_costs[name] = fairness_costs(rows, model.score(rows.features), grouping,
+                                                rerank, mine, truth=truth)
+            del grouping
+        out["rerank"] = rerank_costs
+    return out
