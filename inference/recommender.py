@@ -56,13 +56,10 @@ from features.store import Store
 from inference import explain
 from inference.bundle import ModelBundle
 from inference.fairness.serving import RerankConfig, fair_candidate_order
-from inference.paths import CareerLattice
 from inference.profile_artifacts import ProfileArtifacts, read_profile_artifacts
 from inference.recommendation_models import (
     CandidateList,
     CandidateRecommendation,
-    CareerPathList,
-    CareerPathStep,
     ModelStatus,
     OpportunityRecommendation,
     Reason,
@@ -142,8 +139,6 @@ class Recommender:
         discoverable = [e for e in employees if e.discoverable]
         self.employee_index = EmployeeIndex(
             employees, self.vectorizer.employees([self.profile(e.id) for e in employees]))
-        self.lattice = CareerLattice(list(self.roles.values()), moves, career_changes,
-                                     self.role_requirements)
         uris = {r.skill_uri for reqs in (*self._opp_requirements,
                                          *self.role_requirements.values())
                 for r in reqs.requirements}
@@ -346,20 +341,6 @@ class Recommender:
                 score=float(scores[i]), matched_skills=matched, missing_skills=missing,
                 reasons=reasons))
         return result.model_copy(update={"items": items, "fairness": fairness})
-
-    # ------------------------------------------------------------------ career paths
-
-    def paths(self, role_id: str, limit: int = 10) -> CareerPathList:
-        role = self.roles.get(role_id)
-        if role is None:
-            raise UnknownSubject(f"role {role_id!r} is not known to the serving model")
-        steps = self.lattice.next_roles(role_id, limit)
-        return CareerPathList(role_id=role.id, role_title=role.title, items=[
-            CareerPathStep(role_id=s.role_id, title=s.title, onet_code=s.onet_code,
-                           level=self.roles[s.role_id].level, direction=s.direction,
-                           score=round(s.score, 6), observed_share=round(s.observed_share, 6),
-                           career_changer=round(s.career_changer, 6),
-                           skill_overlap=round(s.skill_overlap, 6)) for s in steps])
 
     # ------------------------------------------------------------------ helpers
 

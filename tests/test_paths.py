@@ -1,96 +1,134 @@
-"""Career paths: signal combination, lateral/upward bounds, and the ``waypoint paths`` verb."""
+"""Career paths: the lattice over roles (relatedness, evidence, bounds, reasons), the
+``waypoint paths`` verb, and one code path for the CLI and ``GET /v1/roles/{id}/paths``."""
 
 from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from features.domain import CareerChange, Organization
-from features.store import Store
-from inference.paths import CareerLattice, PathWeights, career_paths, skill_overlap
-from tests.factories import SKILLS, make_move, make_opportunity, make_requirements, make_role
-from waypoint.commands.paths import lattice_from_store, write_paths
+from features.settings import get_settings
+from inference.paths import CareerLattice, PathWeights
+from tests.authz_matrix import sign_in
+from tests.factories import make_move, make_role
+from tests.paths_factory import small_graph
+from tests.product_app import Product, product_app
+from tests.serving_factory import ROLE
+from waypoint.cli import main
+from waypoint.commands.paths import write_paths
 
-pytestmark = pytest.mark.unit
-
+DEV, QA, DATA, ACCT = "15-1252.00", "15-1253.00", "15-2051.00", "13-2011.00"
+GRAPH = small_graph([ACCT, DEV, QA, DATA], {(DEV, QA): 3.0, (DEV, DATA): 1.0, (DEV, ACCT): -3.0})
 ROLES = [
-    make_role(id="dev-2", onet_code="15-1252.00", level=2, job_family="eng", title="Developer"),
-    make_role(id="dev-3", onet_code="15-1252.00", level=3, job_family="eng",
-              title="Senior Developer"),
-    make_role(id="data-2", onet_code="15-2051.00", level=2, job_family="data",
-              title="Data Scientist"),
-    make_role(id="qa-2", onet_code="15-1253.00", level=2, job_family="eng", title="QA"),
-    make_role(id="acct-2", onet_code="13-2011.00", level=2, job_family="fin", title="Accountant"),
-    make_role(id="dev-5", onet_code="15-1252.00", level=5, job_family="eng", title="Architect"),
-    make_role(id="dev-1", onet_code="15-1252.00", level=1, job_family="eng", title="Junior"),
+    make_role(id="dev-2", onet_code=DEV, level=2, job_family="eng", title="Developer"),
+    make_role(id="dev-3", onet_code=DEV, level=3, job_family="eng", title="Senior Developer"),
+    make_role(id="data-2", onet_code=DATA, level=2, job_family="data", title="Data Scientist"),
+    make_role(id="qa-2", onet_code=QA, level=2, job_family="eng", title="QA"),
+    make_role(id="qa-3", onet_code=QA, level=3, job_family="eng", title="QA Lead"),
+    make_role(id="acct-2", onet_code=ACCT, level=2, job_family="fin", title="Accountant"),
+    make_role(id="dev-5", onet_code=DEV, level=5, job_family="eng", title="Architect"),
+    make_role(id="dev-1", onet_code=DEV, level=1, job_family="eng", title="Junior"),
 ]
 
 
-def test_skill_overlap_by_hand() -> None:
-    a = make_requirements(skills={SKILLS[0]: (1.0, 0.5, True), SKILLS[1]: (0.5, 0.5, False)})
-    b = make_requirements(skills={SKILLS[0]: (0.5, 0.5, True), SKILLS[2]: (1.0, 0.5, False)})
-    assert skill_overlap(a, b) == pytest.approx(0.5 / (1.0 + 0.5 + 1.0))
-    assert skill_overlap(a, a) == 1.0 and skill_overlap(a, None) == 0.0
+def test_reference_relatedness_orders_the_steps_and_bounds_hold() -> None:
+    result = CareerLattice(ROLES, graph=GRAPH).paths("dev-2", limit=10)
+    ids = [s.role_id for s in result.items]
+    # same occupation one level up first (1.0), then QA (the most related), data, accountant
+    assert ids[0] == "dev-3" and result.items[0].direction == "upward"
+    assert ids.index("qa-2") < ids.index("data-2") < ids.index("acct-2")
+    assert result.items[0].reasons.summary.startswith("step up: level 2 -> 3; same occupation")
+    qa = next(s for s in result.items if s.role_id == "qa-2")
+    assert qa.direction == "lateral" and qa.reasons.summary.startswith("lateral: same level (2)")
+    assert qa.reasons.signals == ["similar task statements"]
+    assert qa.reasons.shared_skills == ["Programming"]
+    assert [g.skill for g in qa.reasons.gaps] == ["Mathematics"]  # level rises with the code
+    assert {"dev-5", "dev-1", "dev-2"}.isdisjoint(ids)
+    wide = CareerLattice(ROLES, graph=GRAPH, weights=PathWeights(max_step_up=3))
+    assert "dev-5" in {s.role_id for s in wide.paths("dev-2").items}
+    assert CareerLattice(ROLES, graph=GRAPH).paths("dev-2", limit=2).items == result.items[:2]
 
 
-def test_signals_combine_and_bounds_hold() -> None:
-    moves = [make_move(from_role_id="dev-2", to_role_id="data-2") for _ in range(3)] + \
-        [make_move(from_role_id="dev-2", to_role_id="qa-2")]
-    changes = [CareerChange(source="15-1252.00", target="15-1253.00", rank=1),
-               CareerChange(source="15-1252.00", target="13-2011.00", rank=10)]
-    steps = career_paths("dev-2", ROLES, moves, changes, limit=10)
-    by_id = {s.role_id: s for s in steps}
-    # data-2: 0.5 * 3/4 ; qa-2: 0.5 * 1/4 + 0.3 * 1.0 ; dev-3: 0.3 (same occupation, up)
-    assert by_id["data-2"].score == pytest.approx(0.375)
-    assert by_id["qa-2"].score == pytest.approx(0.425)
-    assert by_id["dev-3"].score == pytest.approx(0.3) and by_id["dev-3"].direction == "upward"
-    assert by_id["acct-2"].score == pytest.approx(0.3 * 0.1)
-    assert [s.role_id for s in steps] == ["qa-2", "data-2", "dev-3", "acct-2"]
-    assert "dev-5" not in by_id and "dev-1" not in by_id and "dev-2" not in by_id
-    assert career_paths("dev-2", ROLES, moves, changes, limit=2) == steps[:2]
-    wide = career_paths("dev-2", ROLES, weights=PathWeights(max_step_up=3))
-    assert "dev-5" in {s.role_id for s in wide}
+def test_observed_moves_count_only_with_enough_evidence() -> None:
+    few = [make_move(from_role_id="dev-2", to_role_id="acct-2", outcome_rating=5,
+                     retained_one_year=True) for _ in range(3)]
+    lattice = CareerLattice(ROLES, few, graph=GRAPH, weights=PathWeights(min_moves=10))
+    result = lattice.paths("dev-2")
+    acct = next(s for s in result.items if s.role_id == "acct-2")
+    assert result.evidence_weight == 0.0 and result.moves_out == 3
+    assert acct.observed.moves == 3 and acct.observed.thrived == 3
+    assert "3 internal moves, 3 of 3 thrived (too few moves" in acct.reasons.summary
+    assert acct.score == pytest.approx(acct.relatedness)
+
+    many = few * 10  # 30 moves, all to the accountant role
+    lattice = CareerLattice(ROLES, many, graph=GRAPH,
+                            weights=PathWeights(min_moves=10, prior_moves=10))
+    result = lattice.paths("dev-2")
+    assert result.evidence_weight == pytest.approx(30 / 40)
+    acct = next(s for s in result.items if s.role_id == "acct-2")
+    assert acct.score == pytest.approx(0.25 * acct.relatedness + 0.75 * 1.0, abs=1e-6)
+    assert result.items[0].role_id == "acct-2"
 
 
-def test_skill_overlap_alone_finds_neighbours() -> None:
-    reqs = {"dev-2": make_requirements(skills={SKILLS[0]: (1, 0.5, True)}),
-            "data-2": make_requirements(skills={SKILLS[0]: (1, 0.5, True),
-                                                SKILLS[1]: (1, 0.5, False)})}
-    steps = career_paths("data-2", ROLES, requirements=reqs)
-    assert steps[0].role_id == "dev-2"
-    assert steps[0].skill_overlap == pytest.approx(0.5)
+def test_without_a_graph_the_career_changers_matrix_stands_in() -> None:
+    from features.domain import CareerChange
+
+    lattice = CareerLattice(ROLES, career_changes=[CareerChange(source=DEV, target=DATA, rank=1)])
+    ids = [s.role_id for s in lattice.paths("dev-2").items]
+    assert ids == ["data-2", "dev-3"]  # both 1.0: ties by id
+    assert lattice.model_version == "career-changers"
 
 
-def test_write_paths_json_lines_and_unknown_keys() -> None:
-    lattice = CareerLattice(ROLES, [make_move(from_role_id="dev-2", to_role_id="data-2")])
+def test_write_paths_expands_codes_and_names_the_bad_line() -> None:
     out, err = io.StringIO(), io.StringIO()
-    code = write_paths(["dev-2\n", "nope\n", "\n", "15-1252.00\n"], lattice, 3, out, err)
-    assert code == 1
-    assert "unknown role id or O*NET-SOC code 'nope'" in err.getvalue()
-    lines = [json.loads(x) for x in out.getvalue().splitlines()]
-    assert lines[0]["role_id"] == "dev-2" and lines[0]["onet_code"] == "15-1252.00"
-    assert lines[0]["paths"][0] == {"role_id": "data-2", "onet_code": "15-2051.00",
-                                    "title": "Data Scientist", "score": 0.5}
-    # the O*NET code expands to every role of the occupation, lowest level first
-    assert [x["role_id"] for x in lines[1:]] == ["dev-1", "dev-2", "dev-3", "dev-5"]
-    assert all(set(p) == {"role_id", "onet_code", "title", "score"}
-               for x in lines for p in x["paths"])
+    lattice = CareerLattice(ROLES, graph=GRAPH)
+    status = write_paths(["dev-2", "", "nope", QA], lattice, 2, out, err)
+    assert status == 1
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["role_id"] for r in rows] == ["dev-2", "qa-2", "qa-3"]
+    assert all(len(r["items"]) <= 2 for r in rows)
+    assert "stdin line 3: unknown role id or O*NET-SOC code 'nope'" in err.getvalue()
 
 
-@pytest.mark.store
-def test_lattice_from_store(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'w.db'}")
-    store.create_schema()
-    from tests.factories import make_department
+@pytest.fixture(scope="module")
+def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
+    with product_app(tmp_path_factory.mktemp("paths-app")) as found:
+        yield found
 
-    org = Organization(departments=[make_department(id="dept-eng")], roles=ROLES,
-                       opportunities=[make_opportunity(role_id="dev-2", skill_uris=SKILLS[:2]),
-                                      make_opportunity(role_id="qa-2", skill_uris=SKILLS[1:3])])
-    store.replace_organization(org, "test")
-    lattice = lattice_from_store(store)
-    by_id = {s.role_id: s for s in lattice.next_roles("dev-2")}
-    assert by_id["qa-2"].skill_overlap == pytest.approx(1 / 3)  # {s0,s1} vs {s1,s2}
-    assert by_id["dev-3"].career_changer == 1.0  # same occupation, one level up
+
+def test_cli_and_api_give_the_same_paths(product: Product, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    token = sign_in(product.client, "e010", "employee")
+    served = product.client.get(f"/v1/roles/{ROLE}/paths", params={"limit": 5},
+                                headers={"Authorization": f"Bearer {token}"})
+    assert served.status_code == 200, served.text
+    monkeypatch.setenv("WAYPOINT_DATABASE_URL", product.settings.database_url)
+    monkeypatch.setenv("WAYPOINT_ARTIFACT_DIR", str(product.settings.artifact_dir))
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{ROLE}\n"))
+    get_settings.cache_clear()
+    try:
+        assert main(["paths", "--limit", "5"]) == 0
+    finally:
+        get_settings.cache_clear()
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0]) == served.json()
+    assert served.json()["items"] and served.json()["model_version"] == "paths-test"
+
+
+def test_api_without_a_built_graph_is_503(product: Product, tmp_path: Path) -> None:
+    from inference.paths import PathService
+
+    token = sign_in(product.client, "e010", "employee")
+    kept = product.app.state.path_service
+    product.app.state.path_service = PathService(product.app.state.store, tmp_path)
+    try:
+        response = product.client.get(f"/v1/roles/{ROLE}/paths",
+                                       headers={"Authorization": f"Bearer {token}"})
+    finally:
+        product.app.state.path_service = kept
+    assert response.status_code == 503
+    assert "dvc repro promote" in response.text

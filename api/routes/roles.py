@@ -9,9 +9,10 @@ list goes to the ``served_lists`` audit log with those figures.
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from api.deps import StoreDep
 from api.ratelimit import rate_limited
@@ -24,11 +25,13 @@ from api.security import (
 from api.security.objects import not_found
 from api.serving import AuditLogDep, ServingModelDep, recommender_of
 from inference.audit_log import served_list
-from inference.recommendation_models import CandidateList, CareerPathList
+from inference.paths import CareerPathList, GraphUnavailable, PathService
+from inference.recommendation_models import CandidateList
 from inference.recommender import UnknownSubject
 
 router = APIRouter(prefix="/v1/roles", tags=["roles"],
                    dependencies=[Depends(get_current_principal)])
+_service_lock = threading.Lock()
 
 
 @router.get("/{role_id}/candidates", response_model=CandidateList,
@@ -56,14 +59,29 @@ def candidates(
     return result
 
 
+def get_path_service(request: Request) -> PathService:
+    """The app's one ``PathService`` (created on first use; it loads the prebuilt graph)."""
+    with _service_lock:
+        service: PathService | None = getattr(request.app.state, "path_service", None)
+        if service is None:
+            settings = request.app.state.settings
+            service = PathService(request.app.state.store, settings.artifact_dir)
+            request.app.state.path_service = service
+        return service
+
+
 @router.get("/{role_id}/paths", response_model=CareerPathList,
-            responses={503: {"description": "no champion model is loaded"}})
-def paths(role_id: str, principal: CurrentUser, store: StoreDep, serving: ServingModelDep,
+            responses={503: {"description": "the career-path model was not built"}})
+def paths(role_id: str, principal: CurrentUser, store: StoreDep,
+          service: Annotated[PathService, Depends(get_path_service)],
           limit: Annotated[int, Query(ge=1, le=100)] = 10) -> CareerPathList:
-    """The most reachable next roles from a role, lateral and upward (any signed-in user)."""
+    """The most reachable next roles from a role, lateral and step up, each with its reasons
+    (any signed-in user). The same code and settings as ``waypoint paths``."""
     if store.role(role_id) is None:
         raise not_found("role", role_id)
     try:
-        return recommender_of(serving).paths(role_id, limit)
-    except UnknownSubject as exc:
-        raise HTTPException(404, str(exc)) from None
+        return service.paths(role_id, limit)
+    except GraphUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
+    except KeyError:
+        raise not_found("role", role_id) from None
