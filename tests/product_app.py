@@ -19,7 +19,7 @@ from features.ranking import FEATURE_NAMES
 from features.settings import Settings
 from inference.bundle import load_bundle
 from tests.authz_matrix import SECRET, never_limited, sign_in
-from tests.paths_factory import write_small_graph
+from tests.occupations_factory import write_small_graph
 from tests.serving_factory import OWNER, RECRUITER, ServingWorld, build_world
 
 MODEL = "waypoint-ranker"

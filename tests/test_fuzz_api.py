@@ -32,6 +32,7 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.security.tokens import issue_token  # noqa: E402
 from tests.authz_matrix import never_limited  # noqa: E402
+from tests.occupations_factory import write_small_graph, write_small_title_index  # noqa: E402
 from tests.serving_factory import OWNER, ROLE, build_world  # noqa: E402
 from tests.test_api_recommendations import register_champion, settings_for  # noqa: E402
 
@@ -50,6 +51,9 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     folder = tmp_path_factory.mktemp("fuzz")
     world = build_world(folder)
     app_settings = settings_for(folder, world)
+    write_small_graph(app_settings.artifact_dir, [r.onet_code for r in world.org.roles
+                                                  if r.onet_code])
+    write_small_title_index(app_settings.artifact_dir)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)  # MLflow's default artifact root is ./mlruns
         register_champion(app_settings.mlflow_tracking_uri, world.bundle_dir)

@@ -14,7 +14,7 @@ from features.settings import get_settings
 from inference.paths import CareerLattice, PathWeights
 from tests.authz_matrix import sign_in
 from tests.factories import make_move, make_role
-from tests.paths_factory import small_graph
+from tests.occupations_factory import small_graph
 from tests.product_app import Product, product_app
 from tests.serving_factory import ROLE
 from waypoint.cli import main

@@ -1,5 +1,5 @@
-"""A small hand-made occupation graph for serving tests (the real one needs the reference data
-and is built by ``waypoint paths build``)."""
+"""A small hand-made occupation graph and job-title index for serving tests (the real ones need
+the reference data and are built by ``waypoint paths build`` / ``waypoint titles build``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 
 from inference.paths.graph import OccupationGraph
 from inference.paths.service import graph_folder
+from inference.titles import MatchSettings, Occupation, TitleMatcher
 
 ELEMENTS = ["Mathematics", "Programming", "Speaking"]
 
@@ -48,3 +49,15 @@ def write_small_graph(artifact_dir: Path, codes: Sequence[str]) -> OccupationGra
     graph = small_graph(ordered, pairs)
     graph.save(graph_folder(artifact_dir))
     return graph
+
+
+def write_small_title_index(artifact_dir: Path) -> TitleMatcher:
+    """Three ESCO-like occupations and their labels, saved where serving looks."""
+    occupations = [Occupation("esco:software-developer", "software developer", "15-1252.00"),
+                   Occupation("esco:nurse", "general nurse", "29-1141.00"),
+                   Occupation("esco:accountant", "accountant", None)]
+    labels = [("software developer", 0), ("programmer", 0), ("general nurse", 1),
+              ("registered nurse", 1), ("accountant", 2)]
+    matcher = TitleMatcher.build(occupations, labels, [], MatchSettings())
+    matcher.save(artifact_dir / "occupations" / "titles")
+    return matcher
