@@ -25,12 +25,13 @@ from waypoint.commands import (
     serve,
     simulate,
     skills,
+    titles,
     token,
     train,
 )
 
-COMMANDS = (audit, data, ingest, paths, rank, registry, serve, simulate, skills, token,
-            train)
+COMMANDS = (audit, data, ingest, paths, rank, registry, serve, simulate, skills, titles,
+            token, train)
 """Every module that registers ``waypoint`` verbs, in ``--help`` order."""
 
 

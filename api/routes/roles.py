@@ -10,9 +10,10 @@ goes to the ``served_lists`` audit log with the detailed figures.
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from api.candidate_view import FIGURES_PREFIX, CandidateListView, candidate_list_view
 from api.deps import StoreDep
@@ -24,12 +25,13 @@ from api.security import (
 )
 from api.security.objects import not_found
 from api.serving import AuditLogDep, ServingModelDep, recommender_of
+from inference.paths import CareerPathList, GraphUnavailable, PathService
 from inference.ranking.recommender import UnknownSubject
-from inference.ranking.responses import CareerPathList
 from inference.serving.audit_log import served_list
 
 router = APIRouter(prefix="/v1/roles", tags=["roles"],
                    dependencies=[Depends(get_current_principal)])
+_service_lock = threading.Lock()
 
 
 @router.get("/{role_id}/candidates", response_model=CandidateListView,
@@ -64,15 +66,30 @@ def candidates(
     return candidate_list_view(shown.model_copy(update={"items": items}), top, served_id)
 
 
+def get_path_service(request: Request) -> PathService:
+    """The app's one ``PathService`` (created on first use; it loads the prebuilt graph)."""
+    with _service_lock:
+        service: PathService | None = getattr(request.app.state, "path_service", None)
+        if service is None:
+            settings = request.app.state.settings
+            service = PathService(request.app.state.store, settings.artifact_dir)
+            request.app.state.path_service = service
+        return service
+
+
 @router.get("/{role_id}/paths", response_model=CareerPathList,
-            responses={503: {"description": "no champion model is loaded"}})
-def paths(role_id: str, store: StoreDep, serving: ServingModelDep,
+            responses={503: {"description": "the career-path model was not built"}})
+def paths(role_id: str, store: StoreDep,
+          service: Annotated[PathService, Depends(get_path_service)],
           _principal: Annotated[Principal, Depends(rate_limited("roles.paths", cost=list_cost))],
           limit: Annotated[int, Query(ge=1, le=100)] = 10) -> CareerPathList:
-    """The most reachable next roles from a role, lateral and upward (any signed-in user)."""
+    """The most reachable next roles from a role, lateral and step up, each with its reasons
+    (any signed-in user). The same code and settings as ``waypoint paths``."""
     if store.role(role_id) is None:
         raise not_found("role", role_id)
     try:
-        return recommender_of(serving).paths(role_id, limit)
-    except UnknownSubject as exc:
-        raise HTTPException(404, str(exc)) from None
+        return service.paths(role_id, limit)
+    except GraphUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
+    except KeyError:
+        raise not_found("role", role_id) from None

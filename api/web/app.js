@@ -646,8 +646,11 @@
     const mine = state.self && roleId === state.self.role_id;
     $("paths-title").textContent = "Career paths from " + result.role_title +
       (mine ? " (your role)" : "");
-    $("paths-summary").textContent = result.items.length ? "The most reachable next roles, " +
-      "from observed internal moves, the O*NET career-changer matrix and skill overlap."
+    $("paths-summary").textContent = result.items.length ? "The most reachable next roles: " +
+      "how related the occupations are (O*NET and ESCO reference data), and the " +
+      result.moves_out + " internal moves out of this role" +
+      (result.evidence_weight > 0 ? " (weight " + pct(result.evidence_weight) + "%)."
+        : " (too few to weigh yet).")
       : "No path found from this role.";
     for (const step of result.items) {
       const actions = el("div", { className: "actions" },
@@ -662,13 +665,16 @@
         el("div", { className: "card-head" },
           el("span", { className: "arrow", "aria-hidden": "true", text: "→" }),
           el("h3", { className: "step-title", text: step.title }),
-          el("span", { className: "badge direction " + step.direction, text: step.direction })),
+          el("span", { className: "badge direction " + step.direction, text: step.direction,
+            title: step.direction === "upward" ? "a step up" : "same level" })),
         el("p", { className: "meta", text: "Level " + step.level + " · " + step.role_id +
           (step.onet_code ? " · O*NET " + step.onet_code : "") + " · score " +
           fixed(step.score, 2) }),
-        el("p", { className: "meta", text: pct(step.observed_share) + "% of observed moves · " +
-          "career changers " + fixed(step.career_changer, 2) + " · skill overlap " +
-          pct(step.skill_overlap) + "%" }),
+        el("p", { className: "reason", text: step.reasons.summary }),
+        el("p", { className: "meta", text: "Relatedness " + pct(step.relatedness) + "% · " +
+          step.observed.moves + " internal move" + (step.observed.moves === 1 ? "" : "s") +
+          (step.observed.rated ? " (" + step.observed.thrived + " of " + step.observed.rated +
+            " thrived)" : "") }),
         actions));
     }
     if (planFor && state.me.employee_id) {

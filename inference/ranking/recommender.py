@@ -54,14 +54,11 @@ from features.store import Store
 from inference.artifacts.bundle import BundleError, ModelBundle
 from inference.artifacts.profiles import ProfileArtifacts, read_profile_artifacts
 from inference.fairness.serving import fair_candidate_order
-from inference.paths import CareerLattice
 from inference.ranking import explain
 from inference.ranking.pipeline import OpportunityCatalog, Scorer, Slate, rank_opportunities
 from inference.ranking.responses import (
     CandidateList,
     CandidateRecommendation,
-    CareerPathList,
-    CareerPathStep,
     ModelStatus,
     OpportunityRecommendation,
     Reason,
@@ -141,8 +138,6 @@ class Recommender:
             employees, self.vectorizer.employees([self.profile(e.id) for e in employees]),
             exact_threshold=index.exact_threshold, hnsw_m=index.hnsw_m,
             ef_construction=index.ef_construction, ef_search=index.ef_search)
-        self.lattice = CareerLattice(list(self.roles.values()), moves, career_changes,
-                                     self.role_requirements)
         uris = {r.skill_uri for reqs in (*self._opp_requirements,
                                          *self.role_requirements.values())
                 for r in reqs.requirements}
@@ -347,20 +342,6 @@ class Recommender:
                 score=float(scores[i]), matched_skills=matched, missing_skills=missing,
                 reasons=reasons))
         return result.model_copy(update={"items": items, "fairness": fairness})
-
-    # ------------------------------------------------------------------ career paths
-
-    def paths(self, role_id: str, limit: int = 10) -> CareerPathList:
-        role = self.roles.get(role_id)
-        if role is None:
-            raise UnknownSubject(f"role {role_id!r} is not known to the serving model")
-        steps = self.lattice.next_roles(role_id, limit)
-        return CareerPathList(role_id=role.id, role_title=role.title, items=[
-            CareerPathStep(role_id=s.role_id, title=s.title, onet_code=s.onet_code,
-                           level=self.roles[s.role_id].level, direction=s.direction,
-                           score=round(s.score, 6), observed_share=round(s.observed_share, 6),
-                           career_changer=round(s.career_changer, 6),
-                           skill_overlap=round(s.skill_overlap, 6)) for s in steps])
 
     # ------------------------------------------------------------------ helpers
 

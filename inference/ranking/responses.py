@@ -115,25 +115,6 @@ class CandidateList(_Model):
     served_list_id: str | None = None
 
 
-class CareerPathStep(_Model):
-    role_id: str
-    title: str
-    onet_code: str | None
-    level: int
-    direction: str
-    """``lateral`` (same level) or ``upward``."""
-    score: float
-    observed_share: float
-    career_changer: float
-    skill_overlap: float
-
-
-class CareerPathList(_Model):
-    role_id: str
-    role_title: str
-    items: list[CareerPathStep]
-
-
 class ModelStatus(_Model):
     state: str
     """``ready``, ``loading`` or ``unavailable``."""

@@ -34,6 +34,7 @@ from api.app import create_app  # noqa: E402
 from api.security.tokens import issue_token  # noqa: E402
 from features import tables as t  # noqa: E402
 from tests.support.authz_matrix import never_limited  # noqa: E402
+from tests.support.occupations_factory import write_small_graph, write_small_title_index  # noqa: E402
 from tests.support.product_app import register_champion, settings_for  # noqa: E402
 from tests.support.serving_factory import OWNER, RECRUITER, ROLE, build_world  # noqa: E402
 
@@ -52,6 +53,9 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     folder = tmp_path_factory.mktemp("fuzz")
     world = build_world(folder)
     app_settings = settings_for(folder, world)
+    write_small_graph(app_settings.artifact_dir, [r.onet_code for r in world.org.roles
+                                                  if r.onet_code])
+    write_small_title_index(app_settings.artifact_dir)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)  # MLflow's default artifact root is ./mlruns
         register_champion(app_settings.mlflow_tracking_uri, world.bundle_dir)

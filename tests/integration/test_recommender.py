@@ -192,14 +192,6 @@ def test_candidates_use_the_bundles_rerank_offsets(world: ServingWorld, tmp_path
     assert lifted.fairness is not None and lifted.fairness.moved_positions > 0
 
 
-def test_paths(recommender: Recommender) -> None:
-    result = recommender.paths(ROLE, limit=3)
-    assert 0 < len(result.items) <= 3
-    assert all(s.role_id != ROLE for s in result.items)
-    assert [s.score for s in result.items] == sorted((s.score for s in result.items),
-                                                     reverse=True)
-
-
 # --------------------------------------------------------------------------- fair re-ranking
 
 

@@ -19,6 +19,7 @@ from features.ranking import FEATURE_NAMES
 from features.settings import Settings
 from inference.artifacts.bundle import load_bundle
 from tests.support.authz_matrix import SECRET, never_limited, sign_in
+from tests.support.occupations_factory import write_small_graph
 from tests.support.serving_factory import OWNER, RECRUITER, ServingWorld, build_world
 
 MODEL = "waypoint-ranker"
@@ -67,6 +68,7 @@ class Product:
 def product_app(folder: Path) -> Iterator[Product]:
     world = build_world(folder)
     settings = settings_for(folder, world)
+    write_small_graph(settings.artifact_dir, [r.onet_code for r in world.org.roles if r.onet_code])
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)  # MLflow's default artifact root is ./mlruns
         register_champion(settings.mlflow_tracking_uri, world.bundle_dir)

@@ -1,0 +1,1 @@
+"""Occupation understanding: career-path signals and model, job-title matching, evaluations."""
