@@ -10,7 +10,7 @@ of sex, read by the fairness code only).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Self
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
@@ -44,31 +44,17 @@ class ReportEmployeeRecord(BaseModel):
     is_recruiter: bool
 
     @classmethod
-    def of(cls, employee: Employee) -> ReportEmployeeRecord:
+    def of(cls, employee: Employee) -> Self:
         return cls.model_validate(
             {name: getattr(employee, name) for name in cls.model_fields})
 
 
-class EmployeeRecord(BaseModel):
-    """The employee's own record (and hr_admin's view of anyone)."""
+class EmployeeRecord(ReportEmployeeRecord):
+    """The employee's own record (and hr_admin's view of anyone): the report view plus what
+    only they may see."""
 
-    id: str
-    name: str
-    role_id: str
-    level: int
-    hired_on: date
-    role_since: date
-    department_id: str
-    location: str
-    manager_id: str | None
     discoverable: bool
     part_time: bool
-    is_recruiter: bool
-
-    @classmethod
-    def of(cls, employee: Employee) -> EmployeeRecord:
-        return cls.model_validate(
-            {name: getattr(employee, name) for name in cls.model_fields})
 
 
 class EmployeePage(BaseModel):
