@@ -2,11 +2,14 @@
 
 LightGBM's ``predict(..., pred_contrib=True)`` returns, per row, one SHAP-style contribution per
 feature plus the expected value last. ``top_reasons`` turns the largest ones into sentences.
+A sentence is shown only when it is true of the item (`holds`): a feature can push a score up
+while its value says nothing good (a negative profile similarity, an essential-skill coverage of
+100 % of no essential skill), and such a contribution is not offered as a reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +65,46 @@ _PERCENT = {"skill_coverage", "essential_coverage"}
 
 
 @dataclass(frozen=True)
+class ReasonFacts:
+    """What the feature row alone cannot tell about the item a reason speaks of."""
+
+    has_essentials: bool = True
+    """The item has essential skills (else "you meet 100 % of them" is vacuous)."""
+    location_known: bool = True
+    """The item names a location (the location feature is 1 for an unplaced item too)."""
+
+
+GOOD_WHEN: dict[str, Callable[[float, ReasonFacts], bool]] = {
+    "embedding_cosine": lambda v, f: v >= 0.5,
+    "skill_coverage": lambda v, f: v >= 0.3,
+    "skill_gap": lambda v, f: v <= 0.3,
+    "essential_coverage": lambda v, f: f.has_essentials and v >= 0.5,
+    "missing_essentials": lambda v, f: f.has_essentials and v == 0,
+    "required_confidence": lambda v, f: v >= 0.5,
+    "level_distance": lambda v, f: v <= 1,
+    "job_family_distance": lambda v, f: v <= 1,
+    "same_department": lambda v, f: v >= 1,
+    "same_location": lambda v, f: f.location_known and v >= 1,
+    "prior_moves": lambda v, f: v >= 1,
+    "days_since_relevant_learning": lambda v, f: v < NO_EVENT_DAYS,
+    "relevant_learning_365d": lambda v, f: v >= 1,
+    "days_since_relevant_evidence": lambda v, f: v < NO_EVENT_DAYS,
+    "endorsements_on_required": lambda v, f: v > 0,
+    "aspiration_match": lambda v, f: v > 0,
+    "career_changer_adjacency": lambda v, f: v > 0,
+}
+"""When a feature's "it helped" sentence is true; features not listed always read true."""
+
+
+def holds(name: str, value: float, helped: bool, facts: ReasonFacts) -> bool:
+    """Whether the sentence for ``name`` at ``value`` is true (``helped``: the good one)."""
+    if not helped:
+        return True
+    check = GOOD_WHEN.get(name)
+    return check is None or check(value, facts)
+
+
+@dataclass(frozen=True)
 class Reason:
     feature: str
     value: float
@@ -81,11 +124,13 @@ def _fmt(name: str, value: float) -> str:
 
 def top_reasons(row: Sequence[float] | np.ndarray, contributions: Sequence[float] | np.ndarray,
                 feature_names: Sequence[str] = FEATURE_NAMES, k: int = 3,
-                positive_only: bool = False) -> list[Reason]:
+                positive_only: bool = False, facts: ReasonFacts | None = None,
+                ) -> list[Reason]:
     """The ``k`` features that moved this score most, as plain-word reasons.
 
     ``contributions`` has one value per feature, optionally followed by the expected value
-    (as LightGBM returns it), which is ignored.
+    (as LightGBM returns it), which is ignored. With ``facts``, a contribution whose sentence
+    would be false of the item (`holds`) is skipped.
     """
     contrib = np.asarray(contributions, dtype=np.float64)[: len(feature_names)]
     values = np.asarray(row, dtype=np.float64)
@@ -96,6 +141,8 @@ def top_reasons(row: Sequence[float] | np.ndarray, contributions: Sequence[float
         if c == 0.0 or (positive_only and c < 0):
             continue
         name = feature_names[i]
+        if facts is not None and not holds(name, float(values[i]), c > 0, facts):
+            continue
         good, bad = TEMPLATES.get(name, (f"{name} helps ({{v}})", f"{name} hurts ({{v}})"))
         text = (good if c > 0 else bad).format(v=_fmt(name, float(values[i])))
         reasons.append(Reason(name, float(values[i]), c, text))

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from features.domain import Course, ProfileEntry, RequirementProfile
-from features.ranking_explain import top_reasons
+from features.ranking_explain import ReasonFacts, top_reasons
 from inference.ranking.responses import CourseSuggestion, MatchedSkill, MissingSkill, Reason
 
 MAX_SKILLS = 10
@@ -77,12 +77,21 @@ def third_person(text: str) -> str:
     return text
 
 
+def reason_facts(requirements: RequirementProfile, location: str | None) -> ReasonFacts:
+    """What a reason about this item may claim (`features.ranking_explain.ReasonFacts`)."""
+    return ReasonFacts(has_essentials=any(r.essential for r in requirements.requirements),
+                       location_known=location is not None)
+
+
 def reasons(rows: np.ndarray, contributions: np.ndarray, feature_names: Sequence[str],
-            k: int = 3, *, recruiter: bool = False) -> list[list[Reason]]:
-    """Top ``k`` positive contributions per row as plain-word reasons."""
+            k: int = 3, *, recruiter: bool = False,
+            facts: Sequence[ReasonFacts] | None = None) -> list[list[Reason]]:
+    """Top ``k`` positive contributions per row as plain-word reasons, each true of its item
+    (``facts``, one per row)."""
     out = []
-    for row, contrib in zip(rows, contributions, strict=True):
-        found = top_reasons(row, contrib, feature_names, k, positive_only=True)
+    per_row = facts if facts is not None else [ReasonFacts()] * len(rows)
+    for row, contrib, fact in zip(rows, contributions, per_row, strict=True):
+        found = top_reasons(row, contrib, feature_names, k, positive_only=True, facts=fact)
         out.append([Reason(feature=r.feature,
                            text=third_person(r.text) if recruiter else r.text,
                            contribution=round(r.contribution, 6)) for r in found])

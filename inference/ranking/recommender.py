@@ -48,6 +48,7 @@ from features.ranking import (
     target_from_opportunity,
     target_from_role,
 )
+from features.ranking_explain import ReasonFacts
 from features.ranking_history import basic_requirements, history_before
 from features.ranking_model import Ranker
 from features.store import Store
@@ -280,7 +281,9 @@ class Recommender:
                                     items=[])
         if not slate.rows:
             return result
-        why = self._reasons(slate.features, recruiter=False)
+        why = self._reasons(slate.features, recruiter=False, facts=[
+            explain.reason_facts(self._opp_requirements[r], self._opp_targets[r].location)
+            for r in slate.rows])
         entries = self._skill_entries(employee.id)
         items = []
         for rank, (row, score, reasons) in enumerate(
@@ -329,7 +332,8 @@ class Recommender:
             scores=[float(scores[i]) for i in model_order],
             offsets=self.bundle.manifest.rerank_offsets.get(self.rerank.dimension, {}))
         shown = [position[i] for i in order[:limit]]
-        why = self._reasons(x[shown], recruiter=True)
+        facts = explain.reason_facts(reqs, target.location)
+        why = self._reasons(x[shown], recruiter=True, facts=[facts] * len(shown))
         items = []
         for rank, (i, reasons) in enumerate(zip(shown, why, strict=True), start=1):
             emp = pool[i]
@@ -345,10 +349,11 @@ class Recommender:
 
     # ------------------------------------------------------------------ helpers
 
-    def _reasons(self, rows: np.ndarray, *, recruiter: bool) -> list[list[Reason]]:
+    def _reasons(self, rows: np.ndarray, *, recruiter: bool,
+                 facts: list[ReasonFacts]) -> list[list[Reason]]:
         if len(rows) == 0:
             return []
         contributions = self.ranker.contributions(rows)
         return explain.reasons(rows, contributions, self.ranker.feature_names,
-                               self.options.reasons, recruiter=recruiter)
+                               self.options.reasons, recruiter=recruiter, facts=facts)
 

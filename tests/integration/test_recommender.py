@@ -134,6 +134,25 @@ def test_serving_features_equal_the_training_path(world: ServingWorld,
     store.dispose()
 
 
+def test_reasons_are_true_of_their_items(world: ServingWorld,
+                                         recommender: Recommender) -> None:
+    checked = 0
+    for emp in world.org.employees[:30]:
+        for item in recommender.recommend(emp.id, limit=10).items:
+            opp = next(o for o in recommender.opportunities if o.id == item.opportunity_id)
+            essentials = any(r.essential for r in recommender.open_opportunities()[
+                recommender.opportunities.index(opp)][1].requirements)
+            for reason in item.reasons:
+                checked += 1
+                if reason.feature in ("essential_coverage", "missing_essentials"):
+                    assert essentials, (item.title, reason.text)
+                if reason.feature == "same_location":
+                    assert opp.location == emp.location, (item.title, reason.text)
+    for item in recommender.candidates(ROLE, limit=10).items:
+        assert all(r.feature != "same_location" for r in item.reasons)  # roles have no place
+    assert checked > 0
+
+
 def test_kinds_and_limit(recommender: Recommender) -> None:
     for emp_id in ("e010", "e020", "e030"):
         projects = recommender.recommend(emp_id, [OpportunityKind.PROJECT], limit=50)

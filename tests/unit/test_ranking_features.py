@@ -30,7 +30,7 @@ from features.ranking import (
     target_from_opportunity,
     target_from_role,
 )
-from features.ranking_explain import TEMPLATES, explain, top_reasons
+from features.ranking_explain import TEMPLATES, ReasonFacts, explain, top_reasons
 from features.ranking_history import basic_profile, employee_as_of, history_before
 from features.ranking_model import Ranker
 from tests.support.factories import (
@@ -219,6 +219,30 @@ def test_top_reasons_hand_values() -> None:
     assert [r.feature for r in top_reasons(row, contrib, k=2, positive_only=True)] == [
         "skill_coverage", "same_location"]
     assert set(TEMPLATES) == set(FEATURE_NAMES)
+
+
+def test_a_reason_is_shown_only_when_its_sentence_is_true() -> None:
+    # the model may credit a feature whose value says nothing good: a negative profile
+    # similarity, 100 % coverage of no essential skill, "your location" for an unplaced item
+    row = np.zeros(len(FEATURE_NAMES))
+    row[FEATURE_NAMES.index("embedding_cosine")] = -0.2
+    row[FEATURE_NAMES.index("essential_coverage")] = 1.0
+    row[FEATURE_NAMES.index("same_location")] = 1.0
+    row[FEATURE_NAMES.index("years_in_role")] = 3.0
+    contrib = np.zeros(len(FEATURE_NAMES) + 1)
+    for name, c in (("embedding_cosine", 0.9), ("essential_coverage", 0.8),
+                    ("same_location", 0.7), ("years_in_role", 0.1)):
+        contrib[FEATURE_NAMES.index(name)] = c
+    unplaced = ReasonFacts(has_essentials=False, location_known=False)
+    shown = top_reasons(row, contrib, k=3, positive_only=True, facts=unplaced)
+    assert [r.feature for r in shown] == ["years_in_role"]
+    placed = ReasonFacts(has_essentials=True, location_known=True)
+    shown = top_reasons(row, contrib, k=3, positive_only=True, facts=placed)
+    assert [r.feature for r in shown] == ["essential_coverage", "same_location",
+                                         "years_in_role"]
+    # without facts (the old behaviour) the false sentences were offered
+    assert top_reasons(row, contrib, k=1, positive_only=True)[0].text.startswith(
+        "Your overall skill profile is close")
 
 
 def test_explain_with_a_real_lightgbm_model(tmp_path: typing.Any) -> None:
