@@ -148,8 +148,8 @@ def test_reasons_are_true_of_their_items(world: ServingWorld,
                     assert essentials, (item.title, reason.text)
                 if reason.feature == "same_location":
                     assert opp.location == emp.location, (item.title, reason.text)
-    for item in recommender.candidates(ROLE, limit=10).items:
-        assert all(r.feature != "same_location" for r in item.reasons)  # roles have no place
+    for candidate in recommender.candidates(ROLE, limit=10).items:
+        assert all(r.feature != "same_location" for r in candidate.reasons)  # roles: no place
     assert checked > 0
 
 
