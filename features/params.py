@@ -153,8 +153,8 @@ class RankerParams(_Section):
     seed: int
     labels: Literal["success", "legacy"]
     """``success``: applicant slates graded by the one-year outcome (`training.ranking.labels`);
-    ``legacy``: every retrieved row graded 3/2/1/0, the objective before issue 13 (comparisons
-    only)."""
+    ``legacy``: every retrieved row graded 3/2/1/0, the applied-vs-retrieved objective
+    (comparisons only)."""
     monotone: bool
     """Constrain the skill-fit features (`training.ranking.evaluation.MONOTONE`) to one
     direction: more fit never lowers the score."""

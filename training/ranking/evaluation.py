@@ -17,7 +17,7 @@ scorer (the ranker or a baseline) orders the applicants, and that order is compa
 with NDCG over the whole slate (the gain and discount of `inference.ranking.metrics`), top-1
 accuracy (the scorer's first applicant is the chosen / best-graded / truly best one) and the
 Spearman rank correlation between score and label (slates where both vary). "Retrieved" keeps
-the figures reported before issue 13 (NDCG@k, MRR, Recall@k over the retrieved lists with the
+the retrieved-list figures (NDCG@k, MRR, Recall@k over the retrieved lists with the
 dataset's grades), for continuity only: they reward telling applicants from retrieved
 non-applicants, which is not the same as ranking good moves first.
 

@@ -27,8 +27,8 @@ Retrieved and random non-applicants get no label at all (their rows are dropped)
 in the training signal says "fits better, therefore less likely". A decision with fewer than two
 considered people carries no ordering and is dropped too.
 
-``labels="legacy"`` reproduces the objective before issue 13 (every row, grades 3/2/1/0 as the
-dataset stores them) for comparisons and tests; it is never the shipped setting.
+``labels="legacy"`` reproduces the applied-vs-retrieved objective (every row, grades 3/2/1/0
+as the dataset stores them) for comparisons and tests; it is never the shipped setting.
 """
 
 from __future__ import annotations

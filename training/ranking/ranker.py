@@ -2,13 +2,13 @@
 
 Queries are split by time: the oldest go to training, the next slice to validation (early
 stopping), the latest to a held-out test period. The ranker learns from applicant slates graded
-by success (``training.ranking.labels``; ``labels: legacy`` is the pre-issue-13 objective), with
-the skill-fit features constrained to move the score one way only (``monotone``). On the test
-period the ranker and the baselines of ``training.ranking.evaluation`` (each skill feature, a
-hand-weighted skill score, a logistic regression) are evaluated in the same run, every figure
-with a bootstrap interval. The gate fails when the ranker's within-applicant outcome NDCG
-(``training.ranking.evaluation.PRIMARY``) does not beat the best baseline's by
-``min_relative_improvement``.
+by success (``training.ranking.labels``; ``labels: legacy`` is the applied-vs-retrieved
+objective), with the skill-fit features constrained to move the score one way only
+(``monotone``). On the test period the ranker and the baselines of
+``training.ranking.evaluation`` (each skill feature, a hand-weighted skill score, a logistic
+regression) are evaluated in the same run, every figure with a bootstrap interval. The gate
+fails when the ranker's within-applicant outcome NDCG (``training.ranking.evaluation.PRIMARY``)
+does not beat the best baseline's by ``min_relative_improvement``.
 
 Parameters come from the ``ranker:`` section of ``params.yaml`` (`features.params`).
 """

@@ -201,7 +201,7 @@ FAMILIES = (("applicants_outcome", "Within each opening's applicants, against th
             ("truth", "Within each opening's applicants, against the simulator's true fit "
              "(evaluation only)"),
             ("retrieved", "Over the retrieved lists (applicants vs. retrieved non-applicants; the "
-             "figure reported before issue 13, for continuity)"))
+             "old primary figure, for continuity)"))
 
 
 def _tables(metrics: Mapping[str, Mapping[str, float]],
