@@ -31,13 +31,16 @@ class OpportunityCatalog:
 
     def __init__(self, opportunities: Sequence[Opportunity],
                  requirements: Sequence[RequirementProfile], targets: Sequence[Target],
-                 vectors: np.ndarray, index: IndexParams) -> None:
+                 vectors: np.ndarray, index: IndexParams,
+                 mentors: Mapping[str, tuple[int, str]] | None = None) -> None:
         if not len(opportunities) == len(requirements) == len(targets) == len(vectors):
             raise ValueError("one requirement profile, target and vector per opportunity")
         self.opportunities = list(opportunities)
         self.requirements = list(requirements)
         self.targets = list(targets)
         self.vectors = vectors
+        self.mentors = dict(mentors or {})
+        """Mentor id -> (level, role id), to keep mentoring from juniors and same-job peers out."""
         self.index = OpportunityIndex(self.opportunities, vectors,
                                       exact_threshold=index.exact_threshold,
                                       hnsw_m=index.hnsw_m,
@@ -66,19 +69,39 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
                        depth: int, *, kinds: Collection[OpportunityKind] | None = None,
                        adjacency: Mapping[tuple[str, str], int] | None = None) -> Slate:
     """Retrieve ``depth`` open opportunities in the employee's level window (not their own role,
-    not ones they own or mentor), compute their features as of ``ctx.as_of``, score and order."""
+    not ones they own or mentor, no mentoring by someone junior or by a peer in the same job),
+    compute their features as of ``ctx.as_of``, score and order; of several items with the same
+    kind and title only the best-scored stays (two openings of one role read as one item)."""
     employee = ctx.employee
     vector = ctx.vector if ctx.vector is not None else np.zeros(catalog.index.index.dim)
     opportunities = catalog.opportunities
+
+    def offered(opportunity: Opportunity) -> bool:
+        if employee.id in (opportunity.owner_id, opportunity.mentor_id):
+            return False
+        mentor = catalog.mentors.get(opportunity.mentor_id or "")
+        if mentor is None:
+            return True
+        level, role_id = mentor
+        return level > employee.level or (level == employee.level
+                                          and role_id != employee.role_id)
+
     found = [c for c in catalog.index.retrieve(employee, vector, depth, kinds=kinds)
-             if employee.id not in (opportunities[c.row].owner_id,
-                                    opportunities[c.row].mentor_id)]
+             if offered(opportunities[c.row])]
     if not found:
         return Slate([], np.empty((0, 0)), np.empty(0), np.empty(0))
     rows = [c.row for c in found]
     x = feature_matrix(ctx, [(catalog.targets[r], catalog.requirements[r]) for r in rows],
                        catalog.vectors[rows], adjacency)
     scores = np.asarray(score(x), dtype=np.float64)
-    order = sorted(range(len(rows)), key=lambda i: (-scores[i], found[i].id))
+    ranked = sorted(range(len(rows)), key=lambda i: (-scores[i], found[i].id))
+    seen: set[tuple[str, str]] = set()
+    order = []
+    for i in ranked:
+        item = opportunities[rows[i]]
+        key = (item.kind.value, item.title.casefold())
+        if key not in seen:
+            seen.add(key)
+            order.append(i)
     return Slate([rows[i] for i in order], x[order], scores[order],
                  np.array([found[i].score for i in order], dtype=np.float64))

@@ -127,9 +127,12 @@ class Recommender:
                                   or basic_requirements(o) for o in self.opportunities]
         self._opp_targets = [target_from_opportunity(o, self.roles) for o in self.opportunities]
         self._opp_vectors = self.vectorizer.requirement_profiles(self._opp_requirements)
-        self.catalog = OpportunityCatalog(self.opportunities, self._opp_requirements,
-                                          self._opp_targets, self._opp_vectors,
-                                          self.options.index)
+        self.catalog = OpportunityCatalog(
+            self.opportunities, self._opp_requirements, self._opp_targets, self._opp_vectors,
+            self.options.index, mentors={o.mentor_id: (self.employees[o.mentor_id].level,
+                                                      self.employees[o.mentor_id].role_id)
+                                         for o in self.opportunities
+                                         if o.mentor_id in self.employees})
         self.opportunity_index = self.catalog.index
 
         # every employee is indexed; the opt-in mask is refreshed from the store per list
