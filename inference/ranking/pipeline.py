@@ -57,12 +57,9 @@ class Slate:
     features: np.ndarray
     """Feature rows (`features.ranking.FEATURE_NAMES`), aligned with ``rows``."""
     scores: np.ndarray
-    similarities: np.ndarray
-    """Retrieval cosine of each row."""
 
     def top(self, limit: int) -> Slate:
-        return Slate(self.rows[:limit], self.features[:limit], self.scores[:limit],
-                     self.similarities[:limit])
+        return Slate(self.rows[:limit], self.features[:limit], self.scores[:limit])
 
 
 def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score: Scorer,
@@ -89,7 +86,7 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
     found = [c for c in catalog.index.retrieve(employee, vector, depth, kinds=kinds)
              if offered(opportunities[c.row])]
     if not found:
-        return Slate([], np.empty((0, 0)), np.empty(0), np.empty(0))
+        return Slate([], np.empty((0, 0)), np.empty(0))
     rows = [c.row for c in found]
     x = feature_matrix(ctx, [(catalog.targets[r], catalog.requirements[r]) for r in rows],
                        catalog.vectors[rows], adjacency)
@@ -103,5 +100,4 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
         if key not in seen:
             seen.add(key)
             order.append(i)
-    return Slate([rows[i] for i in order], x[order], scores[order],
-                 np.array([found[i].score for i in order], dtype=np.float64))
+    return Slate([rows[i] for i in order], x[order], scores[order])

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -70,11 +69,6 @@ class AuditSettings(FairnessParams):
     def without_rerank(self) -> AuditSettings:
         return self.model_copy(update={"rerank": self.rerank.model_copy(
             update={"enabled": False})})
-
-    def with_rerank(self, **changes: Any) -> AuditSettings:
-        """Another re-ranking policy (validated), e.g. for the trade-off tables."""
-        policy = RerankPolicy.model_validate({**self.rerank.model_dump(), **changes})
-        return self.model_copy(update={"rerank": policy})
 
 
 def read_audit_settings(path: Path | None = None) -> AuditSettings:
