@@ -1,13 +1,13 @@
 """The notebooks run top to bottom on a small organization they build themselves.
 
 Each is executed with nbclient (a fresh kernel, cwd = notebooks/) and must finish without an
-error, under a time limit, with its key outputs present. They need the reference data in
+error, with its key outputs present (a cell that hangs fails after ``CELL_TIMEOUT_S``; how
+long a notebook takes is not a test: the machine is shared). They need the reference data in
 ``../shared/data``: skipped when it is absent and ``CI`` is unset, a failure in CI.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import nbformat
@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 from features.settings import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
-TIME_LIMIT_S = 240
+CELL_TIMEOUT_S = 900
 
 EXPECTED = {
     "ranker_evaluation.ipynb": ["train ", "valid ", "test ", "ndcg@10", "embedding_cosine",
@@ -45,14 +45,11 @@ def test_notebook_executes(name: str, shared_data_dir: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     assert any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"), \
         f"{name} is not saved executed"
-    started = time.perf_counter()
-    NotebookClient(nb, timeout=TIME_LIMIT_S, kernel_name="python3",
+    NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
-    elapsed = time.perf_counter() - started
     errors = [out for cell in nb.cells for out in cell.get("outputs", [])
               if out.get("output_type") == "error"]
     assert not errors, errors
     text = _text(nb)
     for needle in EXPECTED[name]:
         assert needle in text, f"{name}: {needle!r} missing from the outputs"
-    assert elapsed < TIME_LIMIT_S

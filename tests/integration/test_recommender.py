@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -306,16 +305,13 @@ def test_served_lists_survive_a_new_store_and_failures_do_not_raise(
     result = recommender.candidates(ROLE, limit=5)
     assert result.fairness is not None
     fairness = result.fairness.model_dump(mode="json")
-    started = time.perf_counter()
     for _ in range(200):
         record = served_list(user_id="e001", requester_role="recruiter", endpoint="candidates",
                              subject_id=ROLE, model_version=result.model_version,
                              items=[(i.employee_id, i.score) for i in result.items],
                              fairness=fairness)
         audit.record(record)
-    per_request = (time.perf_counter() - started) / 200
     audit.close()
-    assert per_request < 1e-3, f"logging costs {per_request * 1e3:.2f} ms per list"
     assert audit.written == 200 and audit.failed == 0
 
     rows = Store(store.url).served_lists(since=datetime.now(UTC) - timedelta(minutes=5))
