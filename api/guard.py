@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.security.bearer import authenticate, is_provider_token
-from api.security.oidc import OidcVerifier, ProviderUnavailableError
+from api.security.oidc import KeysNeededError, OidcVerifier, ProviderUnavailableError
 from api.security.tokens import InvalidTokenError
 from features.settings import Settings
 
@@ -67,8 +67,11 @@ class RequestGuard:
         verifier: OidcVerifier | None = getattr(getattr(app, "state", None), "oidc_verifier",
                                                 None)
         try:
-            if verifier is not None and is_provider_token(token):   # may fetch the JWKS
-                await run_in_threadpool(authenticate, self.settings, verifier, token)
+            if verifier is not None and is_provider_token(token):
+                try:
+                    verifier.verify(token, offline=True)
+                except KeysNeededError:            # fetching the JWKS blocks: not on the loop
+                    await run_in_threadpool(verifier.verify, token)
             else:
                 authenticate(self.settings, None, token)
         except InvalidTokenError as exc:

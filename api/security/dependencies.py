@@ -19,7 +19,10 @@ TOKEN_URL = "/v1/auth/token"
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl=TOKEN_URL,
     description="Sign in with an employee id (or ml-admin / hr-admin); in demo mode the "
-                "password is 'demo'. Put an access role in `scope` to act as that role.",
+                "password is 'demo'. Put an access role in `scope` to act as that role. "
+                "Where WAYPOINT_OIDC_ISSUER is set, an access token from the company's "
+                "identity provider is accepted as the bearer token too (the header "
+                "X-Waypoint-Role picks a role).",
 )
 
 

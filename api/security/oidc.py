@@ -48,12 +48,17 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 MAX_DOCUMENT_BYTES = 512 * 1024
 """Largest discovery document or JWKS accepted from the provider."""
 MAX_EMPLOYEE_ID_CHARS = 128
+MAX_CACHED_KEYS = 64
 EC_CURVES = {"ES256": "P-256", "ES384": "P-384"}
 LOOPBACK_HOSTS = frozenset({"localhost"})
 
 
 class OidcConfigurationError(WaypointError):
     """The OIDC settings cannot work (an issuer that is not https, for instance)."""
+
+
+class KeysNeededError(Exception):
+    """`OidcVerifier.verify(offline=True)` would have to ask the provider for its keys."""
 
 
 class ProviderUnavailableError(Exception):
@@ -152,14 +157,16 @@ class OidcVerifier:
         self._keyset: KeySet | None = None
         self._last_attempt: float | None = None
         self._last_error = ""
+        self._key_objects: dict[tuple[int, str], tuple[Mapping[str, Any], Any]] = {}
         self.fetches = 0
         """JWKS refreshes attempted (for the operator's logs and the tests)."""
 
     # ------------------------------------------------------------------ tokens
 
-    def verify(self, token: str) -> ProviderIdentity:
+    def verify(self, token: str, *, offline: bool = False) -> ProviderIdentity:
         """The identity a valid token names; `InvalidTokenError` (401) for a bad token,
-        `ProviderUnavailableError` (503) when the provider's keys cannot be had."""
+        `ProviderUnavailableError` (503) when the provider's keys cannot be had. ``offline``:
+        raise `KeysNeededError` instead of fetching keys (the event loop must not block)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -171,7 +178,7 @@ class OidcVerifier:
         kid = header.get("kid", "")
         if not isinstance(kid, str):
             raise InvalidTokenError("the token's key id is not a string")
-        key = self._public_key(self._jwk_for(kid), alg)
+        key = self._public_key(self._jwk_for(kid, offline), alg)
         try:
             claims = jwt.decode(
                 token, key, algorithms=[alg], audience=self.audience, issuer=self.issuer,
@@ -196,8 +203,8 @@ class OidcVerifier:
         roles = frozenset(table[g] for g in groups if isinstance(g, str) and g in table)
         return ProviderIdentity(employee_id=employee_id, admin_roles=roles)
 
-    def _jwk_for(self, kid: str) -> Mapping[str, Any]:
-        keys = self._keys(kid)
+    def _jwk_for(self, kid: str, offline: bool) -> Mapping[str, Any]:
+        keys = self._keys(kid, offline)
         if kid in keys:
             return keys[kid]
         if not kid and len(keys) == 1:          # no kid in the token, one key published
@@ -206,8 +213,21 @@ class OidcVerifier:
             raise InvalidTokenError("the token names no key id and the provider has several")
         raise InvalidTokenError(f"unknown key id {kid!r}: not among the provider's keys")
 
+    def _public_key(self, jwk: Mapping[str, Any], alg: str) -> Any:
+        """The key object of ``jwk`` for ``alg`` (kept per JWK and algorithm: parsing an RSA
+        key costs more than checking a signature with it)."""
+        cache_key = (id(jwk), alg)
+        cached = self._key_objects.get(cache_key)
+        if cached is not None and cached[0] is jwk:
+            return cached[1]
+        key = self._parse_key(jwk, alg)
+        if len(self._key_objects) >= MAX_CACHED_KEYS:
+            self._key_objects.clear()
+        self._key_objects[cache_key] = (jwk, key)
+        return key
+
     @staticmethod
-    def _public_key(jwk: Mapping[str, Any], alg: str) -> Any:
+    def _parse_key(jwk: Mapping[str, Any], alg: str) -> Any:
         declared = jwk.get("alg")
         if declared is not None and declared != alg:
             raise InvalidTokenError(f"the key is for {declared!r}, the token says {alg!r}")
@@ -222,7 +242,7 @@ class OidcVerifier:
 
     # ------------------------------------------------------------------ keys
 
-    def _keys(self, kid: str) -> Mapping[str, Mapping[str, Any]]:
+    def _keys(self, kid: str, offline: bool = False) -> Mapping[str, Mapping[str, Any]]:
         """The provider's keys: the cached set while fresh and knowing ``kid``; else one
         refresh, unless the last attempt is younger than the minimum refetch interval."""
         keyset = self._keyset
@@ -240,6 +260,8 @@ class OidcVerifier:
                         f"the identity provider is unavailable: {self._last_error}",
                         retry_after_s=wait - (now - self._last_attempt))
                 return keyset.keys
+            if offline:
+                raise KeysNeededError(kid)
             self._last_attempt = now
             self.fetches += 1
             try:
