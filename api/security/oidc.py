@@ -160,6 +160,8 @@ class OidcVerifier:
         self._key_objects: dict[tuple[int, str], tuple[Mapping[str, Any], Any]] = {}
         self.fetches = 0
         """JWKS refreshes attempted (for the operator's logs and the tests)."""
+        log.info("accepting bearer tokens from the identity provider %s (audience %r); its "
+                 "keys are fetched on the first such token", self.issuer, self.audience)
 
     # ------------------------------------------------------------------ tokens
 

@@ -273,6 +273,17 @@ def test_a_provider_that_does_not_answer_is_a_503(tmp_path: Path, idp: LocalProv
         assert me(client, sign_in(client, "e1")).status_code == 200
 
 
+def test_a_provider_that_hangs_is_a_503_after_the_timeout(tmp_path: Path,
+                                                         idp: LocalProvider) -> None:
+    settings = oidc_settings(tmp_path, idp, oidc_http_timeout_seconds=0.2)
+    idp.stall.set()
+    try:
+        with TestClient(create_app(settings)) as client:
+            assert_refused(me(client, idp.token("e1")), 503, "unreachable")
+    finally:
+        idp.stall.clear()
+
+
 def test_a_discovery_document_for_another_issuer_is_refused(
         client: TestClient, idp: LocalProvider) -> None:
     configured = idp.issuer

@@ -5,8 +5,8 @@ an OpenID discovery document and a JWKS, and the private keys to sign its tokens
         settings = security_settings(tmp_path, **idp.settings())
         token = idp.token(employee_id="e1", groups=["waypoint-hr-admins"])
 
-`rotate()` publishes a new key (the old one dropped), `requests` counts what was fetched, and
-`down = True` makes every answer a 500.
+`rotate()` publishes a new key (the old one dropped), `requests` counts what was fetched,
+`down = True` makes every answer a 500 and `stall.set()` makes answers wait until cleared.
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ class LocalProvider:
         self.published: list[dict[str, Any]] = []
         self.requests: Counter[str] = Counter()
         self.down = False
+        self.closing = False
+        self.stall = threading.Event()
+        """While set, every answer waits until it is cleared (a provider that hangs)."""
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}/realms/acme"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -66,6 +69,8 @@ class LocalProvider:
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None
                  ) -> None:
+        self.closing = True
+        self.stall.clear()
         self.server.shutdown()
         self.server.server_close()
 
@@ -107,6 +112,10 @@ class LocalProvider:
             def do_GET(self) -> None:
                 path = self.path.split("?")[0]
                 provider.requests[path] += 1
+                while provider.stall.is_set():
+                    provider.stall.wait(0.05)
+                    if not provider.stall.is_set() or provider.closing:
+                        break
                 prefix = "/realms/acme"
                 documents: dict[str, Any] = {
                     f"{prefix}/.well-known/openid-configuration": {

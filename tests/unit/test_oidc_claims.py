@@ -25,6 +25,7 @@ def test_only_asymmetric_signing_keys_are_kept() -> None:
         "not a key", {"kty": "RSA", "kid": 7, "n": "x", "e": "AQAB"},
     ]}
     assert sorted(signing_keys(jwks)) == ["e", "r"]
+    bad: object
     for bad in ({}, {"keys": "x"}, [], None):
         with pytest.raises(ValueError, match="keys"):
             signing_keys(bad)
