@@ -160,6 +160,8 @@ class OidcVerifier:
         self._key_objects: dict[tuple[int, str], tuple[Mapping[str, Any], Any]] = {}
         self.fetches = 0
         """JWKS refreshes attempted (for the operator's logs and the tests)."""
+        self.jwks_uri: str | None = None
+        """Where the keys came from (set by the first successful discovery)."""
         log.info("accepting bearer tokens from the identity provider %s (audience %r); its "
                  "keys are fetched on the first such token", self.issuer, self.audience)
 
@@ -244,6 +246,17 @@ class OidcVerifier:
 
     # ------------------------------------------------------------------ keys
 
+    def refresh(self) -> Mapping[str, Mapping[str, Any]]:
+        """Fetch the provider's keys now, whatever is cached (an operator's check); raises
+        `ProviderUnavailableError`."""
+        with self._lock:
+            now = self._clock()
+            self._last_attempt = now
+            self.fetches += 1
+            keyset = KeySet(keys=self._fetch_keys(), fetched_at=now)
+            self._keyset = keyset
+            return keyset.keys
+
     def _keys(self, kid: str, offline: bool = False) -> Mapping[str, Mapping[str, Any]]:
         """The provider's keys: the cached set while fresh and knowing ``kid``; else one
         refresh, unless the last attempt is younger than the minimum refetch interval."""
@@ -303,6 +316,7 @@ class OidcVerifier:
                 keys = signing_keys(self._get_json(client, jwks_uri, wait))
             except ValueError as exc:
                 raise ProviderUnavailableError(f"{jwks_uri}: {exc}", wait) from exc
+        self.jwks_uri = jwks_uri
         log.info("fetched %d signing keys from %s", len(keys), jwks_uri)
         return keys
 

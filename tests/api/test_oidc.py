@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,9 +21,10 @@ from pydantic import ValidationError
 
 from api.app import create_app
 from api.security.oidc import OidcConfigurationError, OidcVerifier
-from features.settings import Settings
+from features.settings import Settings, get_settings
 from tests.support.authz_matrix import fill_store, never_limited, security_settings, sign_in
 from tests.support.oidc_provider import AUDIENCE, LocalProvider, rsa_key
+from waypoint.cli import main
 
 DISCOVERY = "/realms/acme/.well-known/openid-configuration"
 JWKS = "/realms/acme/jwks"
@@ -321,3 +323,40 @@ def test_configuration_is_checked_at_start_without_the_network(tmp_path: Path,
                                      oidc_audience=AUDIENCE))
     create_app(security_settings(tmp_path, **idp.settings()))
     assert idp.requests == {}
+
+
+# ------------------------------------------------------------------ waypoint oidc check
+
+
+def test_cli_checks_the_provider_and_a_token(tmp_path: Path, idp: LocalProvider,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    settings = oidc_settings(tmp_path, idp)
+    monkeypatch.setenv("WAYPOINT_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("WAYPOINT_OIDC_ISSUER", idp.issuer)
+    monkeypatch.setenv("WAYPOINT_OIDC_AUDIENCE", AUDIENCE)
+    monkeypatch.setenv("WAYPOINT_OIDC_ROLE_GROUPS", json.dumps({"waypoint-hr-admins": "hr_admin"}))
+    get_settings.cache_clear()
+    try:
+        assert main(["oidc", "check"]) == 0
+        out = capsys.readouterr().out
+        assert f"keys from {idp.issuer}/jwks: key-1 RSA RS256" in out
+        assert main(["oidc", "check", "--token", idp.token("e2")]) == 0
+        assert "token valid: user e2 as manager" in capsys.readouterr().out
+        monkeypatch.setattr("sys.stdin", io.StringIO(idp.token("e2", groups=[
+            "waypoint-hr-admins"]) + "\n"))
+        assert main(["oidc", "check", "--token", "-", "--role", "employee"]) == 0
+        assert "user e2 as employee (admin roles granted: hr_admin)" in capsys.readouterr().out
+        assert main(["oidc", "check", "--token", idp.token("e2", aud="x")]) == 2
+        assert "the token is refused: Audience" in capsys.readouterr().err
+        assert main(["oidc", "check", "--token", idp.token("e-nobody")]) == 2
+        assert "not in the store" in capsys.readouterr().err
+        idp.down = True
+        assert main(["oidc", "check"]) == 2
+        assert "unavailable" in capsys.readouterr().err
+        monkeypatch.delenv("WAYPOINT_OIDC_ISSUER")
+        get_settings.cache_clear()
+        assert main(["oidc", "check"]) == 2
+        assert "is not set" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
