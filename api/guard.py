@@ -2,10 +2,10 @@
 any route reads (or FastAPI parses) a byte of the body.
 
 For every ``/v1`` path except the sign-in ones (`PUBLIC_PATHS`) a request without a valid,
-unexpired token, signed by us or by the configured identity provider (`api.security.oidc`; its
-keys are fetched in a worker thread, and an unreachable provider answers 503), answers 401 at
-once, body unread: a malformed or huge body from an
-anonymous caller costs nothing. (The dependencies still resolve the token's subject against
+unexpired token, signed by us or by the configured identity provider (`api.security.oidc`: its
+keys are fetched in a worker thread, off the event loop; an unreachable provider answers 503),
+answers 401 at once, body unread: a malformed or huge body from an anonymous caller costs
+nothing. (The dependencies still resolve the token's subject against
 the store and check roles.) Every request's body is limited: a ``Content-Length`` over the
 limit answers 413 before reading; a body without one (chunked) is counted as it streams in and
 cut off with a 413 as soon as it passes the limit. The limit is ``settings.max_body_bytes``,
