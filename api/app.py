@@ -31,6 +31,7 @@ from api.routes import (
     web,
 )
 from api.security import check_secret
+from api.security.oidc import OidcVerifier
 from features.settings import Settings, get_settings, set_offline_environment
 from features.store import Store
 
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # sign-in from the identity provider: keys are fetched on the first token, not here
+    app.state.oidc_verifier = OidcVerifier(settings) if settings.oidc_issuer else None
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

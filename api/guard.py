@@ -2,8 +2,10 @@
 any route reads (or FastAPI parses) a byte of the body.
 
 For every ``/v1`` path except the sign-in ones (`PUBLIC_PATHS`) a request without a valid,
-unexpired token signed by us answers 401 at once, body unread: a malformed or huge body from an
-anonymous caller costs nothing. (The dependencies still resolve the token's subject against
+unexpired token, signed by us or by the configured identity provider (`api.security.oidc`: its
+keys are fetched in a worker thread, off the event loop; an unreachable provider answers 503),
+answers 401 at once, body unread: a malformed or huge body from an anonymous caller costs
+nothing. (The dependencies still resolve the token's subject against
 the store and check roles.) Every request's body is limited: a ``Content-Length`` over the
 limit answers 413 before reading; a body without one (chunked) is counted as it streams in and
 cut off with a 413 as soon as it passes the limit. The limit is ``settings.max_body_bytes``,
@@ -14,12 +16,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.security.tokens import InvalidTokenError, decode_token
+from api.security.bearer import authenticate, is_provider_token
+from api.security.oidc import KeysNeededError, OidcVerifier, ProviderUnavailableError
+from api.security.tokens import InvalidTokenError
 from features.settings import Settings
 
 PUBLIC_PATHS = frozenset({"/v1/auth/token", "/v1/auth/demo-users"})
@@ -49,15 +55,30 @@ class RequestGuard:
         self.settings = settings
         self.body_limits = dict(body_limits or {})
 
-    def _unauthorized(self, headers: Headers) -> str | None:
-        """Why the request's bearer token is refused, or None when it is valid."""
+    async def _refusal(self, scope: Scope, headers: Headers
+                       ) -> tuple[int, str, str, dict[str, str]] | None:
+        """(status, code, message, headers) refusing the request's bearer token, or None when
+        it is valid."""
         scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return "Not authenticated"
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return 401, "unauthorized", "Not authenticated", {"WWW-Authenticate": "Bearer"}
+        app: Any = scope.get("app")
+        verifier: OidcVerifier | None = getattr(getattr(app, "state", None), "oidc_verifier",
+                                                None)
         try:
-            decode_token(self.settings, token.strip())
+            if verifier is not None and is_provider_token(token):
+                try:
+                    verifier.verify(token, offline=True)
+                except KeysNeededError:            # fetching the JWKS blocks: not on the loop
+                    await run_in_threadpool(verifier.verify, token)
+            else:
+                authenticate(self.settings, None, token)
         except InvalidTokenError as exc:
-            return f"invalid bearer token: {exc}"
+            return 401, "unauthorized", f"invalid bearer token: {exc}", {
+                "WWW-Authenticate": 'Bearer error="invalid_token"'}
+        except ProviderUnavailableError as exc:
+            return 503, "unavailable", str(exc), {"Retry-After": exc.retry_after}
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -67,12 +88,9 @@ class RequestGuard:
         path: str = scope["path"]
         headers = Headers(scope=scope)
         if path.startswith("/v1/") and path not in PUBLIC_PATHS:
-            reason = self._unauthorized(headers)
-            if reason is not None:
-                error = "invalid_token" if reason != "Not authenticated" else None
-                challenge = f'Bearer error="{error}"' if error else "Bearer"
-                await self._send(send, 401, "unauthorized", reason,
-                                 {"WWW-Authenticate": challenge})
+            refusal = await self._refusal(scope, headers)
+            if refusal is not None:
+                await self._send(send, *refusal)
                 return
         limit = self.body_limits.get(path, self.settings.max_body_bytes)
         length = headers.get("content-length")

@@ -9,12 +9,19 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGED_ENCODER = "packaged:all-MiniLM-L6-v2"
+OidcAlgorithm = Literal["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"]
+"""Signature algorithms an identity provider's tokens may use: asymmetric only (no ``none``,
+no HMAC, so a public key can never be used as a shared secret)."""
+DEFAULT_OIDC_ALGS: tuple[OidcAlgorithm, ...] = ("RS256", "ES256")
+OidcAdminRole = Literal["hr_admin", "ml_admin"]
+"""Roles an identity-provider group can grant (employee, manager, recruiter come from the store)."""
 
 
 def _default_data_dir() -> Path:
@@ -65,6 +72,38 @@ class Settings(BaseSettings):
     """How long a heavy request waits for a slot before a 503."""
     max_body_bytes: int = Field(default=32 * 1024, ge=1024)
     """Request body limit of every endpoint (the skills text endpoint has its own, larger)."""
+    # sign-in from the company's identity provider (OIDC bearer tokens; docs/security.md)
+    oidc_issuer: str | None = None
+    """The identity provider's issuer URL (its ``iss``); unset: OIDC tokens are not accepted.
+    Its ``/.well-known/openid-configuration`` names the JWKS; https (http only on loopback)."""
+    oidc_audience: str | None = None
+    """The ``aud`` an access token must carry for Waypoint (required with the issuer)."""
+    oidc_employee_id_claim: str = Field(default="employee_id", min_length=1)
+    """The claim holding the Waypoint employee id (a dotted path reads a nested claim)."""
+    oidc_groups_claim: str = Field(default="groups", min_length=1)
+    """The claim holding the user's groups or roles, e.g. ``groups``, ``roles`` (Entra app
+    roles) or ``realm_access.roles`` (Keycloak realm roles)."""
+    oidc_role_groups: dict[str, OidcAdminRole] = Field(default_factory=dict)
+    """Group -> admin role, as JSON, e.g. ``{"waypoint-hr-admins": "hr_admin"}``."""
+    oidc_algorithms: list[OidcAlgorithm] = Field(default_factory=lambda: list(DEFAULT_OIDC_ALGS),
+                                                 min_length=1)
+    """Accepted token signature algorithms (asymmetric only)."""
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    """Clock skew allowed on ``exp``, ``nbf`` and ``iat``."""
+    oidc_jwks_ttl_seconds: int = Field(default=3600, ge=1)
+    """How long the discovered JWKS is used before it is fetched again."""
+    oidc_jwks_min_refetch_seconds: float = Field(default=30.0, ge=0)
+    """Fewest seconds between two fetches (an unknown key id, a failed fetch): a flood of
+    tokens with made-up key ids costs the provider one request per this interval."""
+    oidc_http_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """Timeout of each request to the provider (discovery, JWKS)."""
+
+    @model_validator(mode="after")
+    def _oidc_needs_an_audience(self) -> Settings:
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError("WAYPOINT_OIDC_ISSUER is set but WAYPOINT_OIDC_AUDIENCE is not: "
+                             "set the audience Waypoint's access tokens carry")
+        return self
 
     @property
     def fetch_cache_dir(self) -> Path:

@@ -19,6 +19,7 @@ from waypoint.commands import (
     audit,
     data,
     ingest,
+    oidc,
     paths,
     rank,
     registry,
@@ -30,7 +31,7 @@ from waypoint.commands import (
     train,
 )
 
-COMMANDS = (audit, data, ingest, paths, rank, registry, serve, simulate, skills, titles,
+COMMANDS = (audit, data, ingest, oidc, paths, rank, registry, serve, simulate, skills, titles,
             token, train)
 """Every module that registers ``waypoint`` verbs, in ``--help`` order."""
 

@@ -24,7 +24,8 @@ Use from a route module (the whole public API; details in docs/security.md)::
         authorize_role_for_recruiter(principal, role_id, store)
 
 - ``CurrentUser``: ``Annotated[Principal, Depends(...)]``; 401 + ``WWW-Authenticate: Bearer``
-  without a valid token. ``Principal(user_id, role: UserRole, employee_id: str | None)``.
+  without a valid token (Waypoint's own, or the identity provider's: `api.security.oidc`,
+  `api.security.bearer`). ``Principal(user_id, role: UserRole, employee_id: str | None)``.
 - ``require_roles(*roles)``: dependency returning the principal, 403 for other roles.
 - ``authorize_employee(principal, employee_id, store) -> Employee``: self; manager: direct and
   indirect reports; hr_admin: anyone; recruiter and ml_admin: only themselves / no one.

@@ -5,19 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from api.deps import SettingsDep, StoreDep
-from api.security.principals import Principal, UserRole, resolve_principal
-from api.security.tokens import InvalidTokenError, decode_token
+from api.security.bearer import ROLE_HEADER, authenticate, principal_for
+from api.security.oidc import OidcVerifier, ProviderUnavailableError
+from api.security.principals import Principal, UserRole
+from api.security.tokens import InvalidTokenError
 
 TOKEN_URL = "/v1/auth/token"
 
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl=TOKEN_URL,
     description="Sign in with an employee id (or ml-admin / hr-admin); in demo mode the "
-                "password is 'demo'. Put an access role in `scope` to act as that role.",
+                "password is 'demo'. Put an access role in `scope` to act as that role. "
+                "Where WAYPOINT_OIDC_ISSUER is set, an access token from the company's "
+                "identity provider is accepted as the bearer token too (the header "
+                "X-Waypoint-Role picks a role).",
 )
 
 
@@ -30,14 +35,32 @@ def forbidden(message: str = "you may not see this") -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, message)
 
 
-def get_current_principal(token: Annotated[str, Depends(oauth2_scheme)],
+def provider_unavailable(exc: ProviderUnavailableError) -> HTTPException:
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc),
+                         headers={"Retry-After": exc.retry_after})
+
+
+def oidc_verifier(request: Request) -> OidcVerifier | None:
+    """The app's identity-provider verifier (``app.state.oidc_verifier``), None without one."""
+    verifier: OidcVerifier | None = getattr(request.app.state, "oidc_verifier", None)
+    return verifier
+
+
+def get_current_principal(token: Annotated[str, Depends(oauth2_scheme)], request: Request,
                           settings: SettingsDep, store: StoreDep) -> Principal:
-    """Verify the bearer token and re-check its subject and role against the store."""
+    """Verify the bearer token (Waypoint's or the identity provider's) and re-check its
+    subject and role against the store."""
     try:
-        claims = decode_token(settings, token)
+        identity = authenticate(settings, oidc_verifier(request), token)
     except InvalidTokenError as exc:
         raise unauthorized(f"invalid bearer token: {exc}") from exc
-    principal = resolve_principal(store, claims.sub, claims.role)
+    except ProviderUnavailableError as exc:
+        raise provider_unavailable(exc) from exc
+    requested = request.headers.get(ROLE_HEADER) if identity.from_provider else None
+    principal = principal_for(store, identity, requested)
+    if principal is None and identity.from_provider:
+        raise unauthorized(f"employee {identity.subject!r} of the identity provider's token is "
+                           "not in Waypoint or does not hold the role asked for")
     if principal is None:
         raise unauthorized("the token's user no longer exists or no longer holds its role")
     return principal

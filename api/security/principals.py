@@ -99,6 +99,13 @@ def resolve_principal(store: Store, user_id: str, role: str | None) -> Principal
     employee = store.employee(user_id)
     if employee is None:
         return None
+    return employee_principal(store, employee, wanted)
+
+
+def employee_principal(store: Store, employee: Employee,
+                       wanted: UserRole | None) -> Principal | None:
+    """``employee`` acting as ``wanted`` (default: see `DEFAULT_ROLE_ORDER`), or None when
+    they do not hold it."""
     held = roles_held(store, employee)
     if wanted is None:
         wanted = next(r for r in DEFAULT_ROLE_ORDER if r in held)

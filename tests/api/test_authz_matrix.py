@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,10 +21,12 @@ from api.security import UserRole
 from tests.support.authz_matrix import (
     DEMO_USERS,
     KNOWN_GAPS,
+    OIDC_USERS,
     OTHERS_IDS,
     PUBLIC_PARAMS,
     PUBLIC_ROUTES,
     SAMPLE_BODIES,
+    TOKEN_KINDS,
     UNAUTHENTICATED_ROUTES,
     Endpoint,
     endpoints,
@@ -32,6 +36,7 @@ from tests.support.authz_matrix import (
     security_settings,
     sign_in,
 )
+from tests.support.oidc_provider import LocalProvider
 
 APP = matrix_app()
 ENDPOINTS = endpoints(APP)
@@ -62,8 +67,14 @@ def _id(case: object) -> str:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = security_settings(tmp_path_factory.mktemp("authz"))
+def idp() -> Iterator[LocalProvider]:
+    with LocalProvider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, idp: LocalProvider) -> Iterator[TestClient]:
+    settings = security_settings(tmp_path_factory.mktemp("authz"), **idp.settings())
     fill_store(settings)
     app = create_app(settings)
     never_limited(app)
@@ -71,8 +82,14 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture(scope="module")
-def tokens(client: TestClient) -> dict[UserRole, str]:
+@pytest.fixture(scope="module", params=TOKEN_KINDS)
+def tokens(request: pytest.FixtureRequest, client: TestClient,
+           idp: LocalProvider) -> dict[UserRole, str]:
+    """Each role's token: signed in with the demo password, or issued by the identity
+    provider (the employee id claim and groups of `OIDC_USERS`)."""
+    if request.param == "oidc":
+        return {role: idp.token(user, groups=groups, lifetime=timedelta(hours=2))
+                for role, (user, groups) in OIDC_USERS.items()}
     return {role: sign_in(client, user, role) for role, user in DEMO_USERS.items()}
 
 
@@ -136,9 +153,14 @@ def test_no_token_is_401(client: TestClient, endpoint: Endpoint) -> None:
 
 
 @pytest.mark.parametrize("role", list(UserRole), ids=str)
-def test_matrix_tokens_work(client: TestClient, tokens: dict[UserRole, str],
-                            role: UserRole) -> None:
-    """Positive control: the refusals above are not a broken sign-in."""
+def test_matrix_tokens_work(client: TestClient, tokens: dict[UserRole, str], role: UserRole,
+                            idp: LocalProvider, request: pytest.FixtureRequest) -> None:
+    """Positive control: the refusals above are not a broken sign-in, and each kind of token
+    is what it says (the provider's are verified against its published keys)."""
+    from_provider = request.node.callspec.params["tokens"] == "oidc"
+    assert (jwt.get_unverified_header(tokens[role])["alg"] == "RS256") == from_provider
+    if from_provider:
+        assert idp.requests["/realms/acme/jwks"] >= 1
     me = client.get("/v1/auth/me", headers={"Authorization": f"Bearer {tokens[role]}"})
     assert me.status_code == 200
     assert me.json()["role"] == role

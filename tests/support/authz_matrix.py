@@ -45,6 +45,17 @@ DEMO_USERS: dict[UserRole, str] = {
     UserRole.ML_ADMIN: "ml-admin", UserRole.HR_ADMIN: "hr-admin",
 }
 
+# Identity-provider users per role: (employee id claim, groups). The admins are employees who
+# are also managers (e2 of e4 and e5, e7 of e6), so acting as an admin must not carry a
+# manager's reach into that role.
+OIDC_USERS: dict[UserRole, tuple[str, list[str]]] = {
+    UserRole.EMPLOYEE: ("e1", []), UserRole.MANAGER: ("e2", ["staff"]),
+    UserRole.RECRUITER: ("e3", []), UserRole.ML_ADMIN: ("e2", ["waypoint-ml-admins"]),
+    UserRole.HR_ADMIN: ("e7", ["waypoint-hr-admins"]),
+}
+TOKEN_KINDS = ("demo", "oidc")
+"""The matrix runs for both: Waypoint's own tokens and the identity provider's."""
+
 # An id of each kind that the role may not reach. hr_admin may reach everything that exists,
 # so its "someone else's id" is one that does not exist (404).
 OTHERS_IDS: dict[str, dict[UserRole, str]] = {
