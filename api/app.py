@@ -25,6 +25,7 @@ from api.routes import (
     events,
     health,
     occupations,
+    opportunities,
     recommendations,
     roles,
     skills,
@@ -48,7 +49,8 @@ DEMO_WARNING = ("DEMO MODE IS ON: every account signs in with the password 'demo
 
 ROUTERS = (admin.router, auth.router, development.router, directory.router,
            discoverability.router, employees.router, events.router, health.router,
-           occupations.router, recommendations.router, roles.router, skills.router, web.router)
+           occupations.router, opportunities.router, recommendations.router, roles.router,
+           skills.router, web.router)
 """Every router the API serves, in the order they are matched."""
 DEMO_ROUTERS = (directory.demo_router,)
 """Routers that exist in demo mode only (the demo accounts)."""

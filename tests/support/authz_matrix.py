@@ -84,6 +84,7 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/v1/employees/{employee_id}/discoverability"): {"discoverable": True},
     ("POST", "/v1/events"): {"kind": "click", "opportunity_id": "o1",
                              "idempotency_key": "authz-matrix"},
+    ("PATCH", "/v1/opportunities/{opportunity_id}"): {"title": "Renamed by someone else"},
 }
 """(METHOD, path) -> a valid JSON body, so the object check (not validation) answers."""
 
