@@ -23,6 +23,7 @@ from api.routes import (
     discoverability,
     employees,
     events,
+    evidence,
     health,
     occupations,
     opportunities,
@@ -48,7 +49,8 @@ DEMO_WARNING = ("DEMO MODE IS ON: every account signs in with the password 'demo
 
 
 ROUTERS = (admin.router, auth.router, development.router, directory.router,
-           discoverability.router, employees.router, events.router, health.router,
+           discoverability.router, employees.router, events.router, evidence.router,
+           health.router,
            occupations.router, opportunities.router, recommendations.router, roles.router,
            skills.router, web.router)
 """Every router the API serves, in the order they are matched."""

@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from features import live_tables as lt
 from features import tables as t
-from features.domain import Event, EventKind, Opportunity, RequirementProfile
+from features.domain import Event, EventKind, Evidence, Opportunity, RequirementProfile
 from features.errors import WaypointError
+from features.profiles import Observation
 from features.store import Store, _plain
 
 
@@ -40,6 +41,68 @@ def change_counter(store: Store) -> int:
     with store.engine.connect() as conn:
         found = conn.execute(select(func.max(lt.live_changes.c.id))).scalar_one_or_none()
     return int(found or 0)
+
+
+def changes_since(store: Store, after: int) -> list[tuple[str, str]]:
+    """``(kind, subject id)`` of the live changes after change ``after``, oldest first."""
+    c = lt.live_changes.c
+    query = select(c.kind, c.subject_id).where(c.id > after).order_by(c.id)
+    with store.engine.connect() as conn:
+        return [(str(k), str(s)) for k, s in conn.execute(query)]
+
+
+def record_change(store: Store, kind: str, subject_id: str) -> None:
+    """A change other workers must pick up (e.g. a skill someone rejected)."""
+    with store.engine.begin() as conn:
+        _changed(conn, kind, subject_id, datetime.now(UTC))
+
+
+def live_observations(store: Store, employee_ids: Any = None) -> dict[str, list[Observation]]:
+    """Observations of the evidence written through the API, by employee (everyone's, or the
+    given employees')."""
+    c = lt.live_observations.c
+    query = select(c.employee_id, c.observations).order_by(c.created_at, c.evidence_id)
+    if employee_ids is not None:
+        query = query.where(c.employee_id.in_(sorted(employee_ids)))
+    out: dict[str, list[Observation]] = {}
+    with store.engine.connect() as conn:
+        for eid, rows in conn.execute(query):
+            out.setdefault(str(eid), []).extend(Observation.model_validate(r) for r in rows)
+    return out
+
+
+def add_evidence(store: Store, evidence: Evidence, observations: list[Observation], key: str,
+                 request: dict[str, Any]) -> tuple[Evidence, bool]:
+    """Store evidence about a person once per idempotency key, with its observations and a
+    ``profile`` change; returns the stored evidence and whether this call created it."""
+    kept = kept_write(store, key)
+    if kept is None:
+        now = datetime.now(UTC)
+        try:
+            with store.engine.begin() as conn:
+                conn.execute(lt.write_keys.insert(), [{
+                    "key": key, "kind": "evidence", "subject_id": evidence.id,
+                    "request": request, "created_at": now}])
+                conn.execute(t.evidence.insert(), [
+                    {k: _plain(v) for k, v in evidence.__dict__.items()}])
+                conn.execute(lt.live_observations.insert(), [{
+                    "evidence_id": evidence.id, "employee_id": evidence.employee_id,
+                    "observations": [o.model_dump(mode="json") for o in observations],
+                    "created_at": now}])
+                _changed(conn, "profile", evidence.employee_id, now)
+            return evidence, True
+        except IntegrityError:
+            kept = kept_write(store, key)
+            if kept is None:
+                raise
+    if kept.kind != "evidence" or kept.request != request:
+        raise KeyReused("this idempotency key was already used for a different request; "
+                        "use a new key for new evidence")
+    found = [e for e in store.evidence(str(request.get("employee_id", ""))) if e.id ==
+             kept.subject_id]
+    if not found:  # pragma: no cover - the key and the row are written together
+        raise WaypointError(f"idempotency key {key!r} names missing evidence")
+    return found[0], False
 
 
 def live_requirements(store: Store) -> dict[str, RequirementProfile]:

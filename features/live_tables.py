@@ -40,3 +40,14 @@ write_keys = Table(
 )
 """Idempotency keys of the live writes (scoped ``"<caller>:<key>"``, as events' keys are): a
 repeat returns what the first write made; the same key with another request is a conflict."""
+
+live_observations = Table(
+    "live_observations", metadata,
+    Column("evidence_id", String(64), primary_key=True),
+    Column("employee_id", String(64), nullable=False, index=True),
+    Column("observations", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""The skill observations (`features.profiles.Observation`) of evidence written through the API,
+computed once by the worker that took it (with the serving skills engine), so every worker
+updates the person's profile from them without running the engine again."""

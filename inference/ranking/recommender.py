@@ -18,6 +18,13 @@ Feedback that must act before the next model reload (events/discoverability rout
   once, without a reload.
 - *Dismissals.* "Not interested" (``not_interested`` events) is read from the store on every
   list, so a dismissed item is gone from the next list on every worker.
+- *Live evidence.* Evidence written through the API (`POST /v1/employees/{id}/evidence`) carries
+  its observations in the store; a person's served profile is the bundle's with them added
+  (`features.live_profiles.add_observations`, the profile maths of `features.profiles`), so
+  features, explanations and plans reflect it. A ``profile`` change row tells every worker, at
+  its next check, to re-read that person's observations; a ``skill_rejected`` row, their
+  rejections. (The candidate retrieval index keeps the snapshot vectors; features use the
+  updated profile.)
 - *The live catalog.* Open opportunities are the store's, not the bundle's: a worker checks the
   store's change counter (`features.live_store.change_counter`, one indexed query) at most every
   ``live_refresh_s`` seconds and, when it moved, rebuilds its catalog (open opportunities, their
@@ -30,12 +37,14 @@ Feedback that must act before the next model reload (events/discoverability rout
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -52,7 +61,16 @@ from features.domain import (
     RequirementProfile,
 )
 from features.errors import WaypointError
-from features.live_store import change_counter, dismissed_ids, live_requirements
+from features.live_profiles import add_observations
+from features.live_store import (
+    change_counter,
+    changes_since,
+    dismissed_ids,
+    live_observations,
+    live_requirements,
+)
+from features.params import ProfileParams, load_params
+from features.profiles import Observation
 from features.ranking import (
     EmployeeContext,
     Target,
@@ -94,6 +112,21 @@ REJECTED_TTL_S = 60.0
 LIVE_REFRESH_S = 2.0
 """Default seconds between two checks of the store's change counter (``live_refresh_seconds``
 in `features.settings.Settings` sets it per deployment)."""
+
+
+PERSON_CHANGES = frozenset({"profile", "skill_rejected"})
+"""Live change kinds about one person (the subject is an employee id); others are catalog's."""
+
+
+def profile_params_of(folder: Path) -> ProfileParams:
+    """The ``profiles:`` parameters the bundle's profiles were built with (their summary), else
+    the shipped ones."""
+    summary = folder / "summary.json"
+    if summary.is_file():
+        found = json.loads(summary.read_text()).get("params")
+        if isinstance(found, dict):
+            return ProfileParams.model_validate(found)
+    return load_params().profiles
 
 
 class UnknownSubject(WaypointError):
@@ -141,6 +174,8 @@ class Recommender:
         career_changes = store.career_changes()
         self.adjacency = {(c.source, c.target): c.rank for c in career_changes}
         self._profiles = artifacts.employee_profiles
+        self.profile_params = profile_params_of(bundle.path / PROFILES_FOLDER)
+        self._live_obs: dict[str, list[Observation]] = live_observations(store)
         self._rejected: dict[str, frozenset[str]] = store.rejected_skills()
         self._rejected_read: dict[str, float] = {}
         self._rejected_loaded = time.monotonic()
@@ -196,17 +231,32 @@ class Recommender:
                 if force or now - self._live_checked >= self.live_refresh_s:
                     seen = change_counter(self.store)
                     if seen != self._live_seen:
-                        catalog = self._build_catalog()
-                        self._learn_labels(catalog)
-                        self._catalog = catalog
+                        self._apply_changes(changes_since(self.store, self._live_seen))
                         self._live_seen = seen
-                        log.info("live catalog rebuilt at change %d: %d open opportunities",
-                                 seen, len(catalog.opportunities))
                     self._live_checked = time.monotonic()
         return self._catalog
 
-    def _learn_labels(self, catalog: OpportunityCatalog) -> None:
-        new = {r.skill_uri for reqs in catalog.requirements for r in reqs.requirements} - set(
+    def _apply_changes(self, changes: list[tuple[str, str]]) -> None:
+        people = {subject for kind, subject in changes if kind in PERSON_CHANGES}
+        if people:
+            fresh = live_observations(self.store, people)
+            for employee_id in people:
+                self._live_obs[employee_id] = fresh.get(employee_id, [])
+                self._rejected_loaded_for(employee_id, force=True)
+                self._contexts.pop(employee_id, None)
+                self._entries.pop(employee_id, None)
+        if any(kind not in PERSON_CHANGES for kind, _ in changes):
+            catalog = self._build_catalog()
+            self._learn_labels(catalog)
+            self._catalog = catalog
+            log.info("live catalog rebuilt: %d open opportunities", len(catalog.opportunities))
+        if people:
+            self._learn_labels(self._catalog, people)
+
+    def _learn_labels(self, catalog: OpportunityCatalog,
+                      people: Collection[str] = ()) -> None:
+        new = ({r.skill_uri for reqs in catalog.requirements for r in reqs.requirements}
+               | {o.skill_uri for p in people for o in self._live_obs.get(p, ())}) - set(
             self._labels)
         if new:
             self._labels = {**self._labels, **self.store.skill_labels(new)}
@@ -242,7 +292,10 @@ class Recommender:
         """The bundle's profile less the skills the person rejected."""
         found = self._profiles.get(employee_id)
         if found is None:
-            return EmployeeProfile(employee_id=employee_id, as_of=self.profiles_as_of)
+            found = EmployeeProfile(employee_id=employee_id, as_of=self.profiles_as_of)
+        live = self._live_obs.get(employee_id)
+        if live:
+            found = add_observations(found, live, self.profile_params)
         rejected = self._rejected.get(employee_id)
         if rejected:
             found = found.model_copy(update={"entries": tuple(
