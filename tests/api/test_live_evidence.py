@@ -108,7 +108,8 @@ def test_a_declared_skill_changes_a_plan_that_needed_it(product: Product) -> Non
 
 def test_who_may_add_which_evidence(product: Product) -> None:
     skill = "http://data.europa.eu/esco/skill/s01"
-    cases = [("manager", {"kind": "self_declared", "skill_uri": skill}, 403),
+    cases: list[tuple[str, dict[str, Any], int]] = [
+             ("manager", {"kind": "self_declared", "skill_uri": skill}, 403),
              ("other", {"kind": "endorsement", "skill_uri": skill}, 403),
              ("self", {"kind": "endorsement", "skill_uri": skill}, 403),
              ("hr", {"kind": "endorsement", "skill_uri": skill}, 403),
