@@ -2,7 +2,8 @@
 
 Who: any signed-in employee, for themself only (the admin accounts are not employees: 403; a
 body ``employee_id`` naming someone else: 403). Kinds: ``impression``, ``click``,
-``application``, ``accepted_move``, ``not_interested`` (these name an ``opportunity_id``),
+``application``, ``accepted_move``, ``not_interested``, ``saved`` (these name an
+``opportunity_id``),
 ``skill_rejected`` (names a ``skill_uri``: "this skill is wrong"), ``feedback`` (free text in
 ``detail``, optionally about an opportunity).
 
@@ -47,7 +48,8 @@ router = APIRouter(prefix="/v1/events", tags=["events"],
 
 KEY_PATTERN = r"^[A-Za-z0-9._:~-]{1,63}$"
 OPPORTUNITY_KINDS = frozenset({EventKind.IMPRESSION, EventKind.CLICK, EventKind.APPLICATION,
-                               EventKind.ACCEPTED_MOVE, EventKind.NOT_INTERESTED})
+                               EventKind.ACCEPTED_MOVE, EventKind.NOT_INTERESTED,
+                               EventKind.SAVED})
 
 
 class EventIn(BaseModel):

@@ -21,6 +21,7 @@ from inference.skills.engine import SkillEngine
 from tests.support.authz_matrix import never_limited, sign_in
 from tests.support.product_app import Product, product_app
 from tests.support.serving_factory import OWNER
+from tests.support.skills_factory import uri_of
 
 pytestmark = pytest.mark.model
 REFRESH_S = 1.0
@@ -103,3 +104,27 @@ def test_closing_through_one_worker_takes_it_off_the_other(workers: Workers) -> 
     assert closed.status_code == 200, closed.text
     time.sleep(REFRESH_S)
     assert oid not in listed_on_b(workers)
+
+
+def test_evidence_and_rejections_through_one_worker_reach_the_other(
+        workers: Workers, small_skill_engine: SkillEngine) -> None:
+    a = workers.a
+    uri = uri_of(small_skill_engine, "public speaking")
+
+    def skills_on_b() -> set[str]:
+        response = workers.on_b("GET", f"/v1/employees/{OWNER}/skills", "self")
+        assert response.status_code == 200, response.text
+        return {s["uri"] for s in response.json()["skills"]}
+
+    assert uri not in skills_on_b()
+    made = a.call("POST", f"/v1/employees/{OWNER}/evidence", "self",
+                  headers={"Idempotency-Key": "w-ev"},
+                  json={"kind": "self_description", "text": "I give presentations to clients."})
+    assert made.status_code == 201, made.text
+    time.sleep(REFRESH_S)
+    assert uri in skills_on_b()
+    rejected = a.call("POST", "/v1/events", "self", headers={"Idempotency-Key": "w-rej"},
+                      json={"kind": "skill_rejected", "skill_uri": uri})
+    assert rejected.status_code == 201, rejected.text
+    time.sleep(REFRESH_S)
+    assert uri not in skills_on_b()  # well within REJECTED_TTL_S: the change row did it
