@@ -214,3 +214,29 @@ def update_opportunity(store: Store, opportunity: Opportunity,
             _set_requirements(conn, requirements, now)
         _changed(conn, "opportunity_edited", opportunity.id, now)
     return opportunity
+
+
+def preferred_locations(store: Store, employee_id: str) -> list[str]:
+    """Where the employee would like to work (empty: not said)."""
+    c = lt.employee_preferences.c
+    with store.engine.connect() as conn:
+        found = conn.execute(select(c.locations).where(c.employee_id == employee_id)
+                             ).scalar_one_or_none()
+    return [str(v) for v in (found or [])]
+
+
+def set_preferences(store: Store, employee_id: str, *, aspirations: str | None,
+                    locations: list[str] | None) -> None:
+    """Update the employee's aspirations and / or preferred locations, with a ``preferences``
+    change so every worker re-reads the person (aspirations are a ranking feature)."""
+    now = datetime.now(UTC)
+    with store.engine.begin() as conn:
+        if aspirations is not None:
+            conn.execute(t.employees.update().where(t.employees.c.id == employee_id)
+                         .values(aspirations=aspirations))
+        if locations is not None:
+            conn.execute(lt.employee_preferences.delete().where(
+                lt.employee_preferences.c.employee_id == employee_id))
+            conn.execute(lt.employee_preferences.insert(), [{
+                "employee_id": employee_id, "locations": locations, "updated_at": now}])
+        _changed(conn, "preferences", employee_id, now)

@@ -51,3 +51,11 @@ live_observations = Table(
 """The skill observations (`features.profiles.Observation`) of evidence written through the API,
 computed once by the worker that took it (with the serving skills engine), so every worker
 updates the person's profile from them without running the engine again."""
+
+employee_preferences = Table(
+    "employee_preferences", metadata,
+    Column("employee_id", String(64), primary_key=True),
+    Column("locations", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""Where an employee would like to work (their aspirations are ``employees.aspirations``)."""

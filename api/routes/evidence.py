@@ -15,6 +15,10 @@
   the next ``waypoint skills profiles`` run builds on it. Idempotency keys as for events (header
   or body, scoped to the caller; a repeat 200, the same key for another body 409).
 
+- ``GET`` / ``PUT /v1/employees/{id}/preferences``: aspirations (free text, the ranking's
+  ``aspiration_match`` feature reads it) and preferred locations; the employee changes them (the
+  managers and hr_admin may read them); every worker re-reads the person at its next check.
+
 Rejecting a skill is ``POST /v1/events`` with ``skill_rejected``; opting in or out of candidate
 search is ``PUT /v1/employees/{id}/discoverability``.
 """
@@ -45,7 +49,12 @@ from api.security.objects import not_found
 from api.serving import ServingModelDep, recommender_of
 from features.domain import Evidence, EvidenceKind
 from features.inferred_skills import InferredSkill, SourceKind
-from features.live_store import KeyReused, add_evidence
+from features.live_store import (
+    KeyReused,
+    add_evidence,
+    preferred_locations,
+    set_preferences,
+)
 from features.profiles import evidence_observations
 from inference.ranking.recommender import UnknownSubject
 
@@ -264,3 +273,48 @@ def skill_profile(
                              evidence=[item(i) for i in e.evidence_ids[:10]])
                 for e in profile.entries],
         rejected=[RejectedSkill(uri=u, label=labels.get(u, u)) for u in rejected])
+
+
+class Preferences(BaseModel):
+    employee_id: str
+    aspirations: str
+    locations: list[str]
+
+
+class PreferencesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    aspirations: str | None = Field(default=None, max_length=500)
+    locations: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=10)
+
+
+@router.get("/{employee_id}/preferences", response_model=Preferences)
+def get_preferences(
+    employee_id: str, store: StoreDep,
+    principal: Annotated[Principal, Depends(rate_limited("employees.preferences.get"))],
+) -> Preferences:
+    """Aspirations and preferred locations (yourself, your reports, anyone as hr_admin)."""
+    employee = authorize_employee(principal, employee_id, store)
+    return Preferences(employee_id=employee.id, aspirations=employee.aspirations,
+                       locations=preferred_locations(store, employee.id))
+
+
+@router.put("/{employee_id}/preferences", response_model=Preferences)
+def put_preferences(
+    employee_id: str, body: PreferencesUpdate, store: StoreDep, serving: ServingModelDep,
+    principal: Annotated[Principal, Depends(rate_limited("employees.preferences", 30))],
+) -> Preferences:
+    """Set your aspirations and / or preferred locations (yourself only); a PUT is idempotent."""
+    if store.employee(employee_id) is None:
+        raise not_found("employee", employee_id)
+    if principal.employee_id != employee_id:
+        raise forbidden("only the employee changes their aspirations and locations")
+    if body.aspirations is None and body.locations is None:
+        raise HTTPException(422, "give aspirations, locations or both")
+    set_preferences(store, employee_id, aspirations=body.aspirations,
+                    locations=None if body.locations is None
+                    else list(dict.fromkeys(v.strip() for v in body.locations)))
+    if serving.current is not None:
+        serving.current.live_catalog(force=True)
+    return get_preferences(employee_id, store, principal)

@@ -698,9 +698,11 @@
     list.append(el("li", { className: "loading", text: "Loading your skills…" }));
     let profile;
     let open;
+    let prefs;
     try {
       profile = await api("/v1/employees/" + enc(ownId) + "/skills");
       open = await api("/v1/employees/" + enc(ownId) + "/discoverability");
+      prefs = await api("/v1/employees/" + enc(ownId) + "/preferences");
     } catch (error) {
       if (fresh()) clear(list).append(errorBlock(error));
       return;
@@ -708,6 +710,9 @@
     if (!fresh()) return;
     clear(list);
     $("discoverable-box").checked = !!open.discoverable;
+    $("pref-aspirations").value = prefs.aspirations || "";
+    $("pref-locations").value = prefs.locations.join(", ");
+    $("preferences-result").textContent = "";
     $("profile-summary").textContent = profile.skills.length + " skills the evidence supports " +
       "(as of " + profile.as_of + "). Reject one that is wrong; add evidence on the right.";
     for (const skill of profile.skills) {
@@ -760,6 +765,20 @@
         : "No skill was recognised in that text.";
     } catch (error) {
       $("describe-result").textContent = describe(error);
+    }
+  }
+
+  async function savePreferences(event) {
+    event.preventDefault();
+    const locations = $("pref-locations").value.split(",").map((v) => v.trim())
+      .filter(Boolean);
+    try {
+      await api("/v1/employees/" + enc(state.me.employee_id) + "/preferences", {
+        method: "PUT", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ aspirations: $("pref-aspirations").value.trim(), locations }) });
+      $("preferences-result").textContent = "Saved: your lists take it into account.";
+    } catch (error) {
+      $("preferences-result").textContent = describe(error);
     }
   }
 
@@ -1013,6 +1032,7 @@
     });
     $("describe-form").addEventListener("submit", addDescription);
     $("discoverable-box").addEventListener("change", setDiscoverable);
+    $("preferences-form").addEventListener("submit", savePreferences);
     $("posting-form").addEventListener("submit", postOpportunity);
     window.addEventListener("hashchange", render);
     state.token = sessionStorage.getItem(TOKEN_KEY);

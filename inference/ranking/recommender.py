@@ -23,8 +23,8 @@ Feedback that must act before the next model reload (events/discoverability rout
   (`features.live_profiles.add_observations`, the profile maths of `features.profiles`), so
   features, explanations and plans reflect it. A ``profile`` change row tells every worker, at
   its next check, to re-read that person's observations; a ``skill_rejected`` row, their
-  rejections. (The candidate retrieval index keeps the snapshot vectors; features use the
-  updated profile.)
+  rejections; a ``preferences`` row, their record (aspirations are a ranking feature). (The
+  candidate retrieval index keeps the snapshot vectors; features use the updated profile.)
 - *The live catalog.* Open opportunities are the store's, not the bundle's: a worker checks the
   store's change counter (`features.live_store.change_counter`, one indexed query) at most every
   ``live_refresh_s`` seconds and, when it moved, rebuilds its catalog (open opportunities, their
@@ -114,7 +114,7 @@ LIVE_REFRESH_S = 2.0
 in `features.settings.Settings` sets it per deployment)."""
 
 
-PERSON_CHANGES = frozenset({"profile", "skill_rejected"})
+PERSON_CHANGES = frozenset({"profile", "skill_rejected", "preferences"})
 """Live change kinds about one person (the subject is an employee id); others are catalog's."""
 
 
@@ -242,6 +242,9 @@ class Recommender:
             fresh = live_observations(self.store, people)
             for employee_id in people:
                 self._live_obs[employee_id] = fresh.get(employee_id, [])
+                stored = self.store.employee(employee_id)  # aspirations are a feature
+                if stored is not None and employee_id in self.employees:
+                    self.employees[employee_id] = stored
                 self._rejected_loaded_for(employee_id, force=True)
                 self._contexts.pop(employee_id, None)
                 self._entries.pop(employee_id, None)

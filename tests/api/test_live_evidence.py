@@ -148,3 +148,25 @@ def test_a_course_completion_credits_the_course_skills(product: Product) -> None
     assert all(made.json()["id"] in {e["id"] for e in shown[u]["evidence"]}
                for u in course.skill_uris if u in shown)
     assert set(course.skill_uris) & set(shown)
+
+
+def test_aspirations_and_locations_are_the_employees_and_feed_the_ranking(
+        product: Product) -> None:
+    url = f"/v1/employees/{OWNER}/preferences"
+    recommender = product.app.state.serving_model.current
+    changed = product.call("PUT", url, "self", json={"aspirations": "finance leadership",
+                                                     "locations": ["Oslo", "Oslo", "Remote"]})
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {"employee_id": OWNER, "aspirations": "finance leadership",
+                              "locations": ["Oslo", "Remote"]}
+    assert product.call("GET", url, "manager").json()["locations"] == ["Oslo", "Remote"]
+    ctx = recommender.context(recommender.employees[OWNER])
+    assert {"finance", "leadership"} <= set(ctx.aspiration_tokens)  # the feature reads it now
+    for who in ("manager", "hr", "other", "recruiter"):
+        assert product.call("PUT", url, who, json={"aspirations": "x"}).status_code == 403, who
+    for who in ("other", "recruiter", "ml"):
+        assert product.call("GET", url, who).status_code == 403, who
+    for bad in ({}, {"locations": ["x"] * 11}, {"aspirations": "x" * 501}, {"mood": "happy"},
+                {"locations": [""]}):
+        response = product.call("PUT", url, "self", json=bad)
+        assert response.status_code == 422 and set(response.json()) == {"error"}, bad

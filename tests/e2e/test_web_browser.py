@@ -487,6 +487,12 @@ def test_the_profile_page_shows_and_takes_evidence(screen: Screen, site: tuple[s
     page.click("#describe-form button[type=submit]")
     expect(page.locator("#describe-result")).to_contain_text("Added")
     expect(cards).to_have_count(len(served["skills"]) + 1)
+    page.fill("#pref-aspirations", "lead data projects")
+    page.fill("#pref-locations", "Oslo, Remote")
+    page.click("#preferences-form button[type=submit]")
+    expect(page.locator("#preferences-result")).to_contain_text("Saved")
+    assert product.call("GET", f"/v1/employees/{OWNER}/preferences", "self").json()[
+        "locations"] == ["Oslo", "Remote"]
     # reject the first skill: it moves to the rejected list
     label = texts(page.locator(".skill-title"))[0]
     cards.first.locator("button.reject").click()
