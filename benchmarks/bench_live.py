@@ -18,6 +18,9 @@ Prints one row per measure (median and max over the trials) and the stated bound
 promote``) on an otherwise idle machine::
 
     WAYPOINT_DEMO_MODE=true .venv/bin/python benchmarks/bench_live.py --trials 5
+
+``--bundle models/bundle`` serves that bundle (each worker its own `Recommender` over it, as
+`bench_recommend.py --recommender` does) instead of the registry's champion.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from api.app import create_app
 from api.security import UserRole, demo_user_for
 from features.settings import Settings
 from features.store import Store
+from inference.artifacts.bundle import load_bundle
+from inference.ranking.recommender import Recommender
+from inference.serving.model import ServingModel
 
 
 def sign_in(client: TestClient, user: str, role: str) -> dict[str, str]:
@@ -63,10 +69,18 @@ def listed(client: TestClient, headers: dict[str, str], employee_id: str) -> lis
     return [i["opportunity_id"] for i in response.json()["items"]]
 
 
+def bundle_loader(path: Path, store: Store, settings: Settings) -> Callable[[], Recommender]:
+    def load() -> Recommender:
+        return Recommender(load_bundle(path), store, live_refresh_s=settings.live_refresh_seconds)
+
+    return load
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--poll", type=float, default=0.05)
+    parser.add_argument("--bundle", type=Path, default=None)
     args = parser.parse_args()
     base = Settings(demo_mode=True)
     source = make_url(base.database_url).database
@@ -82,6 +96,10 @@ def main() -> None:
         app_a, app_b = create_app(settings), create_app(settings)
         with TestClient(app_a) as a, TestClient(app_b) as b:
             for app in (app_a, app_b):
+                if args.bundle is not None:
+                    app.state.serving_model = ServingModel(
+                        bundle_loader(args.bundle, app.state.store, settings))
+                    app.state.serving_model.reload()
                 assert app.state.serving_model.wait(600)
                 assert app.state.serving_model.current is not None, \
                     app.state.serving_model.last_error
