@@ -165,8 +165,9 @@ def main() -> None:
                     **me_a, "Idempotency-Key": f"bench-dismiss-{trial}-{time.time_ns()}"},
                     json={"kind": "not_interested", "opportunity_id": oid})
                 dismissed.raise_for_status()
-                timings["dismiss: other worker (B)"].append(
-                    until(lambda: not shown(b, me_b), args.poll))
+                if math.isfinite(timings["post: other worker (B)"][-1]):  # it was listed
+                    timings["dismiss: other worker (B)"].append(
+                        until(lambda: not shown(b, me_b), args.poll))
             catalog = rec.live_catalog()
             started = time.perf_counter()
             rec._build_catalog()
