@@ -467,12 +467,24 @@ def test_filters_paging_and_actions_on_cards(screen: Screen, site: tuple[str, Pr
         params={"limit": 100}).json()["items"]]
 
 
+def use_engine(product: Product, engine: Any) -> None:
+    """Serve with the small engine, its skills labelled in the store (as ESCO's are)."""
+    product.app.state.skills_engine = engine
+    with product.world.store().engine.begin() as conn:
+        known = set(conn.execute(t.skills.select().with_only_columns(t.skills.c.uri)).scalars())
+        rows = [{"uri": s.uri, "label": s.label, "alt_labels": [], "hidden_labels": [],
+                 "description": s.description, "skill_type": "skill/competence",
+                 "reuse_level": ""} for s in engine.catalog.skills if s.uri not in known]
+        if rows:
+            conn.execute(t.skills.insert(), rows)
+
+
 def test_the_profile_page_shows_and_takes_evidence(screen: Screen, site: tuple[str, Product],
                                                    small_skill_engine: Any) -> None:
     from playwright.sync_api import expect
 
     _, product = site
-    product.app.state.skills_engine = small_skill_engine
+    use_engine(product, small_skill_engine)
     page = screen.page
     screen.open()
     screen.sign_in(OWNER, "employee")
@@ -504,7 +516,7 @@ def test_a_manager_posts_and_manages_an_opportunity(screen: Screen, site: tuple[
     from playwright.sync_api import expect
 
     _, product = site
-    product.app.state.skills_engine = small_skill_engine
+    use_engine(product, small_skill_engine)
     page = screen.page
     screen.open()
     screen.sign_in(MANAGER, "manager")
