@@ -44,6 +44,7 @@ from features.store import Store
 from inference.artifacts.bundle import load_bundle
 from inference.ranking.recommender import Recommender
 from inference.serving.model import ServingModel
+from inference.skills.artifacts import load_engine
 
 
 def sign_in(client: TestClient, user: str, role: str) -> dict[str, str]:
@@ -86,6 +87,10 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--poll", type=float, default=0.05)
     parser.add_argument("--bundle", type=Path, default=None)
+    parser.add_argument("--engine", default=None,
+                        help="skills-engine variant for the writing worker (default: what "
+                             "serving loads; on a demo without a trained label cache that "
+                             "builds the baseline cache first, which takes minutes, once)")
     args = parser.parse_args()
     base = Settings(demo_mode=True)
     source = make_url(base.database_url).database
@@ -108,6 +113,8 @@ def main() -> None:
                 assert app.state.serving_model.wait(600)
                 assert app.state.serving_model.current is not None, \
                     app.state.serving_model.last_error
+            if args.engine is not None:
+                app_a.state.skills_engine = load_engine(settings, args.engine)
             rec = app_a.state.serving_model.current
             person = rec.employees[employee]
             held = sorted(rec.skill_entries(employee).values(), key=lambda e: -e.proficiency)
@@ -173,7 +180,8 @@ def main() -> None:
             rec._build_catalog()
             rebuild = time.perf_counter() - started
         store.dispose()
-    print(f"live_refresh_seconds = {settings.live_refresh_seconds}; catalog rebuild "
+    print(f"engine {args.engine or 'as served'}; "
+          f"live_refresh_seconds = {settings.live_refresh_seconds}; catalog rebuild "
           f"{rebuild * 1000:.0f} ms for {len(catalog.opportunities)} open opportunities; "
           f"{args.trials} trials, polled every {args.poll} s; of the 3 held skills each "
           f"description names, the engine inferred {found_named}")
