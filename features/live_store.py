@@ -36,6 +36,15 @@ class KeptWrite:
     request: dict[str, Any]
 
 
+LIVE_TABLES = (lt.opportunity_requirements, lt.live_changes, lt.write_keys,
+               lt.live_observations, lt.employee_preferences)
+
+
+def ensure_live_tables(store: Store) -> None:
+    """Create the live tables in a store made before they existed (idempotent)."""
+    t.metadata.create_all(store.engine, tables=list(LIVE_TABLES), checkfirst=True)
+
+
 def change_counter(store: Store) -> int:
     """The id of the latest live change (0 before any): a worker's cue to refresh."""
     with store.engine.connect() as conn:

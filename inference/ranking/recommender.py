@@ -66,6 +66,7 @@ from features.live_store import (
     change_counter,
     changes_since,
     dismissed_ids,
+    ensure_live_tables,
     live_observations,
     live_requirements,
 )
@@ -153,6 +154,7 @@ class Recommender:
         self.profiles_as_of = artifacts.as_of
         self.as_of = artifacts.as_of + timedelta(days=1)
         self.vectorizer = SkillProfileVectorizer()
+        ensure_live_tables(store)  # a store made before the live tables gets them
 
         employees = store.employees()
         self.employees: dict[str, Employee] = {e.id: e for e in employees}
