@@ -23,8 +23,10 @@ from api.routes import (
     discoverability,
     employees,
     events,
+    evidence,
     health,
     occupations,
+    opportunities,
     recommendations,
     roles,
     skills,
@@ -48,8 +50,10 @@ DEMO_WARNING = ("DEMO MODE IS ON: every account signs in with the password 'demo
 
 
 ROUTERS = (admin.router, auth.router, development.router, directory.router,
-           discoverability.router, employees.router, events.router, health.router,
-           occupations.router, recommendations.router, roles.router, skills.router, web.router)
+           discoverability.router, employees.router, events.router, evidence.router,
+           health.router,
+           occupations.router, opportunities.router, recommendations.router, roles.router,
+           skills.router, web.router)
 """Every router the API serves, in the order they are matched."""
 DEMO_ROUTERS = (directory.demo_router,)
 """Routers that exist in demo mode only (the demo accounts)."""

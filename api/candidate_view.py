@@ -89,8 +89,14 @@ class CandidateListFairness(_View):
 
 
 class CandidateListView(_View):
-    role_id: str
+    role_id: str | None
     role_title: str
+    opportunity_id: str | None = None
+    """Set for an opening's list (``/v1/opportunities/{id}/candidates``)."""
+    title: str | None = None
+    location: str | None = None
+    level: int | None = None
+    closes_on: date | None = None
     model_version: str
     as_of: date
     items: list[CandidateView]
@@ -149,6 +155,8 @@ def candidate_list_view(items: CandidateList, figures: CandidateList,
                         served_list_id: str | None) -> CandidateListView:
     """``items``' candidates with the rounded figures of ``figures`` (the top-prefix list)."""
     return CandidateListView(
-        role_id=items.role_id, role_title=items.role_title, model_version=items.model_version,
+        role_id=items.role_id, role_title=items.role_title,
+        opportunity_id=items.opportunity_id, title=items.title, location=items.location,
+        level=items.level, closes_on=items.closes_on, model_version=items.model_version,
         as_of=items.as_of, items=[candidate_view(i) for i in items.items],
         fairness=public_fairness(figures.fairness), served_list_id=served_list_id)

@@ -261,6 +261,8 @@ class EventKind(StrEnum):
     NOT_INTERESTED = "not_interested"
     SKILL_REJECTED = "skill_rejected"
     FEEDBACK = "feedback"
+    SAVED = "saved"
+    """The person kept an opportunity for later (not a label: no training set reads it)."""
 
 
 class Event(Frozen):

@@ -176,6 +176,15 @@ class IndexParams(_Section):
     ef_search: int = Field(ge=8)
 
 
+class ListMixParams(_Section):
+    """The default mix of an employee's list (`inference.ranking.pipeline.mixed_order`): in the
+    first ``top`` positions at most ``max_per_kind`` items of one kind; the items it defers
+    follow in score order, so nothing is dropped, only moved down."""
+
+    top: int = Field(ge=1)
+    max_per_kind: int = Field(ge=1)
+
+
 class ServingParams(_Section):
     """The request pipeline's depths (`inference.ranking.pipeline`); travels in the bundle."""
 
@@ -186,6 +195,8 @@ class ServingParams(_Section):
     reasons: int = Field(ge=0)
     """Plain-language reasons per item."""
     index: IndexParams
+    mix: ListMixParams
+    """The default mix by kind of an employee's list (not applied to a one-kind list)."""
 
 
 # --------------------------------------------------------------------------- fairness

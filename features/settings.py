@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     """How long a heavy request waits for a slot before a 503."""
     max_body_bytes: int = Field(default=32 * 1024, ge=1024)
     """Request body limit of every endpoint (the skills text endpoint has its own, larger)."""
+    live_refresh_seconds: float = Field(default=2.0, gt=0)
+    """How often (at most) a worker checks the store for posted, edited or closed opportunities
+    (`inference.ranking.recommender`): a change through any worker is in every worker's lists
+    within this many seconds plus the catalog rebuild."""
     # sign-in from the company's identity provider (OIDC bearer tokens; docs/security.md)
     oidc_issuer: str | None = None
     """The identity provider's issuer URL (its ``iss``); unset: OIDC tokens are not accepted.

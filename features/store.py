@@ -15,6 +15,7 @@ from pydantic import BaseModel, field_validator
 from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 
+from features import live_tables as _live_tables  # noqa: F401  (its tables join the schema)
 from features import tables as t
 from features.domain import (
     CareerChange,

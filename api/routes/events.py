@@ -2,7 +2,8 @@
 
 Who: any signed-in employee, for themself only (the admin accounts are not employees: 403; a
 body ``employee_id`` naming someone else: 403). Kinds: ``impression``, ``click``,
-``application``, ``accepted_move``, ``not_interested`` (these name an ``opportunity_id``),
+``application``, ``accepted_move``, ``not_interested``, ``saved`` (these name an
+``opportunity_id``),
 ``skill_rejected`` (names a ``skill_uri``: "this skill is wrong"), ``feedback`` (free text in
 ``detail``, optionally about an opportunity).
 
@@ -14,7 +15,8 @@ a different event answers 409. A client that got no answer, or a 503 (store unre
 with the same key and the event is stored exactly once.
 
 Effects: a ``skill_rejected`` event removes the skill from the person's profile at serving time
-at once in this worker (``Recommender.forget_employee``) and within ``REJECTED_TTL_S`` in others.
+at once in this worker (``Recommender.forget_employee``) and within ``live_refresh_seconds`` in
+others (a ``skill_rejected`` live change row; ``REJECTED_TTL_S`` as the backstop).
 ``application`` and ``accepted_move`` events are the training labels that
 ``training.ranking.dataset.historical_queries`` reads from ``store.organization().events``, so
 they are guarded: an ``application`` is taken only for an opportunity that is open and not the
@@ -39,13 +41,15 @@ from api.ratelimit import rate_limited
 from api.security import Principal, forbidden, get_current_principal
 from api.security.objects import not_found
 from features.domain import Event, EventKind, OpportunityStatus
+from features.live_store import record_change
 
 router = APIRouter(prefix="/v1/events", tags=["events"],
                    dependencies=[Depends(get_current_principal)])
 
 KEY_PATTERN = r"^[A-Za-z0-9._:~-]{1,63}$"
 OPPORTUNITY_KINDS = frozenset({EventKind.IMPRESSION, EventKind.CLICK, EventKind.APPLICATION,
-                               EventKind.ACCEPTED_MOVE, EventKind.NOT_INTERESTED})
+                               EventKind.ACCEPTED_MOVE, EventKind.NOT_INTERESTED,
+                               EventKind.SAVED})
 
 
 class EventIn(BaseModel):
@@ -165,6 +169,7 @@ def create_event(
                                      "event; use a new key for a new event")
         response.status_code = status.HTTP_200_OK
     elif stored.kind is EventKind.SKILL_REJECTED:
+        record_change(store, "skill_rejected", employee_id)  # other workers re-read it
         serving = getattr(request.app.state, "serving_model", None)
         current = getattr(serving, "current", None)
         if current is not None:

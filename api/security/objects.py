@@ -83,14 +83,14 @@ def authorize_candidate_view(principal: Principal, employee_id: str, store: Stor
 
 
 def authorize_role_for_recruiter(principal: Principal, role_id: str, store: Store) -> Role:
-    """A role's candidates: hr_admin, or a recruiter who owns an open open_role opportunity
-    for that role."""
+    """A role's candidates: hr_admin, or a recruiter or hiring manager who owns an open
+    open_role opportunity for that role."""
     role = store.role(role_id)
     if role is None:
         raise not_found("role", role_id)
     if principal.role == UserRole.HR_ADMIN:
         return role
-    if (principal.role == UserRole.RECRUITER and principal.employee_id
+    if (principal.role in (UserRole.RECRUITER, UserRole.MANAGER) and principal.employee_id
             and role_id in owned_role_ids(store, principal.employee_id)):
         return role
     raise forbidden("you do not own an open opportunity for this role")

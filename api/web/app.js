@@ -218,12 +218,13 @@
   // ---------- after sign-in ----------
 
   const VIEWS_BY_ROLE = {
-    employee: ["marketplace", "paths"],
-    manager: ["marketplace", "paths"],
-    recruiter: ["candidates", "paths"],
+    employee: ["marketplace", "profile", "paths"],
+    manager: ["marketplace", "postings", "candidates", "profile", "paths"],
+    recruiter: ["candidates", "postings", "profile", "paths"],
     hr_admin: ["marketplace", "candidates", "paths"],
     ml_admin: ["model", "paths"],
   };
+  const PAGE = 10;
 
   async function start() {
     try {
@@ -240,7 +241,7 @@
     $("who-role").textContent = state.me.role.replace("_", " ");
     $("who").hidden = false;
     const views = VIEWS_BY_ROLE[state.me.role] || ["paths"];
-    for (const name of ["marketplace", "candidates", "paths", "model"]) {
+    for (const name of ["marketplace", "candidates", "postings", "profile", "paths", "model"]) {
       $("nav-" + name).hidden = !views.includes(name);
     }
     $("nav").hidden = false;
@@ -274,7 +275,7 @@
     }
     const renderers = {
       marketplace: renderMarketplace, candidates: renderCandidates, paths: renderPaths,
-      model: renderModel,
+      model: renderModel, profile: renderProfile, postings: renderPostings,
     };
     const renderer = renderers[view];
     if (!renderer) {
@@ -341,8 +342,16 @@
     const subject = params.get("employee") || ownId;
     const kinds = params.get("kinds") || "";
     const plan = params.get("plan");
+    const filters = { location: params.get("location") || "", level: params.get("level") || "",
+      department: params.get("department") || "" };
+    const offset = Math.max(0, parseInt(params.get("offset") || "0", 10) || 0);
+    const here = { employee: subject === ownId ? "" : subject, kinds, ...filters };
     const list = clear($("opportunities"));
     $("kinds-select").value = kinds;
+    $("filter-location").value = filters.location;
+    $("filter-level").value = filters.level;
+    $("filter-department").value = filters.department;
+    $("pager").hidden = true;
     $("market-summary").textContent = "";
     resetPlan($("plan"));
 
@@ -387,8 +396,10 @@
     try {
       person = subject === ownId ? state.self
         : await api("/v1/employees/" + enc(subject));
-      const query = "?limit=10" + (kinds ? "&kinds=" + enc(kinds) : "");
-      recs = await api("/v1/employees/" + enc(subject) + "/recommendations" + query);
+      const query = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
+      if (kinds) query.set("kinds", kinds);
+      for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
+      recs = await api("/v1/employees/" + enc(subject) + "/recommendations?" + query);
     } catch (error) {
       if (!fresh()) return;
       clear(list).append(errorBlock(error));
@@ -399,17 +410,28 @@
     clear(list);
     $("market-title").textContent = subject === ownId ? "Your opportunities"
       : "Opportunities for " + person.name + " (" + person.id + ")";
-    $("market-summary").textContent = recs.items.length + " open opportunities ranked for " +
-      person.name + " by model " + recs.model_version + " (skills as of " + recs.as_of + ").";
+    $("market-summary").textContent = recs.total + " open opportunities ranked for " +
+      person.name + " by model " + recs.model_version + " (skills as of " + recs.as_of +
+      "); showing " + (recs.items.length ? (recs.offset + 1) + "–" +
+      (recs.offset + recs.items.length) : "none") + ".";
+    const pager = $("pager");
+    pager.hidden = recs.total <= PAGE;
+    $("page-info").textContent = "Page " + (Math.floor(recs.offset / PAGE) + 1) + " of " +
+      Math.max(1, Math.ceil(recs.total / PAGE));
+    $("page-prev").disabled = recs.offset === 0;
+    $("page-next").disabled = recs.offset + PAGE >= recs.total;
+    $("page-prev").onclick = () => go("marketplace", { ...here,
+      offset: Math.max(0, recs.offset - PAGE) || "" });
+    $("page-next").onclick = () => go("marketplace", { ...here, offset: recs.offset + PAGE });
     if (!recs.items.length) {
       list.append(el("p", { className: "hint", text: "No open opportunity matches right now." }));
     }
     for (const item of recs.items) {
       const planButton = item.role_id ? el("button", {
         type: "button", className: "plan-button", text: "Development plan",
-        onclick: () => go("marketplace", { employee: subject === ownId ? "" : subject,
-          kinds, plan: item.role_id }),
+        onclick: () => go("marketplace", { ...here, offset: offset || "", plan: item.role_id }),
       }) : null;
+      const actions = subject === ownId ? actionButtons(item) : null;
       list.append(el("li", { className: "card opportunity", dataset: { id: item.opportunity_id } },
         el("div", { className: "card-head" },
           el("span", { className: "rank", text: "#" + item.rank }),
@@ -417,14 +439,52 @@
           el("span", { className: "badge kind", text: humanKind(item.kind) })),
         el("p", { className: "meta", text: "Level " + item.level + " · " + item.location +
           " · " + item.department_id + " · score " + fixed(item.score, 2) }),
+        item.description ? el("p", { className: "description", text:
+          item.description.length > 280 ? item.description.slice(0, 277) + "…"
+            : item.description }) : null,
+        el("p", { className: "meta dates", text: [
+          item.owner_id ? "Owner " + item.owner_id : null,
+          item.posted_on ? "posted " + item.posted_on : null,
+          item.closes_on ? "closes " + item.closes_on : "no closing date",
+        ].filter(Boolean).join(" · ") }),
         skillLists(item.matched_skills, item.missing_skills, 6),
         item.reasons.length ? el("h4", { text: "Why it is suggested" }) : null,
         reasonList(item.reasons),
         item.courses.length ? el("h4", { text: "Courses that close the gap" }) : null,
         item.courses.length ? courseList(item.courses) : null,
-        planButton));
+        el("div", { className: "card-actions" }, planButton, actions)));
     }
     if (plan) await showPlan($("plan"), subject, plan, fresh);
+  }
+
+  // Apply / Save / Not interested: events about yourself, one idempotency key per action and
+  // opportunity, so a retried click is stored once.
+  function actionButtons(item) {
+    const box = el("span", { className: "actions" });
+    const status = el("span", { className: "action-status", role: "status" });
+    const send = async (kind, label, button) => {
+      button.disabled = true;
+      try {
+        await api("/v1/events", { method: "POST", headers: {
+          "Content-Type": "application/json",
+          "Idempotency-Key": kind + "-" + item.opportunity_id },
+          body: JSON.stringify({ kind, opportunity_id: item.opportunity_id }) });
+        status.textContent = label;
+        if (kind === "not_interested") render(); // it leaves the list at once
+      } catch (error) {
+        button.disabled = false;
+        status.textContent = describe(error);
+      }
+    };
+    const button = (kind, text, done) => {
+      const b = el("button", { type: "button", className: "action " + kind, text });
+      b.addEventListener("click", () => send(kind, done, b));
+      return b;
+    };
+    box.append(button("application", "Apply", "Applied: the owner sees your application."),
+      button("saved", "Save", "Saved."),
+      button("not_interested", "Not interested", "Removed."), status);
+    return box;
   }
 
   function courseList(courses) {
@@ -510,12 +570,13 @@
     $("candidates-summary").textContent = "";
     $("candidates-title").textContent = "Candidates";
     let roleId = params.get("role");
+    const opening = params.get("opening");
     $("role-form").hidden = state.me.role !== "hr_admin";
     $("role-input").value = roleId || "";
     const picker = $("role-picker");
     picker.hidden = true;
     panel.hidden = true;
-    if (state.me.employee_id && state.me.role !== "hr_admin") {
+    if (state.me.employee_id && state.me.role !== "hr_admin" && !opening) {
       try {
         const owned = await api("/v1/employees/" + enc(state.me.employee_id) + "/owned-roles");
         if (!fresh()) return;
@@ -536,7 +597,7 @@
         return;
       }
     }
-    if (!roleId) {
+    if (!roleId && !opening) {
       list.append(el("p", { className: "message info inline", text:
         state.me.role === "hr_admin" ? "Enter a role id to see its candidates."
           : "You own no open role opening, so there is no candidate list to show." }));
@@ -545,14 +606,18 @@
     list.append(el("li", { className: "loading", text: "Loading candidates…" }));
     let result;
     try {
-      result = await api("/v1/roles/" + enc(roleId) + "/candidates?limit=20");
+      result = opening
+        ? await api("/v1/opportunities/" + enc(opening) + "/candidates?limit=20")
+        : await api("/v1/roles/" + enc(roleId) + "/candidates?limit=20");
     } catch (error) {
       if (fresh()) clear(list).append(errorBlock(error));
       return;
     }
     if (!fresh()) return;
     clear(list);
-    $("candidates-title").textContent = "Candidates for " + result.role_title;
+    $("candidates-title").textContent = "Candidates for " + (result.opportunity_id
+      ? result.title + " (" + result.location + ", level " + result.level +
+        (result.closes_on ? ", closes " + result.closes_on : "") + ")" : result.role_title);
     $("candidates-summary").textContent = result.items.length + " discoverable internal " +
       "candidates, ranked by model " + result.model_version + " and fairly re-ranked.";
     for (const c of result.items) {
@@ -617,6 +682,224 @@
     }
     table.append(body);
     panel.append(table);
+  }
+
+  // ---------- own profile (anyone who is an employee) ----------
+
+  async function renderProfile(params, fresh) {
+    const list = clear($("profile-skills"));
+    const rejected = clear($("profile-rejected"));
+    $("describe-result").textContent = "";
+    const ownId = state.me.employee_id;
+    if (!ownId) {
+      list.append(el("p", { className: "hint", text: "Only employees have a skill profile." }));
+      return;
+    }
+    list.append(el("li", { className: "loading", text: "Loading your skills…" }));
+    let profile;
+    let open;
+    let prefs;
+    try {
+      profile = await api("/v1/employees/" + enc(ownId) + "/skills");
+      open = await api("/v1/employees/" + enc(ownId) + "/discoverability");
+      prefs = await api("/v1/employees/" + enc(ownId) + "/preferences");
+    } catch (error) {
+      if (fresh()) clear(list).append(errorBlock(error));
+      return;
+    }
+    if (!fresh()) return;
+    clear(list);
+    $("discoverable-box").checked = !!open.discoverable;
+    $("pref-aspirations").value = prefs.aspirations || "";
+    $("pref-locations").value = prefs.locations.join(", ");
+    $("preferences-result").textContent = "";
+    $("profile-summary").textContent = profile.skills.length + " skills the evidence supports " +
+      "(as of " + profile.as_of + "). Reject one that is wrong; add evidence on the right.";
+    for (const skill of profile.skills) {
+      const evidence = el("ul", { className: "evidence" });
+      for (const e of skill.evidence) {
+        evidence.append(el("li", { text: humanKind(e.kind) + (e.occurred_on ? " (" +
+          e.occurred_on + ")" : "") + (e.text ? ": " + e.text : "") }));
+      }
+      const reject = el("button", { type: "button", className: "reject", text: "Not my skill" });
+      reject.addEventListener("click", async () => {
+        reject.disabled = true;
+        try {
+          await api("/v1/events", { method: "POST", headers: {
+            "Content-Type": "application/json", "Idempotency-Key": "reject-" + skill.uri.slice(-40)
+              .replace(/[^A-Za-z0-9._:~-]/g, "-") },
+            body: JSON.stringify({ kind: "skill_rejected", skill_uri: skill.uri }) });
+          render();
+        } catch (error) {
+          reject.disabled = false;
+          showMessage(describe(error));
+        }
+      });
+      list.append(el("li", { className: "card profile-skill", dataset: { uri: skill.uri } },
+        el("div", { className: "card-head" },
+          el("h3", { className: "skill-title", text: skill.label }),
+          el("span", { className: "badge", text: pct(skill.proficiency) + "% · confidence " +
+            pct(skill.confidence) + "%" })),
+        el("h4", { text: "Evidence" }), evidence, reject));
+    }
+    if (!profile.skills.length) {
+      list.append(el("p", { className: "hint", text: "No skill yet: add evidence." }));
+    }
+    for (const r of profile.rejected) rejected.append(el("li", { text: r.label }));
+    if (!profile.rejected.length) rejected.append(el("li", { className: "hint", text: "None." }));
+  }
+
+  async function addDescription(event) {
+    event.preventDefault();
+    const text = $("describe-text").value.trim();
+    if (!text) return;
+    const key = "describe-" + Date.now().toString(36);
+    try {
+      const made = await api("/v1/employees/" + enc(state.me.employee_id) + "/evidence", {
+        method: "POST", headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+        body: JSON.stringify({ kind: "self_description", text }) });
+      $("describe-text").value = "";
+      await renderProfile(new URLSearchParams(), () => true);
+      $("describe-result").textContent = made.skills.length
+        ? "Added: " + made.skills.map((s) => s.label).join(", ") + "."
+        : "No skill was recognised in that text.";
+    } catch (error) {
+      $("describe-result").textContent = describe(error);
+    }
+  }
+
+  async function savePreferences(event) {
+    event.preventDefault();
+    const locations = $("pref-locations").value.split(",").map((v) => v.trim())
+      .filter(Boolean);
+    try {
+      await api("/v1/employees/" + enc(state.me.employee_id) + "/preferences", {
+        method: "PUT", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ aspirations: $("pref-aspirations").value.trim(), locations }) });
+      $("preferences-result").textContent = "Saved: your lists take it into account.";
+    } catch (error) {
+      $("preferences-result").textContent = describe(error);
+    }
+  }
+
+  async function setDiscoverable(event) {
+    const box = event.target;
+    try {
+      await api("/v1/employees/" + enc(state.me.employee_id) + "/discoverability", {
+        method: "PUT", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ discoverable: box.checked }) });
+    } catch (error) {
+      box.checked = !box.checked;
+      showMessage(describe(error));
+    }
+  }
+
+  // ---------- own opportunities (manager, recruiter) ----------
+
+  async function renderPostings(params, fresh) {
+    const list = clear($("postings"));
+    if (!state.me.employee_id) {
+      list.append(el("p", { className: "hint", text: "Only employees own opportunities." }));
+      return;
+    }
+    if (!$("posting-location").value && state.self) {
+      $("posting-location").value = state.self.location || "";
+    }
+    list.append(el("li", { className: "loading", text: "Loading your opportunities…" }));
+    let mine;
+    try {
+      mine = await api("/v1/opportunities?owner=me");
+    } catch (error) {
+      if (fresh()) clear(list).append(errorBlock(error));
+      return;
+    }
+    if (!fresh()) return;
+    clear(list);
+    if (!mine.items.length) {
+      list.append(el("p", { className: "hint", text: "You own no opportunity yet: post one." }));
+    }
+    for (const o of mine.items) list.append(postingCard(o));
+    const show = params.get("applicants");
+    if (show) await showApplicants(show);
+  }
+
+  function postingCard(o) {
+    const skills = el("ul", { className: "plain required-skills" });
+    for (const s of o.required_skills.slice(0, 8)) {
+      skills.append(el("li", { text: s.label + (s.essential ? " (essential)" : "") }));
+    }
+    const actions = el("div", { className: "card-actions" });
+    if (o.status === "open") {
+      actions.append(el("button", { type: "button", className: "candidates-button",
+        text: "Candidates", onclick: () => go("candidates", { opening: o.id }) }));
+      const close = el("button", { type: "button", className: "close-button", text: "Close" });
+      close.addEventListener("click", async () => {
+        close.disabled = true;
+        try {
+          await api("/v1/opportunities/" + enc(o.id), { method: "PATCH",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ status: "closed" }) });
+          render();
+        } catch (error) {
+          close.disabled = false;
+          showMessage(describe(error));
+        }
+      });
+      actions.append(close);
+    }
+    actions.append(el("button", { type: "button", className: "applicants-button",
+      text: "Applicants (" + o.applicants + ")",
+      onclick: () => go("postings", { applicants: o.id }) }));
+    return el("li", { className: "card posting", dataset: { id: o.id } },
+      el("div", { className: "card-head" },
+        el("h3", { className: "posting-title", text: o.title }),
+        el("span", { className: "badge kind", text: humanKind(o.kind) }),
+        el("span", { className: "badge status", text: o.status })),
+      el("p", { className: "meta", text: "Level " + o.level + " · " + o.location + " · " +
+        o.department_id + " · posted " + o.posted_on +
+        (o.closes_on ? " · closes " + o.closes_on : "") }),
+      el("h4", { text: "Required skills (" + o.required_skills.length + ")" }), skills,
+      actions);
+  }
+
+  async function showApplicants(opportunityId) {
+    const box = clear($("posting-detail"));
+    try {
+      const found = await api("/v1/opportunities/" + enc(opportunityId) + "/applicants");
+      box.append(el("h2", { text: "Applicants: " + found.title }));
+      const list = el("ul", { className: "plain applicants" });
+      for (const a of found.items) {
+        list.append(el("li", { dataset: { id: a.employee_id }, text: a.name + " (" +
+          a.employee_id + "), " + (a.role_title || a.role_id) + ", level " + a.level + ", " +
+          a.location + ", applied " + a.applied_at.slice(0, 10) }));
+      }
+      box.append(found.items.length ? list : el("p", { className: "hint",
+        text: "No application yet." }));
+    } catch (error) {
+      box.append(errorBlock(error));
+    }
+  }
+
+  async function postOpportunity(event) {
+    event.preventDefault();
+    const body = { kind: $("posting-kind").value, title: $("posting-title").value.trim(),
+      description: $("posting-description").value.trim(),
+      location: $("posting-location").value.trim(), level: Number($("posting-level").value) };
+    if ($("posting-closes").value) body.closes_on = $("posting-closes").value;
+    const key = "post-" + Date.now().toString(36);
+    try {
+      const made = await api("/v1/opportunities", { method: "POST", headers: {
+        "Content-Type": "application/json", "Idempotency-Key": key },
+        body: JSON.stringify(body) });
+      $("posting-title").value = "";
+      $("posting-description").value = "";
+      $("posting-result").textContent = "Posted " + made.title + ": it needs " +
+        made.required_skills.slice(0, 6).map((s) => s.label).join(", ") +
+        ". People it fits see it within seconds.";
+      await renderPostings(new URLSearchParams(), () => true);
+    } catch (error) {
+      $("posting-result").textContent = describe(error);
+    }
   }
 
   // ---------- career paths (everyone) ----------
@@ -725,7 +1008,9 @@
     });
     $("kinds-select").addEventListener("change", (event) => {
       const { params } = route();
-      go("marketplace", { employee: params.get("employee"), kinds: event.target.value });
+      go("marketplace", { employee: params.get("employee"), kinds: event.target.value,
+        location: params.get("location"), level: params.get("level"),
+        department: params.get("department") });
     });
     $("role-select").addEventListener("change", (event) => {
       go("candidates", { role: event.target.value });
@@ -738,6 +1023,17 @@
       event.preventDefault();
       go("paths", { role: $("paths-role").value.trim() });
     });
+    $("filter-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const { params } = route();
+      go("marketplace", { employee: params.get("employee"), kinds: params.get("kinds"),
+        location: $("filter-location").value.trim(), level: $("filter-level").value,
+        department: $("filter-department").value.trim() });
+    });
+    $("describe-form").addEventListener("submit", addDescription);
+    $("discoverable-box").addEventListener("change", setDiscoverable);
+    $("preferences-form").addEventListener("submit", savePreferences);
+    $("posting-form").addEventListener("submit", postOpportunity);
     window.addEventListener("hashchange", render);
     state.token = sessionStorage.getItem(TOKEN_KEY);
     if (state.token) start();

@@ -2,8 +2,12 @@
 
 `OpportunityCatalog` holds the open opportunities serving ranks (their requirement profiles,
 targets, vectors and the retrieval index); `rank_opportunities` runs one employee through it and
-returns a `Slate`: every retrieved opportunity (not ones the person owns or mentors), its feature
-row and score, in served order (score descending, ties by id).
+returns a `Slate`: every retrieved opportunity (not ones the person owns or mentors, dismissed
+or filtered out), its feature row and score, in served order: score descending (ties by id),
+then the default mix by kind (`mixed_order`, ``serving.mix`` in params.yaml) when the list is
+not restricted to one kind. Filters (`ListFilter`: kind, location, level, department) and
+dismissals are applied at retrieval, before the depth is cut, so a filtered list is as deep
+as an unfiltered one; paging cuts the served order, so page 2 continues page 1.
 `inference.ranking.recommender.Recommender` explains the top of it; the employee-side fairness
 audit (`training.fairness.employee_lists`) and the latency benchmark
 (`benchmarks/bench_recommend.py`) call the same function with the same settings, so what they
@@ -13,12 +17,12 @@ measure is what is served.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from features.domain import Opportunity, OpportunityKind, RequirementProfile
-from features.params import IndexParams
+from features.params import IndexParams, ListMixParams
 from features.ranking import EmployeeContext, Target, feature_matrix
 from inference.retrieval.indexes import OpportunityIndex
 
@@ -46,6 +50,68 @@ class OpportunityCatalog:
                                       hnsw_m=index.hnsw_m,
                                       ef_construction=index.ef_construction,
                                       ef_search=index.ef_search)
+        self.row_of = {o.id: row for row, o in enumerate(self.opportunities)}
+        self.levels = np.array([o.level for o in self.opportunities], dtype=np.int16)
+        self.departments = np.array([o.department_id for o in self.opportunities], dtype=object)
+        self.kinds = [o.kind for o in self.opportunities]
+
+    def mask(self, wanted: ListFilter, dismissed: Collection[str] = ()) -> np.ndarray | None:
+        """Rows passing the person's level and department filters, less what they dismissed
+        (None: no restriction). Kinds and locations go to the index's own filters."""
+        if not (wanted.levels or wanted.departments or dismissed):
+            return None
+        keep = np.ones(len(self.opportunities), dtype=bool)
+        if wanted.levels:
+            keep &= np.isin(self.levels, np.asarray(sorted(wanted.levels), dtype=np.int16))
+        if wanted.departments:
+            keep &= np.isin(self.departments, np.asarray(sorted(wanted.departments),
+                                                         dtype=object))
+        for oid in dismissed:
+            row = self.row_of.get(oid)
+            if row is not None:
+                keep[row] = False
+        return keep
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What a person narrowed their list to (empty: everything); values are ORed within a
+    field, fields ANDed. Levels narrow the usual level window, they never widen it."""
+
+    kinds: frozenset[OpportunityKind] = field(default_factory=frozenset)
+    locations: frozenset[str] = field(default_factory=frozenset)
+    levels: frozenset[int] = field(default_factory=frozenset)
+    departments: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def one_kind(self) -> bool:
+        return len(self.kinds) == 1
+
+
+NO_FILTER = ListFilter()
+
+
+def mixed_order(kinds: Sequence[OpportunityKind], mix: ListMixParams) -> list[int]:
+    """Positions of a best-first list reordered so that its first ``mix.top`` hold at most
+    ``mix.max_per_kind`` items of one kind (when other kinds are there to take the place); the
+    deferred items come right after, in their original order. Stable and deterministic."""
+    taken: dict[OpportunityKind, int] = {}
+    head: list[int] = []
+    deferred: list[int] = []
+    rest: list[int] = []
+    for i, kind in enumerate(kinds):
+        if len(head) >= mix.top:
+            rest.append(i)
+        elif taken.get(kind, 0) < mix.max_per_kind:
+            taken[kind] = taken.get(kind, 0) + 1
+            head.append(i)
+        else:
+            deferred.append(i)
+    if len(head) < mix.top:  # not enough other kinds: the deferred fill the head after all
+        fill = mix.top - len(head)
+        head = sorted(head + deferred[:fill])
+        deferred = deferred[fill:]
+    return head + sorted(deferred + rest)
 
 
 @dataclass(frozen=True)
@@ -64,11 +130,15 @@ class Slate:
 
 def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score: Scorer,
                        depth: int, *, kinds: Collection[OpportunityKind] | None = None,
-                       adjacency: Mapping[tuple[str, str], int] | None = None) -> Slate:
+                       adjacency: Mapping[tuple[str, str], int] | None = None,
+                       wanted: ListFilter = NO_FILTER, dismissed: Collection[str] = (),
+                       mix: ListMixParams | None = None) -> Slate:
     """Retrieve ``depth`` open opportunities in the employee's level window (not their own role,
-    not ones they own or mentor, no mentoring by someone junior or by a peer in the same job),
-    compute their features as of ``ctx.as_of``, score and order; of several items with the same
-    kind and title only the best-scored stays (two openings of one role read as one item)."""
+    not ones they own or mentor, not ones they dismissed, only what ``wanted`` lets through, no
+    mentoring by someone junior or by a peer in the same job), compute their features as of
+    ``ctx.as_of``, score and order; of several items with the same kind and title only the
+    best-scored stays (two openings of one role read as one item); then, with ``mix`` and
+    unless the list is of one kind, the default mix by kind (`mixed_order`)."""
     employee = ctx.employee
     vector = ctx.vector if ctx.vector is not None else np.zeros(catalog.index.index.dim)
     opportunities = catalog.opportunities
@@ -83,7 +153,14 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
         return level > employee.level or (level == employee.level
                                           and role_id != employee.role_id)
 
-    found = [c for c in catalog.index.retrieve(employee, vector, depth, kinds=kinds)
+    wanted_kinds = set(kinds or ()) | set(wanted.kinds)
+    if kinds and wanted.kinds:
+        wanted_kinds = set(kinds) & set(wanted.kinds)
+        if not wanted_kinds:
+            return Slate([], np.empty((0, 0)), np.empty(0))
+    found = [c for c in catalog.index.retrieve(
+                 employee, vector, depth, kinds=wanted_kinds or None,
+                 locations=wanted.locations or None, also=catalog.mask(wanted, dismissed))
              if offered(opportunities[c.row])]
     if not found:
         return Slate([], np.empty((0, 0)), np.empty(0))
@@ -100,4 +177,7 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
         if key not in seen:
             seen.add(key)
             order.append(i)
+    if mix is not None and len(wanted_kinds) != 1:
+        order = [order[j] for j in mixed_order([opportunities[rows[i]].kind for i in order],
+                                               mix)]
     return Slate([rows[i] for i in order], x[order], scores[order])

@@ -16,15 +16,35 @@ Feedback that must act before the next model reload (events/discoverability rout
 - *Discoverability.* The candidate index holds every employee; its opt-in mask is refreshed from
   the store on each candidate list (`refresh_discoverable`), so an opt-out or opt-in counts at
   once, without a reload.
+- *Dismissals.* "Not interested" (``not_interested`` events) is read from the store on every
+  list, so a dismissed item is gone from the next list on every worker.
+- *Live evidence.* Evidence written through the API (`POST /v1/employees/{id}/evidence`) carries
+  its observations in the store; a person's served profile is the bundle's with them added
+  (`features.live_profiles.add_observations`, the profile maths of `features.profiles`), so
+  features, explanations and plans reflect it. A ``profile`` change row tells every worker, at
+  its next check, to re-read that person's observations; a ``skill_rejected`` row, their
+  rejections; a ``preferences`` row, their record (aspirations are a ranking feature). (The
+  candidate retrieval index keeps the snapshot vectors; features use the updated profile.)
+- *The live catalog.* Open opportunities are the store's, not the bundle's: a worker checks the
+  store's change counter (`features.live_store.change_counter`, one indexed query) at most every
+  ``live_refresh_s`` seconds and, when it moved, rebuilds its catalog (open opportunities, their
+  requirements: inferred at posting time when posted or edited through the API, else the
+  bundle's, else the basic ones; vectors; retrieval index) and swaps it in. A request takes the
+  catalog once, so a swap never mixes two catalogs in one list. An opportunity posted, edited or
+  closed through any worker is in every worker's lists within ``live_refresh_s`` plus the
+  rebuild (milliseconds for the demo's few hundred open opportunities).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -41,8 +61,20 @@ from features.domain import (
     RequirementProfile,
 )
 from features.errors import WaypointError
+from features.live_profiles import add_observations
+from features.live_store import (
+    change_counter,
+    changes_since,
+    dismissed_ids,
+    ensure_live_tables,
+    live_observations,
+    live_requirements,
+)
+from features.params import ProfileParams, load_params
+from features.profiles import Observation
 from features.ranking import (
     EmployeeContext,
+    Target,
     employee_context,
     feature_row,
     target_from_opportunity,
@@ -56,7 +88,14 @@ from inference.artifacts.bundle import BundleError, ModelBundle
 from inference.artifacts.profiles import ProfileArtifacts, read_profile_artifacts
 from inference.fairness.serving import fair_candidate_order
 from inference.ranking import explain
-from inference.ranking.pipeline import OpportunityCatalog, Scorer, Slate, rank_opportunities
+from inference.ranking.pipeline import (
+    NO_FILTER,
+    ListFilter,
+    OpportunityCatalog,
+    Scorer,
+    Slate,
+    rank_opportunities,
+)
 from inference.ranking.responses import (
     CandidateList,
     CandidateRecommendation,
@@ -65,12 +104,30 @@ from inference.ranking.responses import (
     Reason,
     RecommendationList,
 )
-from inference.retrieval.indexes import EmployeeIndex, SkillProfileVectorizer
+from inference.retrieval.indexes import EmployeeIndex, OpportunityIndex, SkillProfileVectorizer
 
 log = logging.getLogger(__name__)
 PROFILES_FOLDER = "profiles"
 REJECTED_TTL_S = 60.0
 """How long a worker trusts its cached rejected skills of one employee before re-reading."""
+LIVE_REFRESH_S = 2.0
+"""Default seconds between two checks of the store's change counter (``live_refresh_seconds``
+in `features.settings.Settings` sets it per deployment)."""
+
+
+PERSON_CHANGES = frozenset({"profile", "skill_rejected", "preferences"})
+"""Live change kinds about one person (the subject is an employee id); others are catalog's."""
+
+
+def profile_params_of(folder: Path) -> ProfileParams:
+    """The ``profiles:`` parameters the bundle's profiles were built with (their summary), else
+    the shipped ones."""
+    summary = folder / "summary.json"
+    if summary.is_file():
+        found = json.loads(summary.read_text()).get("params")
+        if isinstance(found, dict):
+            return ProfileParams.model_validate(found)
+    return load_params().profiles
 
 
 class UnknownSubject(WaypointError):
@@ -81,7 +138,8 @@ class Recommender:
     """Everything serving needs, in memory; thread-safe for concurrent reads."""
 
     def __init__(self, bundle: ModelBundle, store: Store, *,
-                 profiles: ProfileArtifacts | None = None) -> None:
+                 profiles: ProfileArtifacts | None = None,
+                 live_refresh_s: float = LIVE_REFRESH_S) -> None:
         self.bundle = bundle
         self.store = store
         self.policy = bundle.manifest.policy
@@ -96,6 +154,7 @@ class Recommender:
         self.profiles_as_of = artifacts.as_of
         self.as_of = artifacts.as_of + timedelta(days=1)
         self.vectorizer = SkillProfileVectorizer()
+        ensure_live_tables(store)  # a store made before the live tables gets them
 
         employees = store.employees()
         self.employees: dict[str, Employee] = {e.id: e for e in employees}
@@ -117,23 +176,19 @@ class Recommender:
         career_changes = store.career_changes()
         self.adjacency = {(c.source, c.target): c.rank for c in career_changes}
         self._profiles = artifacts.employee_profiles
+        self.profile_params = profile_params_of(bundle.path / PROFILES_FOLDER)
+        self._live_obs: dict[str, list[Observation]] = live_observations(store)
         self._rejected: dict[str, frozenset[str]] = store.rejected_skills()
         self._rejected_read: dict[str, float] = {}
         self._rejected_loaded = time.monotonic()
         self.role_requirements = artifacts.role_requirements
 
-        self.opportunities: list[Opportunity] = store.opportunities(status=OpportunityStatus.OPEN)
-        self._opp_requirements = [artifacts.opportunity_requirements.get(o.id)
-                                  or basic_requirements(o) for o in self.opportunities]
-        self._opp_targets = [target_from_opportunity(o, self.roles) for o in self.opportunities]
-        self._opp_vectors = self.vectorizer.requirement_profiles(self._opp_requirements)
-        self.catalog = OpportunityCatalog(
-            self.opportunities, self._opp_requirements, self._opp_targets, self._opp_vectors,
-            self.options.index, mentors={o.mentor_id: (self.employees[o.mentor_id].level,
-                                                      self.employees[o.mentor_id].role_id)
-                                         for o in self.opportunities
-                                         if o.mentor_id in self.employees})
-        self.opportunity_index = self.catalog.index
+        self._bundle_requirements = artifacts.opportunity_requirements
+        self.live_refresh_s = live_refresh_s
+        self._live_lock = threading.Lock()
+        self._live_seen = change_counter(store)
+        self._live_checked = time.monotonic()
+        self._catalog = self._build_catalog()
 
         # every employee is indexed; the opt-in mask is refreshed from the store per list
         discoverable = [e for e in employees if e.discoverable]
@@ -142,15 +197,88 @@ class Recommender:
             employees, self.vectorizer.employees([self.profile(e.id) for e in employees]),
             exact_threshold=index.exact_threshold, hnsw_m=index.hnsw_m,
             ef_construction=index.ef_construction, ef_search=index.ef_search)
-        uris = {r.skill_uri for reqs in (*self._opp_requirements,
+        uris = {r.skill_uri for reqs in (*self._catalog.requirements,
                                          *self.role_requirements.values())
                 for r in reqs.requirements}
-        self.label = explain.skill_label(store.skill_labels(uris))
+        self._labels = store.skill_labels(uris)
+        self.label = explain.skill_label(self._labels)
         self._contexts: dict[str, EmployeeContext] = {}
         self._entries: dict[str, dict[str, ProfileEntry]] = {}
         log.info("recommender ready: model %s, %d employees (%d discoverable), %d open "
                  "opportunities, features as of %s", self.version, len(employees),
                  len(discoverable), len(self.opportunities), self.as_of)
+
+    # ------------------------------------------------------------------ the live catalog
+
+    def _build_catalog(self) -> OpportunityCatalog:
+        """The store's open opportunities with their requirements, vectors and index."""
+        opportunities = self.store.opportunities(status=OpportunityStatus.OPEN)
+        live = live_requirements(self.store)
+        requirements = [live.get(o.id) or self._bundle_requirements.get(o.id)
+                        or basic_requirements(o) for o in opportunities]
+        return OpportunityCatalog(
+            opportunities, requirements,
+            [target_from_opportunity(o, self.roles) for o in opportunities],
+            self.vectorizer.requirement_profiles(requirements), self.options.index,
+            mentors={o.mentor_id: (self.employees[o.mentor_id].level,
+                                   self.employees[o.mentor_id].role_id)
+                     for o in opportunities if o.mentor_id in self.employees})
+
+    def live_catalog(self, *, force: bool = False) -> OpportunityCatalog:
+        """The current catalog; rebuilt when the store's change counter moved since the last
+        check (checked at most every ``live_refresh_s`` seconds, at once with ``force``)."""
+        now = time.monotonic()
+        if force or now - self._live_checked >= self.live_refresh_s:
+            with self._live_lock:
+                if force or now - self._live_checked >= self.live_refresh_s:
+                    seen = change_counter(self.store)
+                    if seen != self._live_seen:
+                        self._apply_changes(changes_since(self.store, self._live_seen))
+                        self._live_seen = seen
+                    self._live_checked = time.monotonic()
+        return self._catalog
+
+    def _apply_changes(self, changes: list[tuple[str, str]]) -> None:
+        people = {subject for kind, subject in changes if kind in PERSON_CHANGES}
+        if people:
+            fresh = live_observations(self.store, people)
+            for employee_id in people:
+                self._live_obs[employee_id] = fresh.get(employee_id, [])
+                stored = self.store.employee(employee_id)  # aspirations are a feature
+                if stored is not None and employee_id in self.employees:
+                    self.employees[employee_id] = stored
+                self._rejected_loaded_for(employee_id, force=True)
+                self._contexts.pop(employee_id, None)
+                self._entries.pop(employee_id, None)
+        if any(kind not in PERSON_CHANGES for kind, _ in changes):
+            catalog = self._build_catalog()
+            self._learn_labels(catalog)
+            self._catalog = catalog
+            log.info("live catalog rebuilt: %d open opportunities", len(catalog.opportunities))
+        if people:
+            self._learn_labels(self._catalog, people)
+
+    def _learn_labels(self, catalog: OpportunityCatalog,
+                      people: Collection[str] = ()) -> None:
+        new = ({r.skill_uri for reqs in catalog.requirements for r in reqs.requirements}
+               | {o.skill_uri for p in people for o in self._live_obs.get(p, ())}) - set(
+            self._labels)
+        if new:
+            self._labels = {**self._labels, **self.store.skill_labels(new)}
+            self.label = explain.skill_label(self._labels)
+
+    @property
+    def catalog(self) -> OpportunityCatalog:
+        return self.live_catalog()
+
+    @property
+    def opportunities(self) -> list[Opportunity]:
+        """The open opportunities served now (the live catalog's)."""
+        return self.live_catalog().opportunities
+
+    @property
+    def opportunity_index(self) -> OpportunityIndex:
+        return self.live_catalog().index
 
     # ------------------------------------------------------------------ state
 
@@ -169,7 +297,10 @@ class Recommender:
         """The bundle's profile less the skills the person rejected."""
         found = self._profiles.get(employee_id)
         if found is None:
-            return EmployeeProfile(employee_id=employee_id, as_of=self.profiles_as_of)
+            found = EmployeeProfile(employee_id=employee_id, as_of=self.profiles_as_of)
+        live = self._live_obs.get(employee_id)
+        if live:
+            found = add_observations(found, live, self.profile_params)
         rejected = self._rejected.get(employee_id)
         if rejected:
             found = found.model_copy(update={"entries": tuple(
@@ -237,7 +368,18 @@ class Recommender:
 
     def open_opportunities(self) -> list[tuple[Opportunity, RequirementProfile]]:
         """The open opportunities the model serves, each with its requirement profile."""
-        return list(zip(self.opportunities, self._opp_requirements, strict=True))
+        catalog = self.live_catalog()
+        return list(zip(catalog.opportunities, catalog.requirements, strict=True))
+
+    def opportunity_requirements(self, opportunity: Opportunity) -> RequirementProfile:
+        """An opportunity's requirements as serving uses them (open or not)."""
+        catalog = self.live_catalog()
+        row = catalog.row_of.get(opportunity.id)
+        if row is not None:
+            return catalog.requirements[row]
+        live = live_requirements(self.store).get(opportunity.id)
+        return live or self._bundle_requirements.get(opportunity.id) or basic_requirements(
+            opportunity)
 
     def known_employee(self, employee_id: str) -> Employee:
         """The employee as loaded with the model; `UnknownSubject` (404) otherwise."""
@@ -255,7 +397,7 @@ class Recommender:
         found = self.role_requirements.get(role_id)
         if found is not None:
             return found
-        for opp, reqs in zip(self.opportunities, self._opp_requirements, strict=True):
+        for opp, reqs in self.open_opportunities():
             if opp.role_id == role_id and opp.kind is OpportunityKind.OPEN_ROLE:
                 return reqs.model_copy(update={"subject_id": role_id})
         return RequirementProfile(subject_id=role_id)
@@ -264,34 +406,48 @@ class Recommender:
 
     def scored_opportunities(self, employee_id: str,
                              kinds: Collection[OpportunityKind] | None = None,
-                             score: Scorer | None = None) -> Slate:
+                             score: Scorer | None = None, *, wanted: ListFilter = NO_FILTER,
+                             catalog: OpportunityCatalog | None = None) -> Slate:
         """The employee-side pipeline (`inference.ranking.pipeline.rank_opportunities`) with this
-        bundle's depth and ranker; ``score`` replaces the ranker (a model under audit)."""
+        bundle's depth, ranker and mix, the person's dismissals and filters, in served order;
+        ``score`` replaces the ranker (a model under audit)."""
         ctx = self.context(self._employee(employee_id))
-        return rank_opportunities(self.catalog, ctx, score or self.ranker.score,
-                                  self.options.opportunity_depth, kinds=kinds,
-                                  adjacency=self.adjacency)
+        return rank_opportunities(catalog or self.live_catalog(), ctx,
+                                  score or self.ranker.score, self.options.opportunity_depth,
+                                  kinds=kinds, adjacency=self.adjacency, wanted=wanted,
+                                  dismissed=dismissed_ids(self.store, employee_id),
+                                  mix=self.options.mix)
 
     def recommend(self, employee_id: str, kinds: Collection[OpportunityKind] | None = None,
-                  limit: int = 20) -> RecommendationList:
-        """Ranked open opportunities for the employee (not their own role, not ones they own
-        or mentor), each with matched / missing skills, courses and reasons."""
+                  limit: int = 20, *, offset: int = 0,
+                  wanted: ListFilter = NO_FILTER) -> RecommendationList:
+        """Ranked open opportunities for the employee (not their own role, not ones they own,
+        mentor or dismissed; only what ``wanted`` lets through), positions ``offset + 1`` to
+        ``offset + limit`` of the served order, each with matched / missing skills, courses and
+        reasons."""
         employee = self._employee(employee_id)
-        wanted = sorted(set(kinds), key=list(OpportunityKind).index) if kinds else None
-        slate = self.scored_opportunities(employee.id, wanted).top(limit)
+        wanted = ListFilter(kinds=frozenset(kinds or ()) | wanted.kinds,
+                            locations=wanted.locations, levels=wanted.levels,
+                            departments=wanted.departments)
+        shown_kinds = sorted(wanted.kinds, key=list(OpportunityKind).index) or list(
+            OpportunityKind)
+        catalog = self.live_catalog()
+        full = self.scored_opportunities(employee.id, wanted=wanted, catalog=catalog)
+        slate = Slate(full.rows[offset:offset + limit], full.features[offset:offset + limit],
+                      full.scores[offset:offset + limit])
         result = RecommendationList(employee_id=employee.id, model_version=self.version,
-                                    as_of=self.as_of, kinds=wanted or list(OpportunityKind),
-                                    items=[])
+                                    as_of=self.as_of, kinds=shown_kinds, items=[],
+                                    offset=offset, total=len(full.rows))
         if not slate.rows:
             return result
         why = self._reasons(slate.features, recruiter=False, facts=[
-            explain.reason_facts(self._opp_requirements[r], self._opp_targets[r].location)
+            explain.reason_facts(catalog.requirements[r], catalog.targets[r].location)
             for r in slate.rows])
         entries = self._skill_entries(employee.id)
         items = []
         for rank, (row, score, reasons) in enumerate(
-                zip(slate.rows, slate.scores.tolist(), why, strict=True), start=1):
-            opp, reqs = self.opportunities[row], self._opp_requirements[row]
+                zip(slate.rows, slate.scores.tolist(), why, strict=True), start=offset + 1):
+            opp, reqs = catalog.opportunities[row], catalog.requirements[row]
             matched, missing = explain.skill_match(entries, reqs, self.label)
             items.append(OpportunityRecommendation(
                 rank=rank, opportunity_id=opp.id, kind=opp.kind, title=opp.title,
@@ -299,7 +455,8 @@ class Recommender:
                 role_id=opp.role_id, score=float(score), matched_skills=matched,
                 missing_skills=missing,
                 courses=explain.closing_courses(missing, self.courses_by_skill),
-                reasons=reasons))
+                reasons=reasons, description=opp.description, owner_id=opp.owner_id,
+                posted_on=opp.posted_on, closes_on=opp.closes_on))
         return result.model_copy(update={"items": items})
 
     # ------------------------------------------------------------------ recruiter-facing
@@ -310,16 +467,40 @@ class Recommender:
         role = self.roles.get(role_id)
         if role is None:
             raise UnknownSubject(f"role {role_id!r} is not known to the serving model")
-        reqs = self.requirements_for_role(role_id)
-        vector = self.vectorizer.requirements(reqs)
-        target = target_from_role(role)
-        live = self.refresh_discoverable()  # opt-ins and opt-outs since the model loaded
-        pool = [self.employees[c.id] for c in self.employee_index.retrieve(
-            role.level, role.id, vector, self.options.candidate_depth)]
-        pool = [e for e in pool if e.id in live and e.role_id != role_id]
         result = CandidateList(role_id=role.id, role_title=role.title,
                                model_version=self.version, as_of=self.as_of, items=[],
                                fairness=None)
+        return self._ranked_candidates(result, self.requirements_for_role(role_id),
+                                       target_from_role(role), limit, list_key=role_id)
+
+    def opportunity_candidates(self, opportunity: Opportunity,
+                               limit: int = 20) -> CandidateList:
+        """Discoverable employees for one opening: its requirements, and its location, level,
+        kind and department as the features' target (never its role's current holders, its
+        owner or its mentor); ranked and fairly re-ranked exactly as role candidates are."""
+        role = self.roles.get(opportunity.role_id or "")
+        result = CandidateList(role_id=opportunity.role_id,
+                               role_title=role.title if role else opportunity.title,
+                               opportunity_id=opportunity.id, title=opportunity.title,
+                               location=opportunity.location, level=opportunity.level,
+                               closes_on=opportunity.closes_on, model_version=self.version,
+                               as_of=self.as_of, items=[], fairness=None)
+        return self._ranked_candidates(
+            result, self.opportunity_requirements(opportunity),
+            target_from_opportunity(opportunity, self.roles), limit, list_key=opportunity.id,
+            exclude={i for i in (opportunity.owner_id, opportunity.mentor_id) if i})
+
+    def _ranked_candidates(self, result: CandidateList, reqs: RequirementProfile,
+                           target: Target, limit: int, *, list_key: str,
+                           exclude: Collection[str] = ()) -> CandidateList:
+        """The one recruiter-side pipeline: retrieve discoverable people in the target's level
+        window -> features -> score -> `fair_candidate_order` -> explain."""
+        vector = self.vectorizer.requirements(reqs)
+        live = self.refresh_discoverable()  # opt-ins and opt-outs since the model loaded
+        pool = [self.employees[c.id] for c in self.employee_index.retrieve(
+            target.level, target.role_id, vector, self.options.candidate_depth)]
+        pool = [e for e in pool if e.id in live and e.id not in exclude
+                and (target.role_id is None or e.role_id != target.role_id)]
         if not pool:
             return result
         x = np.stack([feature_row(self.context(e), target, reqs, vector, self.adjacency)
@@ -331,7 +512,7 @@ class Recommender:
         order, fairness = fair_candidate_order(
             self.store.engine, [pool[i].id for i in model_order], limit, self.rerank,
             self.policy.small_group_threshold,
-            list_key=f"{role_id}@{self.as_of.isoformat()}",
+            list_key=f"{list_key}@{self.as_of.isoformat()}",
             scores=[float(scores[i]) for i in model_order],
             offsets=self.bundle.manifest.rerank_offsets.get(self.rerank.dimension, {}))
         shown = [position[i] for i in order[:limit]]

@@ -74,6 +74,11 @@ class OpportunityRecommendation(_Model):
     missing_skills: list[MissingSkill]
     courses: list[CourseSuggestion]
     reasons: list[Reason]
+    description: str = ""
+    owner_id: str | None = None
+    """The recruiter or hiring manager who owns it (an employee id)."""
+    posted_on: date | None = None
+    closes_on: date | None = None
 
 
 class RecommendationList(_Model):
@@ -82,6 +87,10 @@ class RecommendationList(_Model):
     as_of: date
     kinds: list[OpportunityKind]
     items: list[OpportunityRecommendation]
+    offset: int = 0
+    """Served positions ``offset + 1`` onwards (paging)."""
+    total: int = 0
+    """How many items the whole served list holds (after dismissals and filters)."""
     served_list_id: str | None = None
     """The audit-log row of this list (``served_lists``)."""
 
@@ -104,8 +113,15 @@ class CandidateRecommendation(_Model):
 
 
 class CandidateList(_Model):
-    role_id: str
+    role_id: str | None
+    """The role (None for an opening that names no role, e.g. a project)."""
     role_title: str
+    opportunity_id: str | None = None
+    """Set for an opening's list: its title, location, level and closing date follow."""
+    title: str | None = None
+    location: str | None = None
+    level: int | None = None
+    closes_on: date | None = None
     model_version: str
     as_of: date
     items: list[CandidateRecommendation]

@@ -284,9 +284,13 @@ class OpportunityIndex:
     def retrieve(self, employee: Employee, vector: np.ndarray, depth: int, *,
                  level_window: tuple[int, int] = DEFAULT_LEVEL_WINDOW,
                  locations: Collection[str] | None = None,
-                 kinds: Collection[OpportunityKind] | None = None) -> list[Candidate]:
-        """Top-``depth`` open opportunities for the employee, best first, filters applied."""
+                 kinds: Collection[OpportunityKind] | None = None,
+                 also: np.ndarray | None = None) -> list[Candidate]:
+        """Top-``depth`` open opportunities for the employee, best first, filters applied
+        (``also``: a further bool mask over the rows, e.g. a person's own filters)."""
         mask = self.allowed(employee, level_window=level_window, locations=locations, kinds=kinds)
+        if also is not None:
+            mask &= also
         scores, rows = filtered_search(self.index, vector, depth, mask)
         return [Candidate(self.ids[r], float(s), int(r)) for s, r in zip(scores, rows, strict=True)]
 

@@ -32,14 +32,15 @@ MAX_BATCH = 200
 
 def served_list(*, user_id: str, requester_role: str, endpoint: str, subject_id: str,
                 model_version: str, items: Iterable[tuple[str, float]],
-                fairness: dict[str, Any] | None = None) -> ServedList:
-    """A record for one served list; ``items`` are (id, score) in displayed order."""
+                fairness: dict[str, Any] | None = None, first_rank: int = 1) -> ServedList:
+    """A record for one served list; ``items`` are (id, score) in displayed order, the first
+    at rank ``first_rank`` (a later page starts further down)."""
     return ServedList(
         id=uuid.uuid4().hex, served_at=datetime.now(UTC), user_id=user_id,
         requester_role=requester_role, endpoint=endpoint, subject_id=subject_id,
         model_version=model_version,
         items=[ServedItem(id=i, score=float(s), rank=r)
-               for r, (i, s) in enumerate(items, start=1)],
+               for r, (i, s) in enumerate(items, start=first_rank)],
         fairness=fairness)
 
 

@@ -57,7 +57,7 @@ def champion_loader(settings: Settings, store: Store) -> Callable[[], Recommende
             if "does not exist" in str(exc):
                 raise NoChampion(f"{NO_CHAMPION} ({exc})") from None
             raise
-        return Recommender(bundle, store)
+        return Recommender(bundle, store, live_refresh_s=settings.live_refresh_seconds)
 
     return load
 

@@ -8,6 +8,9 @@ demo-account buttons), opens each view and checks what is on the screen against 
 serves: opportunity titles in rank order, skill bars with their widths, a development-plan gap,
 a manager's report's marketplace, candidate names and ids, the list's fairness figures, career
 path steps; and readable messages for a refused view, a wrong password and an ended session.
+Then the live views: filters and paging, apply and dismiss on cards, the profile page (skills
+with evidence, a self-description, a rejection), and a manager posting an opportunity, seeing
+its applicant and its fairly re-ranked candidates, and closing it.
 
 Without Chromium (or Playwright) the module is skipped locally and fails under ``CI``.
 Screenshots of each view go to the test's tmp folder, and to ``$WAYPOINT_SCREENSHOTS`` when set
@@ -33,6 +36,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from features import tables as t
+from tests.support.live_factory import add_opportunities
 from tests.support.product_app import Product, product_app
 from tests.support.serving_factory import OWNER, RECRUITER, ROLE
 
@@ -412,3 +416,145 @@ def test_the_page_is_served_with_a_strict_policy(site: tuple[str, Product]) -> N
     assert product.client.get("/", follow_redirects=False).headers["location"] == "/app/"
     paths = product.app.openapi()["paths"]
     assert "/" not in paths and not any(p.startswith("/app") for p in paths)
+
+
+# --------------------------------------------------------------------------- live updates
+# These run last: they post, apply and dismiss, which changes the lists the tests above read.
+
+
+def test_filters_paging_and_actions_on_cards(screen: Screen, site: tuple[str, Product]) -> None:
+    from playwright.sync_api import expect
+
+    _, product = site
+    add_opportunities(product)
+    product.app.state.serving_model.current.live_catalog(force=True)
+    page = screen.page
+    screen.open()
+    screen.sign_in(OWNER, "employee")
+    expect(page.locator("#market-title")).to_have_text("Your opportunities")
+    served = product.call("GET", f"/v1/employees/{OWNER}/recommendations?limit=10",
+                          "self").json()
+    assert served["total"] > 10, "enough items to page"
+    expect(page.locator("li.opportunity")).to_have_count(10)
+    expect(page.locator("#pager")).to_be_visible()
+    page.click("#page-next")
+    second = product.call("GET", f"/v1/employees/{OWNER}/recommendations?limit=10&offset=10",
+                          "self").json()
+    expect(page.locator(".rank").first).to_have_text("#11")
+    assert texts(page.locator(".opportunity-title")) == [i["title"] for i in second["items"]]
+
+    # a filter: every card at the chosen location, as the API serves it
+    place = served["items"][0]["location"]
+    page.fill("#filter-location", place)
+    page.click("#filter-form button[type=submit]")
+    filtered = product.call("GET", f"/v1/employees/{OWNER}/recommendations", "self",
+                            params={"limit": 10, "location": place}).json()
+    expect(page.locator("li.opportunity")).to_have_count(len(filtered["items"]))
+    assert all(place in m for m in texts(page.locator("li.opportunity > .meta").filter(
+        has_not_text="posted")))
+    first = page.locator("li.opportunity").first
+    expect(first.locator(".description")).to_be_visible()
+    screen.shot("marketplace-filters")
+
+    # apply, then dismiss: the dismissed card leaves the list at once
+    gone = filtered["items"][0]["opportunity_id"]
+    first.locator("button.application").click()
+    expect(first.locator(".action-status")).to_contain_text("Applied")
+    page.locator(f"li.opportunity[data-id='{gone}'] button.not_interested").click()
+    expect(page.locator(f"li.opportunity[data-id='{gone}']")).to_have_count(0)
+    assert gone not in [i["opportunity_id"] for i in product.call(
+        "GET", f"/v1/employees/{OWNER}/recommendations", "self",
+        params={"limit": 100}).json()["items"]]
+
+
+def use_engine(product: Product, engine: Any) -> None:
+    """Serve with the small engine, its skills labelled in the store (as ESCO's are)."""
+    product.app.state.skills_engine = engine
+    with product.world.store().engine.begin() as conn:
+        known = set(conn.execute(t.skills.select().with_only_columns(t.skills.c.uri)).scalars())
+        rows = [{"uri": s.uri, "label": s.label, "alt_labels": [], "hidden_labels": [],
+                 "description": s.description, "skill_type": "skill/competence",
+                 "reuse_level": ""} for s in engine.catalog.skills if s.uri not in known]
+        if rows:
+            conn.execute(t.skills.insert(), rows)
+
+
+def test_the_profile_page_shows_and_takes_evidence(screen: Screen, site: tuple[str, Product],
+                                                   small_skill_engine: Any) -> None:
+    from playwright.sync_api import expect
+
+    _, product = site
+    use_engine(product, small_skill_engine)
+    page = screen.page
+    screen.open()
+    screen.sign_in(OWNER, "employee")
+    page.click("#nav-profile")
+    served = product.call("GET", f"/v1/employees/{OWNER}/skills", "self").json()
+    cards = page.locator("li.profile-skill")
+    expect(cards).to_have_count(len(served["skills"]))
+    assert texts(page.locator(".skill-title")) == [s["label"] for s in served["skills"]]
+    expect(page.locator("#discoverable-box")).to_be_checked()
+    screen.shot("profile")
+    page.fill("#describe-text", "I gave presentations to our largest clients every month.")
+    page.click("#describe-form button[type=submit]")
+    expect(page.locator("#describe-result")).to_contain_text("Added")
+    expect(cards).to_have_count(len(served["skills"]) + 1)
+    page.fill("#pref-aspirations", "lead data projects")
+    page.fill("#pref-locations", "Oslo, Remote")
+    page.click("#preferences-form button[type=submit]")
+    expect(page.locator("#preferences-result")).to_contain_text("Saved")
+    assert product.call("GET", f"/v1/employees/{OWNER}/preferences", "self").json()[
+        "locations"] == ["Oslo", "Remote"]
+    # reject the first skill: it moves to the rejected list
+    label = texts(page.locator(".skill-title"))[0]
+    cards.first.locator("button.reject").click()
+    expect(page.locator("#profile-rejected")).to_contain_text(label)
+
+
+def test_a_manager_posts_and_manages_an_opportunity(screen: Screen, site: tuple[str, Product],
+                                                    small_skill_engine: Any) -> None:
+    from playwright.sync_api import expect
+
+    _, product = site
+    use_engine(product, small_skill_engine)
+    page = screen.page
+    screen.open()
+    screen.sign_in(MANAGER, "manager")
+    page.click("#nav-postings")
+    expect(page.locator("#postings")).to_contain_text("You own no opportunity yet")
+    owner = next(e for e in product.world.org.employees if e.id == OWNER)
+    page.select_option("#posting-kind", "project")
+    page.fill("#posting-title", "Forecasting revamp")
+    page.fill("#posting-description", "Build machine learning forecasts with Python and SQL.")
+    page.fill("#posting-location", owner.location)
+    page.select_option("#posting-level", str(owner.level))
+    page.click("#posting-form button[type=submit]")
+    expect(page.locator("#posting-result")).to_contain_text("Posted Forecasting revamp")
+    card = page.locator("li.posting")
+    expect(card).to_have_count(1)
+    mine = product.call("GET", "/v1/opportunities?owner=me", "self")
+    assert mine.status_code == 200  # OWNER owns OWN_PROJECT, not this one
+    oid = card.first.get_attribute("data-id")
+    assert oid and product.app.state.store.opportunity(oid).owner_id == MANAGER
+    expect(card.first.locator(".required-skills li").first).to_be_visible()
+
+    # the report applies through the API; the manager sees the applicant
+    assert product.call("POST", "/v1/events", "self", json={
+        "kind": "application", "opportunity_id": oid},
+        headers={"Idempotency-Key": "web-apply"}).status_code == 201
+    page.reload()
+    card.first.locator(".applicants-button").click()
+    expect(page.locator("#posting-detail .applicants li")).to_have_count(1)
+    expect(page.locator("#posting-detail")).to_contain_text(OWNER)
+    screen.shot("manager-opportunities")
+
+    # the opening's candidates, fairly re-ranked, with the list's figures
+    card.first.locator(".candidates-button").click()
+    served = product.call("GET", f"/v1/opportunities/{oid}/candidates?limit=20", "self")
+    assert served.status_code == 403  # not the employee's to see
+    expect(page.locator("#candidates-title")).to_contain_text("Forecasting revamp")
+    expect(page.locator("#fairness")).to_contain_text("Fairness of this list")
+    screen.shot("opening-candidates")
+    page.click("#nav-postings")
+    page.locator("li.posting .close-button").click()
+    expect(page.locator("li.posting .status")).to_have_text("closed")

@@ -95,6 +95,11 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/v1/employees/{employee_id}/discoverability"): {"discoverable": True},
     ("POST", "/v1/events"): {"kind": "click", "opportunity_id": "o1",
                              "idempotency_key": "authz-matrix"},
+    ("PATCH", "/v1/opportunities/{opportunity_id}"): {"title": "Renamed by someone else"},
+    ("PUT", "/v1/employees/{employee_id}/preferences"): {"aspirations": "data science"},
+    ("POST", "/v1/employees/{employee_id}/evidence"): {
+        "kind": "self_declared", "skill_uri": "http://data.europa.eu/esco/skill/s00",
+        "idempotency_key": "authz-matrix"},
 }
 """(METHOD, path) -> a valid JSON body, so the object check (not validation) answers."""
 

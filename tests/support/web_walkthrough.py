@@ -1,6 +1,7 @@
 """The README's browser walkthrough, run against a live server the way a new user clicks it:
 sign in with each demo-account button (employee, manager, recruiter), open each view, take a
-screenshot, and fail when a view shows an error instead of its content.
+screenshot, and fail when a view shows an error instead of its content. The manager posts a
+project ("Data quality sprint") into the store it runs against.
 
     make demo            # in one terminal; then, in another:
     .venv/bin/python -m tests.support.web_walkthrough --url http://127.0.0.1:8000 \
@@ -89,6 +90,12 @@ def walk(page: Any, url: str, out: Path) -> None:
         w.page.locator("#path-plan .plan-title, #path-plan .message").first.wait_for()
         w.no_error("career-path plan")
     w.shot("career-paths")
+    w.page.click("#nav-profile")
+    w.page.locator("li.profile-skill, #profile-skills .hint, #profile-skills .message"
+                   ).first.wait_for()
+    w.no_error("profile")
+    print(f"  profile: {w.page.locator('li.profile-skill').count()} skills")
+    w.shot("profile")
     w.sign_out()
 
     w.sign_in_as("manager")
@@ -104,6 +111,24 @@ def walk(page: Any, url: str, out: Path) -> None:
         print(f"  {w.page.locator('#market-title').text_content()}: "
               f"{w.page.locator('li.opportunity').count()} opportunities")
     w.shot("manager-report")
+    # post a project, then its applicants and fairly re-ranked candidates
+    w.page.click("#nav-postings")
+    w.page.locator("li.posting, #postings .hint, #postings .message").first.wait_for()
+    w.no_error("own opportunities")
+    w.page.fill("#posting-title", "Data quality sprint")
+    w.page.fill("#posting-description", "Two weeks to clean our reporting data: write SQL "
+                "queries, analyse data quality and present the findings to stakeholders.")
+    w.page.select_option("#posting-kind", "project")
+    w.page.click("#posting-form button[type=submit]")
+    w.page.locator("#posting-result", has_text="Posted").wait_for()
+    print(f"  {w.page.locator('#posting-result').text_content()}")
+    w.shot("manager-opportunities")
+    w.page.locator("li.posting .candidates-button").first.click()
+    w.page.locator("li.candidate, #candidates .message").first.wait_for()
+    w.no_error("an opening's candidates")
+    print(f"  {w.page.locator('#candidates-title').text_content()}: "
+          f"{w.page.locator('li.candidate').count()} candidates")
+    w.shot("opening-candidates")
     w.sign_out()
 
     w.sign_in_as("recruiter")

@@ -1,0 +1,201 @@
+"""Time from a write to its effect, across two API workers over one store.
+
+Starts two app instances (A and B: each its own serving model, rate limiter and skills engine,
+as two uvicorn workers are) over a copy of the demo store (``models/waypoint.db``, so the demo is
+left as it was) and the demo's MLflow champion, with the shipped ``live_refresh_seconds``. Then,
+``--trials`` times each:
+
+- *post*: the demo manager posts a project whose description names (by their labels) three
+  skills the demo employee holds, with no explicit skill, through A; the time until it is in the
+  employee's list served by B (polled every ``--poll`` seconds), and by A itself;
+- *evidence*: the employee posts a self-description naming a skill they lack, through A; the
+  time until ``GET /v1/employees/{id}/skills`` on B lists it;
+- *dismiss*: the employee dismisses the posted project through A; the time until B's list
+  no longer has it.
+
+Prints one row per measure (median and max over the trials) and the stated bound
+(``live_refresh_seconds`` plus the catalog rebuild). Run after ``make demo`` (or ``dvc repro
+promote``) on an otherwise idle machine::
+
+    WAYPOINT_DEMO_MODE=true .venv/bin/python benchmarks/bench_live.py --trials 5
+
+``--bundle models/bundle`` serves that bundle (each worker its own `Recommender` over it, as
+`bench_recommend.py --recommender` does) instead of the registry's champion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from api.app import create_app
+from api.security import UserRole, demo_user_for
+from features.settings import Settings
+from features.store import Store
+from inference.artifacts.bundle import load_bundle
+from inference.ranking.recommender import Recommender
+from inference.serving.model import ServingModel
+from inference.skills.artifacts import load_engine
+
+
+def sign_in(client: TestClient, user: str, role: str) -> dict[str, str]:
+    response = client.post("/v1/auth/token", data={"grant_type": "password", "username": user,
+                                                   "password": "demo", "scope": role})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+TIMEOUT_S = 30.0
+"""A measure that has not taken effect by then counts as missed (listed under ``missed``)."""
+
+
+def until(check: Callable[[], bool], poll: float) -> float:
+    """Seconds until ``check()`` holds (polled every ``poll`` s); ``inf`` after `TIMEOUT_S`."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > TIMEOUT_S:
+            return math.inf
+        time.sleep(poll)
+    return time.monotonic() - started
+
+
+def listed(client: TestClient, headers: dict[str, str], employee_id: str) -> list[str]:
+    response = client.get(f"/v1/employees/{employee_id}/recommendations",
+                          params={"limit": 100}, headers=headers)
+    response.raise_for_status()
+    return [i["opportunity_id"] for i in response.json()["items"]]
+
+
+def bundle_loader(path: Path, store: Store, settings: Settings) -> Callable[[], Recommender]:
+    def load() -> Recommender:
+        return Recommender(load_bundle(path), store, live_refresh_s=settings.live_refresh_seconds)
+
+    return load
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--poll", type=float, default=0.05)
+    parser.add_argument("--bundle", type=Path, default=None)
+    parser.add_argument("--engine", default=None,
+                        help="skills-engine variant for the writing worker (default: what "
+                             "serving loads; on a demo without a trained label cache that "
+                             "builds the baseline cache first, which takes minutes, once)")
+    args = parser.parse_args()
+    base = Settings(demo_mode=True)
+    source = make_url(base.database_url).database
+    assert source, "a SQLite demo store is expected"
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "waypoint.db"
+        shutil.copy(source, copy)
+        settings = base.model_copy(update={"database_url": f"sqlite:///{copy}"})
+        store = Store(settings.database_url)
+        employee = demo_user_for(store, UserRole.EMPLOYEE)
+        manager = demo_user_for(store, UserRole.MANAGER)
+        assert employee and manager
+        app_a, app_b = create_app(settings), create_app(settings)
+        with TestClient(app_a) as a, TestClient(app_b) as b:
+            for app in (app_a, app_b):
+                if args.bundle is not None:
+                    app.state.serving_model = ServingModel(
+                        bundle_loader(args.bundle, app.state.store, settings))
+                    app.state.serving_model.reload()
+                assert app.state.serving_model.wait(600)
+                assert app.state.serving_model.current is not None, \
+                    app.state.serving_model.last_error
+            if args.engine is not None:
+                app_a.state.skills_engine = load_engine(settings, args.engine)
+            rec = app_a.state.serving_model.current
+            person = rec.employees[employee]
+            held = sorted(rec.skill_entries(employee).values(), key=lambda e: -e.proficiency)
+            labels = store.skill_labels(e.skill_uri for e in held)
+            found_named: list[int] = []
+            boss, me_a, me_b = (sign_in(a, manager, "manager"), sign_in(a, employee, "employee"),
+                                sign_in(b, employee, "employee"))
+            timings: dict[str, list[float]] = {"post: same worker (A)": [],
+                                               "post: other worker (B)": [],
+                                               "evidence: other worker (B)": [],
+                                               "dismiss: other worker (B)": []}
+            texts = ["I wrote Python scripts to clean and analyse our sales data.",
+                     "I negotiated supplier contracts and kept the budget on track.",
+                     "I trained new colleagues and gave presentations to clients.",
+                     "I designed database schemas and wrote SQL reports.",
+                     "I managed a small team through a software migration project."]
+            for trial in range(args.trials):
+                listed(b, me_b, employee)  # B has just checked the store
+                named = [labels.get(e.skill_uri, "") for e in held[trial:trial + 3]]
+                made = a.post("/v1/opportunities", headers={
+                    **boss, "Idempotency-Key": f"bench-post-{trial}-{time.time_ns()}"}, json={
+                    "kind": "project", "title": f"Live benchmark project {trial}",
+                    "description": "A three-month project. You will " + "; ".join(named) + ".",
+                    "location": person.location, "level": person.level})
+                made.raise_for_status()
+                oid = made.json()["id"]
+                inferred = {r["uri"] for r in made.json()["required_skills"]}
+                found_named.append(len(inferred & {e.skill_uri
+                                                   for e in held[trial:trial + 3]}))
+
+                def shown(client: TestClient, headers: dict[str, str], oid: str = oid) -> bool:
+                    return oid in listed(client, headers, employee)
+
+                timings["post: same worker (A)"].append(
+                    until(lambda: shown(a, me_a), args.poll))
+                timings["post: other worker (B)"].append(
+                    until(lambda: shown(b, me_b), args.poll))
+
+                before = {s["uri"] for s in b.get(f"/v1/employees/{employee}/skills",
+                                                  headers=me_b).json()["skills"]}
+                ev = a.post(f"/v1/employees/{employee}/evidence", headers={
+                    **me_a, "Idempotency-Key": f"bench-ev-{trial}-{time.time_ns()}"},
+                    json={"kind": "self_description", "text": texts[trial % len(texts)]})
+                ev.raise_for_status()
+                new = {s["uri"] for s in ev.json()["skills"]} - before
+
+                def skills_on_b(new: set[str] = new) -> bool:
+                    shown = {s["uri"] for s in b.get(f"/v1/employees/{employee}/skills",
+                                                     headers=me_b).json()["skills"]}
+                    return new <= shown
+
+                if new:
+                    timings["evidence: other worker (B)"].append(until(skills_on_b, args.poll))
+                dismissed = a.post("/v1/events", headers={
+                    **me_a, "Idempotency-Key": f"bench-dismiss-{trial}-{time.time_ns()}"},
+                    json={"kind": "not_interested", "opportunity_id": oid})
+                dismissed.raise_for_status()
+                if math.isfinite(timings["post: other worker (B)"][-1]):  # it was listed
+                    timings["dismiss: other worker (B)"].append(
+                        until(lambda: not shown(b, me_b), args.poll))
+            catalog = rec.live_catalog()
+            started = time.perf_counter()
+            rec._build_catalog()
+            rebuild = time.perf_counter() - started
+        store.dispose()
+    print(f"engine {args.engine or 'as served'}; "
+          f"live_refresh_seconds = {settings.live_refresh_seconds}; catalog rebuild "
+          f"{rebuild * 1000:.0f} ms for {len(catalog.opportunities)} open opportunities; "
+          f"{args.trials} trials, polled every {args.poll} s; of the 3 held skills each "
+          f"description names, the engine inferred {found_named}")
+    print("| measure | median s | max s | n | missed (no effect in 30 s) |")
+    print("|---|---|---|---|---|")
+    for name, values in timings.items():
+        seen = [v for v in values if math.isfinite(v)]
+        missed = len(values) - len(seen)
+        if seen:
+            print(f"| {name} | {statistics.median(seen):.2f} | {max(seen):.2f} | "
+                  f"{len(seen)} | {missed} |")
+        else:
+            print(f"| {name} | n/a | n/a | 0 | {missed} |")
+
+
+if __name__ == "__main__":
+    main()
