@@ -8,8 +8,8 @@ profile / truly held skills; both micro-averaged over employees, reported separa
 on ``tune``; the figure to quote is ``report``.
 
 ``--sweep`` rebuilds the profiles from the dated observations with other values of
-``profiles.min_confidence`` (the rest of params.yaml as shipped) and prints the curve on the
-``tune`` half only.
+``profiles.min_confidence`` and ``profiles.needs_corroboration`` (the rest of params.yaml as
+shipped) and prints the figures on the ``tune`` half only.
 
     PYTHONPATH=. .venv/bin/python benchmarks/report_profiles_truth.py [--sweep]
 """
@@ -67,13 +67,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.sweep:
         params = load_params().profiles
         curve = {}
-        for threshold in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
-            variant = params.model_copy(update={"min_confidence": threshold})
-            rebuilt = {emp_id: build_employee_profile(emp_id, artifacts.as_of, obs, variant)
-                       for emp_id, obs in artifacts.observations.items()
-                       if split_half(emp_id) == "tune"}
-            curve[str(threshold)] = precision_recall(rebuilt, truth, "tune")
-        out["tune_sweep_min_confidence"] = curve
+        for weak in ([], ["past_role"], ["past_role", "current_role"]):
+            for threshold in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3):
+                variant = params.model_copy(update={"min_confidence": threshold,
+                                                    "needs_corroboration": weak})
+                rebuilt = {emp_id: build_employee_profile(emp_id, artifacts.as_of, obs, variant)
+                           for emp_id, obs in artifacts.observations.items()
+                           if split_half(emp_id) == "tune"}
+                key = f"needs_corroboration={'+'.join(weak) or 'none'} min_confidence={threshold}"
+                curve[key] = precision_recall(rebuilt, truth, "tune")
+        out["tune_sweep"] = curve
     print(json.dumps(out, indent=2))
 
 
