@@ -72,9 +72,9 @@ def test_plan_invariants(seed: int) -> None:
         req = by_uri[gap.uri]
         assert req.essential or req.importance >= IMPORTANT       # only gaps that matter
         assert gap.current_level < gap.required_level or gap.current_level == 0.0
-        for c in gap.courses:                                      # content covers the gap
-            assert course_covers(next(x for x in courses if x.id == c.id), gap.uri,
-                                 label(gap.uri))
+        catalog = {x.id: x for x in courses}
+        for listed in gap.courses:                                 # content covers the gap
+            assert course_covers(catalog[listed.id], gap.uri, label(gap.uri))
     keys = [(not g.essential, -g.importance, -g.gap, g.uri) for g in plan.gaps]
     assert keys == sorted(keys)
     covered = {u for c in plan.course_plan for u in c.skill_uris}
