@@ -96,6 +96,11 @@ class ProfileParams(_Section):
     self_declared_level: float
     development_need_level: float
     min_confidence: float
+    needs_corroboration: list[str]
+    """Observation sources (`ObservationSource` values) that alone never put a skill in a
+    profile: a skill seen only through them waits for other evidence (features/profiles.py)."""
+    max_requirements: int = Field(ge=1)
+    """Most requirements a role or opportunity has, essential first (features/profiles.py)."""
 
 
 # --------------------------------------------------------------------------- skills

@@ -10,9 +10,16 @@ signal in [0, 1] and a weight
 Proficiency is the weighted mean level; confidence is ``1 - exp(-sum(weight) / saturation)``.
 Observations dated after ``as_of`` are ignored, so profiles can be rebuilt as of any past date.
 
+Role requirements are weak evidence: holding a role is an observation only of the role's
+*essential* skills, dated from the day the person took the role (so it decays like any other);
+a skill seen only through the sources listed in ``profiles.needs_corroboration`` (shipped:
+``past_role``, the roles a person no longer holds) stays out of the profile until some other
+evidence (a review, course, endorsement, self-declaration, the current role) names it.
+
 A **requirement profile** (role or opportunity) reconciles up to three sources per skill:
 skills inferred from its description (score), ESCO essential/optional relations of the ESCO
-occupation matched to it, and O*NET importance (1-5) and level (0-7) ratings mapped to ESCO.
+occupation matched to it, and O*NET importance (1-5) and level (0-7) ratings mapped to ESCO;
+essential first and capped (``build_requirements``).
 """
 
 from __future__ import annotations
@@ -119,7 +126,7 @@ def evidence_observations(evidence: Evidence, inferred: Sequence[InferredSkill],
 
 def role_observations(role_id: str, since: date, requirements: RequirementProfile | None,
                       role_level_value: int, current: bool) -> list[Observation]:
-    """Holding a role is weak evidence of its essential and important skills."""
+    """Holding a role is weak evidence of its essential skills (and of nothing else)."""
     if requirements is None:
         return []
     source = ObservationSource.CURRENT_ROLE if current else ObservationSource.PAST_ROLE
@@ -127,7 +134,7 @@ def role_observations(role_id: str, since: date, requirements: RequirementProfil
                         occurred_on=since, source=source,
                         level=min(req.level, role_level(role_level_value)),
                         score=req.importance)
-            for req in requirements.requirements if req.essential or req.importance >= 0.5]
+            for req in requirements.requirements if req.essential]
 
 
 # ------------------------------------------------------------------ aggregation
@@ -146,6 +153,8 @@ def build_employee_profile(employee_id: str, as_of: date, observations: Iterable
     weight_sum: dict[str, float] = defaultdict(float)
     level_sum: dict[str, float] = defaultdict(float)
     evidence_ids: dict[str, set[str]] = defaultdict(set)
+    corroborated: set[str] = set()
+    weak = frozenset(params.needs_corroboration)
     for obs in observations:
         if obs.occurred_on > as_of:
             continue
@@ -156,8 +165,12 @@ def build_employee_profile(employee_id: str, as_of: date, observations: Iterable
         weight_sum[obs.skill_uri] += weight
         level_sum[obs.skill_uri] += weight * obs.level
         evidence_ids[obs.skill_uri].add(obs.evidence_id)
+        if obs.source.value not in weak:
+            corroborated.add(obs.skill_uri)
     entries = []
     for uri, total in weight_sum.items():
+        if uri not in corroborated:
+            continue
         confidence = 1.0 - math.exp(-total / params.saturation)
         if confidence < params.min_confidence:
             continue
@@ -184,37 +197,37 @@ class OnetSkillRating(BaseModel):
 def build_requirements(subject_id: str, inferred: Sequence[InferredSkill],
                        esco_relations: Mapping[str, RelationType],
                        onet: Sequence[OnetSkillRating], org_level: int,
-                       explicit: Sequence[str] = (), max_optional: int = 15,
+                       explicit: Sequence[str] = (), max_requirements: int = 20,
                        ) -> RequirementProfile:
-    """Reconcile description skills, ESCO relations and O*NET ratings into requirements.
+    """Few, meaningful requirements from description skills, ESCO relations and O*NET ratings.
 
-    importance = max of: inferred score; 0.8 essential / 0.4 optional (ESCO); (IM - 1) / 4
-    (O*NET); 1.0 for skills the poster named explicitly. level = LV / 7 (O*NET) where rated,
-    else the org level's typical proficiency. A skill named by two sources gains +0.1.
-    Optional ESCO skills not otherwise supported are kept only up to ``max_optional``.
+    - **Which skills.** Skills the poster named explicitly, the ESCO *essential* skills of the
+      linked occupation, skills inferred from the description, and ESCO *optional* skills only
+      when the description also names them. O*NET ratings never add a skill: they rate the
+      skills already there.
+    - **Importance** = max of: 1.0 named explicitly; 0.8 essential / 0.4 optional (ESCO); the
+      inferred score; (IM - 1) / 4 where O*NET rates the skill; +0.1 when two sources name it.
+    - **Level** = LV / 7 where O*NET rates the skill, else the org level's typical proficiency.
+    - **Cap.** Essential first, then by importance; at most ``max_requirements``
+      (params.yaml ``profiles.max_requirements``).
     """
     importance: dict[str, list[float]] = defaultdict(list)
-    levels: dict[str, float] = {}
-    essential: set[str] = set()
+    essential: set[str] = set(explicit)
     for uri in explicit:
         importance[uri].append(1.0)
     for skill in inferred:
         importance[skill.uri].append(skill.score)
-    for rating in onet:
-        importance[rating.skill_uri].append((rating.importance - 1.0) / 4.0)
-        levels[rating.skill_uri] = max(levels.get(rating.skill_uri, 0.0), rating.level / 7.0)
-    optional_only: list[str] = []
     for uri, relation in sorted(esco_relations.items()):
         if relation is RelationType.ESSENTIAL:
             essential.add(uri)
             importance[uri].append(0.8)
-        else:
-            if uri not in importance:
-                optional_only.append(uri)
-                continue
+        elif uri in importance:
             importance[uri].append(0.4)
-    for uri in optional_only[:max_optional]:
-        importance[uri].append(0.4)
+    levels: dict[str, float] = {}
+    for rating in onet:
+        if rating.skill_uri in importance:
+            importance[rating.skill_uri].append((rating.importance - 1.0) / 4.0)
+            levels[rating.skill_uri] = max(levels.get(rating.skill_uri, 0.0), rating.level / 7.0)
     default_level = role_level(org_level)
     requirements = []
     for uri, values in importance.items():
@@ -222,5 +235,6 @@ def build_requirements(subject_id: str, inferred: Sequence[InferredSkill],
         requirements.append(Requirement(
             skill_uri=uri, importance=round(value, 4),
             level=round(levels.get(uri, default_level), 4), essential=uri in essential))
-    requirements.sort(key=lambda r: (-r.importance, r.skill_uri))
-    return RequirementProfile(subject_id=subject_id, requirements=tuple(requirements))
+    requirements.sort(key=lambda r: (not r.essential, -r.importance, r.skill_uri))
+    return RequirementProfile(subject_id=subject_id,
+                              requirements=tuple(requirements[:max_requirements]))

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{REPO_ROOT / 'models' / 'waypoint.db'}"
     mlflow_tracking_uri: str = f"sqlite:///{REPO_ROOT / 'models' / 'mlflow.db'}"
     encoder: str = PACKAGED_ENCODER
+    crosswalk_overrides: Path = REPO_ROOT / "data" / "crosswalk_overrides.csv"
+    """The HR admin's O*NET -> ESCO occupation overrides (docs/crosswalk.md); they win wherever
+    the mapping is used."""
     model_name: str = "waypoint-ranker"
     demo_mode: bool = False
     """Demo accounts (password ``demo``) and the demo-users endpoint; off unless asked for

@@ -17,6 +17,7 @@ from features.errors import WaypointError
 from features.settings import set_offline_environment
 from waypoint.commands import (
     audit,
+    crosswalk,
     data,
     ingest,
     oidc,
@@ -31,8 +32,8 @@ from waypoint.commands import (
     train,
 )
 
-COMMANDS = (audit, data, ingest, oidc, paths, rank, registry, serve, simulate, skills, titles,
-            token, train)
+COMMANDS = (audit, crosswalk, data, ingest, oidc, paths, rank, registry, serve, simulate, skills,
+            titles, token, train)
 """Every module that registers ``waypoint`` verbs, in ``--help`` order."""
 
 

@@ -4,25 +4,33 @@ Pure functions over the recommender's data (profile entries, the role's requirem
 courses by skill, open opportunities with their requirement profiles); the API route only picks
 them out of the serving `Recommender`.
 
-- **Gaps.** Every requirement of the role the person does not meet (proficiency below the
-  required level, or absent; rejected skills count as absent), ordered by importance: essential
-  first, then importance, then the size of the gap.
-- **What closes a gap.** Store courses that teach the skill (fewest hours first) and open
-  projects, gigs, rotations and mentorships whose requirements include it (the skill's
-  importance there first; never one the person owns or mentors). Open roles are not listed: they
-  are the destination, not the practice.
-- **Time to readiness.** A greedy course plan covers the gaps (most importance-weighted gaps
-  per hour first, each course counted once, redundant courses dropped); its hours divided by
-  ``WEEKLY_LEARNING_HOURS`` (4 h a week, about 10% of a working week) give
-  ``weeks_to_readiness``. Gaps no course teaches are listed in ``uncovered_skills`` and make the
-  estimate a lower bound (``estimate_complete`` false); they close through the opportunities
-  listed, on the job.
+- **Requirements that matter.** The role's essential requirements and those of importance at
+  least ``IMPORTANT`` (0.5), essential first, then by importance, at most
+  ``MAX_PLAN_REQUIREMENTS`` (12). ``requirements``, ``met``, ``readiness`` and the gaps all count
+  these, so "readiness" and "requirements met" are one figure: ``readiness = met /
+  requirements``.
+- **Gaps.** Every counted requirement the person does not meet (proficiency below the required
+  level, or absent; rejected skills count as absent): essential first, then importance, then
+  the size of the gap.
+- **What closes a gap.** Store courses whose content covers the skill: the course lists it *and*
+  its title or description names it (``course_covers``), fewest hours first; and open projects,
+  gigs, rotations and mentorships whose requirements include it (the skill's importance there
+  first; never one the person owns or mentors). Open roles are not listed: they are the
+  destination, not the practice.
+- **Time to readiness (the learning-rate model).** A person learns ``WEEKLY_LEARNING_HOURS``
+  (4 h) a week, about 10% of a working week; a course takes its listed hours and brings each gap
+  skill it covers to the required level; practice on the job is not counted. A greedy course
+  plan covers the gaps (most importance-weighted gaps per hour first, each course counted once,
+  redundant courses dropped); ``weeks_to_readiness`` is its hours over the weekly hours. Gaps no
+  course covers are listed in ``uncovered_skills`` and make the estimate a lower bound
+  (``estimate_complete`` false); they close through the opportunities listed, on the job.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
@@ -38,6 +46,10 @@ from features.domain import (
 
 WEEKLY_LEARNING_HOURS = 4.0
 """Hours a week a person is assumed to spend learning (the documented default rate)."""
+IMPORTANT = 0.5
+"""Importance from which a non-essential requirement counts in a plan."""
+MAX_PLAN_REQUIREMENTS = 12
+"""Most requirements a plan counts (essential first, then by importance)."""
 MAX_COURSES_PER_GAP = 3
 MAX_OPPORTUNITIES_PER_GAP = 5
 PRACTICE_KINDS = frozenset({OpportunityKind.PROJECT, OpportunityKind.GIG,
@@ -92,11 +104,11 @@ class DevelopmentPlan(_Model):
     model_version: str
     as_of: date
     requirements: int
-    """Skills the role requires."""
+    """The role's requirements that matter (essential or important, capped)."""
     met: int
     """Of those, skills the person meets."""
     readiness: float
-    """Importance-weighted share of the requirement met, in [0, 1] (partial credit)."""
+    """``met / requirements`` (1.0 with nothing to meet), in [0, 1]."""
     gaps: list[SkillGap]
     course_plan: list[PlannedCourse]
     total_course_hours: int
@@ -107,6 +119,38 @@ class DevelopmentPlan(_Model):
     estimate_complete: bool
     """False when some gap has no course (``uncovered_skills``): the estimate is a lower bound."""
     uncovered_skills: list[str]
+
+
+def counted_requirements(requirements: RequirementProfile) -> RequirementProfile:
+    """The requirements a plan counts: essential or of importance >= ``IMPORTANT``, essential
+    first, then by importance, at most ``MAX_PLAN_REQUIREMENTS``."""
+    kept = sorted((r for r in requirements.requirements if r.essential
+                   or r.importance >= IMPORTANT),
+                  key=lambda r: (not r.essential, -r.importance, r.skill_uri))
+    return requirements.model_copy(update={"requirements": tuple(kept[:MAX_PLAN_REQUIREMENTS])})
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9+#]+", text.lower())
+
+
+def course_covers(course: Course, skill_uri: str, label: str) -> bool:
+    """True when the course lists the skill and its title or description names it: every word
+    of the skill's label appears there (``use spreadsheets software`` in "A 10-hour course
+    covering use spreadsheets software ...")."""
+    if skill_uri not in course.skill_uris:
+        return False
+    text = set(_words(f"{course.title} {course.description}"))
+    words = _words(label)
+    return bool(words) and all(w in text for w in words)
+
+
+def covering_courses(courses_by_skill: Mapping[str, Sequence[Course]],
+                     label: Callable[[str], str], uris: Collection[str],
+                     ) -> dict[str, list[Course]]:
+    """Skill -> the courses whose content covers it, for the skills in ``uris``."""
+    return {uri: [c for c in courses_by_skill.get(uri, ()) if course_covers(c, uri, label(uri))]
+            for uri in uris}
 
 
 def skill_gaps(entries: Mapping[str, ProfileEntry], requirements: RequirementProfile,
@@ -180,17 +224,9 @@ def course_plan(gaps: Sequence[SkillGap],
     return out
 
 
-def readiness(entries: Mapping[str, ProfileEntry], requirements: RequirementProfile) -> float:
-    """Importance-weighted mean of min(proficiency / required level, 1)."""
-    total = sum(r.importance for r in requirements.requirements)
-    if total <= 0:
-        return 1.0 if not requirements.requirements else 0.0
-    got = 0.0
-    for req in requirements.requirements:
-        entry = entries.get(req.skill_uri)
-        have = entry.proficiency if entry is not None else 0.0
-        got += req.importance * (1.0 if req.level <= 0 else min(have / req.level, 1.0))
-    return round(got / total, 4)
+def readiness(met: int, requirements: int) -> float:
+    """Share of the counted requirements met (1.0 when there is nothing to meet)."""
+    return 1.0 if requirements == 0 else round(met / requirements, 4)
 
 
 def development_plan(*, employee_id: str, role: Role, requirements: RequirementProfile,
@@ -203,16 +239,21 @@ def development_plan(*, employee_id: str, role: Role, requirements: RequirementP
     if weekly_hours <= 0:
         raise ValueError("weekly_hours must be positive")
     own = frozenset(o.id for o, _ in opportunities if employee_id in (o.owner_id, o.mentor_id))
-    gaps = skill_gaps(entries, requirements, label, courses_by_skill, opportunities, own)
-    plan = course_plan(gaps, courses_by_skill)
+    has_profile = bool(requirements.requirements)
+    requirements = counted_requirements(requirements)
+    courses = covering_courses(courses_by_skill, label,
+                               [r.skill_uri for r in requirements.requirements])
+    gaps = skill_gaps(entries, requirements, label, courses, opportunities, own)
+    plan = course_plan(gaps, courses)
     hours = sum(c.hours for c in plan)
     uncovered = [g.uri for g in gaps if not g.courses]
-    weeks = None if not requirements.requirements else math.ceil(
+    weeks = None if not has_profile else math.ceil(
         hours / weekly_hours * 10) / 10
     return DevelopmentPlan(
         employee_id=employee_id, target_role_id=role.id, target_role_title=role.title,
         model_version=model_version, as_of=as_of, requirements=len(requirements.requirements),
         met=len(requirements.requirements) - len(gaps),
-        readiness=readiness(entries, requirements), gaps=gaps, course_plan=plan,
+        readiness=readiness(len(requirements.requirements) - len(gaps),
+                            len(requirements.requirements)), gaps=gaps, course_plan=plan,
         total_course_hours=hours, weekly_learning_hours=weekly_hours, weeks_to_readiness=weeks,
         estimate_complete=not uncovered, uncovered_skills=uncovered)

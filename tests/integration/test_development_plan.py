@@ -32,8 +32,11 @@ def req(uri: str, importance: float, level: float, essential: bool = False) -> R
     return Requirement(skill_uri=uri, importance=importance, level=level, essential=essential)
 
 
-def course(cid: str, hours: int, *uris: str) -> Course:
-    return Course(id=cid, title=cid, description="", skill_uris=uris, hours=hours)
+def course(cid: str, hours: int, *uris: str, about: str | None = None) -> Course:
+    """A course whose description names its skills (``about`` replaces that description)."""
+    return Course(id=cid, title=cid, skill_uris=uris, hours=hours,
+                  description=f"A course covering {' and '.join(uris)}." if about is None
+                  else about)
 
 
 def opportunity(oid: str, kind: OpportunityKind, owner: str | None = None) -> Opportunity:
@@ -49,10 +52,13 @@ def entry(uri: str, proficiency: float) -> ProfileEntry:
 def test_plan_orders_gaps_and_finds_what_closes_them() -> None:
     requirements = RequirementProfile(subject_id="r", requirements=(
         req("a", 0.9, 0.6), req("b", 0.5, 0.5, essential=True), req("c", 0.7, 0.4),
-        req("met", 1.0, 0.5), req("lonely", 0.2, 0.5)))
+        req("met", 1.0, 0.5), req("lonely", 0.6, 0.5), req("minor", 0.2, 0.5),
+        req("d", 0.8, 0.5)))
     entries = {"met": entry("met", 0.8), "c": entry("c", 0.2)}
-    courses = [course("big", 10, "a", "b", "c"), course("small-a", 2, "a"),
-               course("small-b", 3, "b")]
+    courses = [course("big", 10, "a", "b", "c", about="Covers skill a, b and c."),
+               course("small-a", 2, "a", about="Skill A in practice"),
+               course("small-b", 3, "b"),
+               course("off-topic", 1, "d", about="Forklift safety")]  # lists d, teaches other
     by_skill: dict[str, list[Course]] = {}
     for c in courses:
         for uri in c.skill_uris:
@@ -67,19 +73,21 @@ def test_plan_orders_gaps_and_finds_what_closes_them() -> None:
                             entries=entries, label=skill_label({"a": "Skill A"}),
                             courses_by_skill=by_skill, opportunities=opps, model_version="1",
                             as_of=date(2024, 1, 2))
-    assert [g.uri for g in plan.gaps] == ["b", "a", "c", "lonely"]  # essential, then importance
-    assert plan.requirements == 5 and plan.met == 1
+    # essential, then importance; "minor" (importance 0.2) does not count in a plan
+    assert [g.uri for g in plan.gaps] == ["b", "a", "d", "c", "lonely"]
+    assert plan.requirements == 6 and plan.met == 1
+    assert plan.readiness == round(1 / 6, 4)   # one figure: met / requirements
     a = plan.gaps[1]
     assert (a.label, a.required_level, a.current_level, a.gap) == ("Skill A", 0.6, 0.0, 0.6)
     assert [c.id for c in a.courses] == ["small-a", "big"]  # fewest hours first
     assert [o.id for o in a.opportunities] == ["gig"]  # no open role, not their own project
-    assert plan.gaps[2].current_level == 0.2
+    assert plan.gaps[3].current_level == 0.2
     # greedy cover: "big" covers a, b and c in 10 h, each course counted once
     assert [c.id for c in plan.course_plan] == ["big"]
     assert plan.total_course_hours == 10
     assert plan.weeks_to_readiness == math.ceil(10 / WEEKLY_LEARNING_HOURS * 10) / 10
-    assert plan.uncovered_skills == ["lonely"] and plan.estimate_complete is False
-    assert 0.0 < plan.readiness < 1.0
+    # "off-topic" lists d but its content is about something else: not a course for d
+    assert plan.uncovered_skills == ["d", "lonely"] and plan.estimate_complete is False
 
 
 def test_a_met_role_has_no_gaps_and_zero_weeks() -> None:

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from features.domain import EvidenceKind, RelationType
+from features.domain import EvidenceKind, RelationType, Requirement, RequirementProfile
 from features.inferred_skills import InferredSkill, Polarity
 from features.profiles import (
     Observation,
@@ -18,6 +18,7 @@ from features.profiles import (
     decay,
     evidence_observations,
     review_level,
+    role_observations,
 )
 from tests.support.factories import make_evidence
 from tests.support.params_factory import profile_params
@@ -25,6 +26,7 @@ from tests.support.params_factory import profile_params
 A = "http://data.europa.eu/esco/skill/a"
 B = "http://data.europa.eu/esco/skill/b"
 C = "http://data.europa.eu/esco/skill/c"
+D = "http://data.europa.eu/esco/skill/d"
 
 
 def obs(evidence_id: str, uri: str, on: date, level: float, score: float = 1.0,
@@ -109,18 +111,50 @@ def test_endorsement_course_and_self_declared_observations() -> None:
 
 def test_requirements_reconcile_sources_by_hand() -> None:
     profile = build_requirements(
-        "role-1", inferred=[inferred(A, 0.6)],
+        "role-1", inferred=[inferred(A, 0.6), inferred(C, 0.3)],
         esco_relations={A: RelationType.ESSENTIAL, B: RelationType.OPTIONAL,
                         C: RelationType.OPTIONAL},
-        onet=[OnetSkillRating(skill_uri=C, importance=4.0, level=3.5)], org_level=3,
-        max_optional=0)
+        onet=[OnetSkillRating(skill_uri=C, importance=4.0, level=3.5),
+              OnetSkillRating(skill_uri=D, importance=5.0, level=6.0)], org_level=3)
     found = {r.skill_uri: r for r in profile.requirements}
     assert found[A].essential and found[A].importance == pytest.approx(0.9)  # 0.8 + agreement
     assert found[A].level == pytest.approx(0.55)                            # org level 3
     assert found[C].importance == pytest.approx(0.85)                       # (4-1)/4 + 0.1
     assert found[C].level == pytest.approx(0.5)                             # 3.5 / 7
-    assert B not in found                                                   # optional only
+    assert B not in found            # an optional ESCO skill the description does not name
+    assert D not in found            # O*NET rates the skills that are there; it adds none
     assert [r.skill_uri for r in profile.requirements] == [A, C]
+
+
+def test_requirements_are_essential_first_and_capped() -> None:
+    many = [inferred(f"http://data.europa.eu/esco/skill/x{i:02d}", 0.95) for i in range(30)]
+    profile = build_requirements("role-2", many, {D: RelationType.ESSENTIAL}, [], org_level=2,
+                                 max_requirements=5)
+    assert len(profile.requirements) == 5
+    assert profile.requirements[0].skill_uri == D and profile.requirements[0].essential
+    assert profile_params().max_requirements == len(build_requirements(
+        "role-3", many, {}, [], org_level=2,
+        max_requirements=profile_params().max_requirements).requirements)
+
+
+def test_role_evidence_is_essential_only_and_past_roles_need_corroboration() -> None:
+    reqs = RequirementProfile(subject_id="role-1", requirements=(
+        Requirement(skill_uri=A, importance=0.9, level=0.5, essential=True),
+        Requirement(skill_uri=B, importance=0.9, level=0.5, essential=False)))
+    current = role_observations("role-1", date(2023, 1, 1), reqs, 3, current=True)
+    assert [o.skill_uri for o in current] == [A]
+    params = profile_params(needs_corroboration=["past_role"])
+    past = role_observations("role-0", date(2020, 1, 1), RequirementProfile(
+        subject_id="role-0", requirements=(Requirement(skill_uri=C, importance=0.9, level=0.5,
+                                                       essential=True),)), 3, current=False)
+    alone = build_employee_profile("e", date(2024, 1, 1), [*current, *past], params)
+    assert {e.skill_uri for e in alone.entries} == {A}      # C: a past role only
+    seen = build_employee_profile("e", date(2024, 1, 1),
+                                  [*current, *past, obs("r", C, date(2023, 6, 1), 0.6)], params)
+    assert {e.skill_uri for e in seen.entries} == {A, C}    # a review corroborates C
+    everything = build_employee_profile("e", date(2024, 1, 1), [*current, *past],
+                                        profile_params(needs_corroboration=[]))
+    assert {e.skill_uri for e in everything.entries} == {A, C}
 
 
 def test_explicit_skills_are_fully_important() -> None:

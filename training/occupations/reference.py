@@ -19,6 +19,7 @@ from features.taxonomy import (
     ReferenceData,
     read_career_changers,
     read_esco_occupations,
+    read_esco_skills,
     read_job_zones,
     read_occupation_skills,
     read_onet_alt_titles,
@@ -50,7 +51,8 @@ class OccupationReference:
     career_changers: dict[tuple[str, str], int] = field(default_factory=dict)
     alt_titles: dict[str, list[str]] = field(default_factory=dict)
     esco: ReferenceData = field(default_factory=ReferenceData)
-    """ESCO occupations and the O*NET occupations / alternate titles (for the crosswalk)."""
+    """ESCO occupations, skills and relations, O*NET occupations, alternate titles and tasks:
+    what the O*NET -> ESCO occupation matcher compares (``training/simulation/crosswalk.py``)."""
     esco_essential: dict[str, set[str]] = field(default_factory=dict)
     """ESCO occupation URI -> its essential skill URIs."""
 
@@ -97,10 +99,14 @@ def read_occupation_reference(data_dir: Path) -> OccupationReference:
     for a in alt_list:
         alts[a.code].append(a.title)
     ref.alt_titles = dict(alts)
+    relations = list(read_occupation_skills(esco["occupation_skills"]))
     ref.esco = ReferenceData(occupations=list(read_esco_occupations(esco["occupations"])),
-                             onet_occupations=occupations, onet_alt_titles=alt_list)
+                             onet_occupations=occupations, onet_alt_titles=alt_list,
+                             onet_tasks=list(read_onet_tasks(onet["tasks"])),
+                             skills=list(read_esco_skills(esco["skills"])),
+                             occupation_skills=relations)
     essential: dict[str, set[str]] = defaultdict(set)
-    for rel in read_occupation_skills(esco["occupation_skills"]):
+    for rel in relations:
         if rel.relation == RelationType.ESSENTIAL:
             essential[rel.occupation_uri].add(rel.skill_uri)
     ref.esco_essential = dict(essential)

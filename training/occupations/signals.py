@@ -10,8 +10,9 @@ path_model.py``):
   element, importance and level concatenated); ``work_styles``: the same over work styles;
 - ``technology``: TF-IDF cosine over technology examples and their commodity titles;
 - ``job_zone``: minus the job-zone difference (preparation needed);
-- ``esco_skills``: cosine of the ESCO essential skills of the ESCO occupations each O*NET
-  occupation is matched to (the title crosswalk, ``training/simulation/crosswalk.py``);
+- ``esco_skills``: cosine of the ESCO essential skills of the ESCO occupation each O*NET
+  occupation is matched to (the content matcher of ``training/simulation/crosswalk.py``, with
+  the HR admin's overrides, docs/crosswalk.md);
 - ``career_changers``: the Career Changers Matrix (rank 1 -> 1.0 ... rank 10 -> 0.1), and
   ``career_changers_reverse`` (the target lists the source);
 - ``embedding``: MiniLM cosine over "title. description";
@@ -27,8 +28,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from features.params import load_params
+from features.settings import get_settings
 from training.occupations.reference import OccupationReference
-from training.simulation.crosswalk import match_titles
+from training.simulation.crosswalk import match_occupations
+from training.simulation.crosswalk_file import read_overrides
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +86,11 @@ def _soc(codes: Sequence[str]) -> np.ndarray:
 
 
 def esco_links(ref: OccupationReference) -> dict[str, list[tuple[str, float]]]:
-    """O*NET code -> [(ESCO occupation URI, title-match score)], the project's crosswalk."""
-    return match_titles(ref.esco, ref.codes, min_score=0.35, max_matches=3)
+    """O*NET code -> [(ESCO occupation URI, match score)] (one pair, or none when unmatched):
+    the project's crosswalk with params.yaml's threshold and the HR admin's overrides."""
+    matches = match_occupations(ref.esco, ref.codes, load_params().simulate.crosswalk_min_score,
+                                read_overrides(get_settings().crosswalk_overrides))
+    return {code: [(m.esco_uri, m.score)] if m.esco_uri else [] for code, m in matches.items()}
 
 
 def _esco_skills(ref: OccupationReference) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from tqdm import tqdm
 from features.domain import Organization
 from features.taxonomy import ReferenceData
 from training.simulation.courses import build_courses
-from training.simulation.crosswalk import build_crosswalk
+from training.simulation.crosswalk import Crosswalk, build_crosswalk
 from training.simulation.evidence import EvidenceWriter
 from training.simulation.history import Application, simulate_history
 from training.simulation.opportunities import assign_owners, current_openings, recent_interest
@@ -35,6 +36,9 @@ class SimulationResult:
     skill_uris: list[str]
     applications: list[Application]
     crosswalk_stats: dict[str, int] = field(default_factory=dict)
+    crosswalk: Crosswalk = field(default_factory=Crosswalk)
+    """The O*NET -> ESCO mapping the roles' skills came from (published by ``waypoint
+    simulate`` as ``models/crosswalk/onet_esco.csv``)."""
 
     def summary(self, params: SimulationParams) -> dict[str, Any]:
         org = self.organization
@@ -77,13 +81,16 @@ class SimulationResult:
 
 
 def simulate(reference: ReferenceData, params: SimulationParams,
-             progress: bool = False) -> SimulationResult:
-    """Every part of the organization; see docs/simulation.md for how each part is made."""
+             progress: bool = False,
+             overrides: Mapping[str, str | None] | None = None) -> SimulationResult:
+    """Every part of the organization; see docs/simulation.md for how each part is made.
+    ``overrides``: the HR admin's O*NET code -> ESCO occupation (or ``None``) overrides."""
     seeds = np.random.SeedSequence(params.seed).spawn(6)
     rngs = [np.random.default_rng(s) for s in seeds]
     rnd = random.Random(int(seeds[5].generate_state(1)[0]))
     codes = sorted({t.code for t in reference.onet_tasks})
-    crosswalk = build_crosswalk(reference, codes, min_score=params.crosswalk_min_score)
+    crosswalk = build_crosswalk(reference, codes, min_score=params.crosswalk_min_score,
+                                overrides=overrides)
     catalog = build_catalog(reference, crosswalk, rngs[0])
     courses, course_for_skill = build_courses(reference, catalog, rngs[1])
     people = build_people(catalog, params, rngs[2])
@@ -113,7 +120,7 @@ def simulate(reference: ReferenceData, params: SimulationParams,
         moves=history.moves, events=events,
     )
     return SimulationResult(organization, people, [s.uri for s in catalog.skills],
-                            history.applications, crosswalk.stats())
+                            history.applications, crosswalk.stats(), crosswalk)
 
 
 def simulate_organization(reference: ReferenceData, params: SimulationParams,

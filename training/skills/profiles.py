@@ -2,9 +2,13 @@
 
 1. Every distinct text (review and self-description evidence, course, role and opportunity
    descriptions) goes through the engine once, per source kind, in batches.
-2. Roles are matched to an ESCO occupation by title (encoder similarity over ESCO occupation
-   labels and alternative labels) for its essential/optional skills; O*NET skill and knowledge
-   ratings are mapped to ESCO skills by the engine (element name -> best skill).
+2. Roles are linked to an ESCO occupation for its essential/optional skills: a role with an
+   O*NET code takes the published O*NET -> ESCO mapping (``models/crosswalk/onet_esco.csv``,
+   docs/crosswalk.md, with the HR admin's overrides on top; "none" means no ESCO occupation, so
+   its requirements come from its own description and O*NET ratings); any other role is matched
+   by title (encoder similarity over ESCO occupation labels and alternative labels). O*NET
+   skill and knowledge ratings are mapped to ESCO skills by the engine (element name -> best
+   skill).
 3. Requirement profiles for roles and opportunities; observations for every employee (evidence
    and roles held, all dated) and their profiles as of the given date.
 
@@ -19,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,7 @@ from features.domain import (
     OnetRatingKind,
     RelationType,
     RequirementProfile,
+    Role,
 )
 from features.inferred_skills import InferredSkill, SourceKind
 from features.profiles import (
@@ -124,8 +129,27 @@ def onet_ratings_by_code(engine: SkillEngine, data_dir: Path,
     return out
 
 
+def role_occupations(roles: Sequence[Role], engine: SkillEngine, data_dir: Path,
+                     crosswalk: Mapping[str, str | None]) -> dict[str, tuple[str, float]]:
+    """Role id -> (ESCO occupation URI, score): the crosswalk for roles with an O*NET code it
+    covers (no entry where it says none), the encoder title match for the others."""
+    out: dict[str, tuple[str, float]] = {}
+    by_title = [r for r in roles if (r.onet_code or "") not in crosswalk]
+    matched = match_occupations(engine, sorted({r.title for r in by_title}), data_dir)
+    for role in roles:
+        code = role.onet_code or ""
+        if code in crosswalk:
+            uri = crosswalk[code]
+            if uri is not None:
+                out[role.id] = (uri, 1.0)
+        elif role.title in matched:
+            out[role.id] = matched[role.title]
+    return out
+
+
 def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of: date,
-                       out_dir: Path, params: ProfileParams) -> dict[str, Any]:
+                       out_dir: Path, params: ProfileParams,
+                       crosswalk: Mapping[str, str | None] | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     employees, roles = store.employees(), store.roles()
     opportunities, courses = store.opportunities(), store.courses()
@@ -147,7 +171,7 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
     relations: dict[str, dict[str, RelationType]] = defaultdict(dict)
     for rel in read_occupation_skills(data_dir / ESCO_FILES["occupation_skills"]):
         relations[rel.occupation_uri][rel.skill_uri] = rel.relation
-    occupation_of = match_occupations(engine, sorted({r.title for r in roles}), data_dir)
+    occupation_of = role_occupations(roles, engine, data_dir, crosswalk or {})
     onet = onet_ratings_by_code(engine, data_dir)
 
     def role_requirements(role_id: str) -> RequirementProfile | None:
@@ -155,21 +179,22 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
 
     role_profiles: dict[str, RequirementProfile] = {}
     for role in roles:
-        occ = occupation_of.get(role.title)
+        occ = occupation_of.get(role.id)
         role_profiles[role.id] = build_requirements(
             role.id, inferred.get((SourceKind.JOB_DESCRIPTION, role.description), ()),
             relations.get(occ[0], {}) if occ else {},
-            onet.get(role.onet_code or "", []), role.level)
+            onet.get(role.onet_code or "", []), role.level,
+            max_requirements=params.max_requirements)
     opportunity_profiles: list[RequirementProfile] = []
     role_by_id = {role.id: role for role in roles}
     for opp in opportunities:
         opp_role = role_by_id.get(opp.role_id or "")
-        occ = occupation_of.get(opp_role.title) if opp_role else None
+        occ = occupation_of.get(opp_role.id) if opp_role else None
         opportunity_profiles.append(build_requirements(
             opp.id, inferred.get((SourceKind.JOB_DESCRIPTION, opp.description), ()),
             relations.get(occ[0], {}) if occ else {},
             onet.get(opp_role.onet_code or "", []) if opp_role else [], opp.level,
-            explicit=opp.skill_uris))
+            explicit=opp.skill_uris, max_requirements=params.max_requirements))
 
     course_skills = {c.id: c.skill_uris for c in courses}
     course_text = {c.id: c.description for c in courses}
@@ -224,6 +249,6 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
             "distinct_texts": sum(len(v) for v in texts.values()),
             "inference_seconds": round(inference_seconds, 1),
             "total_seconds": round(time.perf_counter() - started, 1),
-            "roles_matched_to_esco": f"{len(occupation_of)}/{len({r.title for r in roles})}",
+            "roles_matched_to_esco": f"{len(occupation_of)}/{len(roles)}",
             "mean_skills_per_employee": round(float(np.mean(entries)), 1) if entries else 0.0,
             "params": params.model_dump(mode="json")})

@@ -26,6 +26,9 @@ def register(subparsers: Any) -> None:
                         help="summary JSON (default: <artifact_dir>/simulation_summary.json)")
     parser.add_argument("--truth", type=Path,
                         help="hidden truth (default: <artifact_dir>/simulation_truth.json.gz)")
+    parser.add_argument("--crosswalk", type=Path,
+                        help="published O*NET -> ESCO mapping (default: "
+                             "<artifact_dir>/crosswalk/onet_esco.csv)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
 
@@ -36,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from features.store import Store
     from features.taxonomy import read_reference_data
     from training.simulation import load_params, simulate
+    from training.simulation.crosswalk_file import read_overrides, write_mapping
 
     settings = get_settings()
     try:
@@ -48,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     reference = read_reference_data(settings.data_dir)
     log.info("read reference data from %s in %.1fs", settings.data_dir,
              time.perf_counter() - started)
-    result = simulate(reference, params, progress=not args.no_progress)
+    overrides = read_overrides(settings.crosswalk_overrides)
+    result = simulate(reference, params, progress=not args.no_progress, overrides=overrides)
     built = time.perf_counter()
     log.info("built the organization in %.1fs", built - started)
     store = Store(settings.database_url)
@@ -61,10 +66,16 @@ def run(args: argparse.Namespace) -> int:
     log.info("wrote %s rows in %.1fs", sum(counts.values()), written - built)
     truth_path = args.truth or settings.artifact_dir / "simulation_truth.json.gz"
     result.write_truth(truth_path)
+    mapping_path = args.crosswalk or settings.artifact_dir / "crosswalk" / "onet_esco.csv"
+    write_mapping(mapping_path, result.crosswalk.matches,
+                  {o.code: o.title for o in reference.onet_occupations},
+                  {o.uri: o.label for o in reference.occupations})
     summary: dict[str, Any] = {
         **result.summary(params),
         "rows_written": counts,
         "truth": str(truth_path),
+        "crosswalk_file": str(mapping_path),
+        "crosswalk_overrides": len(overrides),
         "seconds": {"build": round(built - started, 1), "write": round(written - built, 1),
                     "total": round(time.perf_counter() - started, 1)},
     }

@@ -294,6 +294,7 @@ def run_profiles(args: argparse.Namespace) -> int:
     from features.settings import get_settings
     from features.store import Store
     from inference.skills.artifacts import ArtifactMissing, load_engine
+    from training.simulation.crosswalk_file import read_mapping, read_overrides
     from training.skills.profiles import build_all_profiles
 
     settings = get_settings()
@@ -308,6 +309,10 @@ def run_profiles(args: argparse.Namespace) -> int:
         engine.index.use_ivf()
     store = Store(settings.database_url)
     out = args.out or settings.artifact_dir / "profiles"
-    summary = build_all_profiles(store, engine, settings.data_dir, as_of, out, params.profiles)
+    mapping = settings.artifact_dir / "crosswalk" / "onet_esco.csv"
+    crosswalk = {**(read_mapping(mapping) if mapping.is_file() else {}),
+                 **read_overrides(settings.crosswalk_overrides)}
+    summary = build_all_profiles(store, engine, settings.data_dir, as_of, out, params.profiles,
+                                 crosswalk=crosswalk)
     print(json.dumps(summary, indent=2))
     return 0
