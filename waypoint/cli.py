@@ -19,6 +19,7 @@ from waypoint.commands import (
     audit,
     data,
     ingest,
+    organization,
     paths,
     rank,
     registry,
@@ -30,8 +31,8 @@ from waypoint.commands import (
     train,
 )
 
-COMMANDS = (audit, data, ingest, paths, rank, registry, serve, simulate, skills, titles,
-            token, train)
+COMMANDS = (audit, data, ingest, organization, paths, rank, registry, serve, simulate, skills,
+            titles, token, train)
 """Every module that registers ``waypoint`` verbs, in ``--help`` order."""
 
 
