@@ -77,8 +77,11 @@ def _column(parsed: ParsedFolder, name: str, column: str) -> int | None:
 def _ids(parsed: ParsedFolder, name: str, known: KnownIds) -> frozenset[str] | None:
     """Ids of ``name`` in this import or the store; None when neither has the entity at all
     (locations: a company that sends no locations file has free-text locations)."""
+    if name in parsed.unreadable:
+        return None
     spec = next(s for s in FILES if s.name == name)
-    here = {getattr(r, spec.key) for r in parsed.records(name)}
+    here = {getattr(r, spec.key) for r in parsed.records(name)} | parsed.invalid_ids.get(name,
+                                                                                     set())
     stored = known.ids.get(name)
     if name not in parsed.present and stored is None:
         return None if name == "locations.csv" else frozenset()

@@ -43,6 +43,12 @@ class ParsedFolder:
     present: set[str] = field(default_factory=set)
     columns: dict[str, dict[str, int]] = field(default_factory=dict)
     """CSV header positions per file (1-based), for problems found after parsing."""
+    unreadable: set[str] = field(default_factory=set)
+    """Files that could not be read at all (encoding, header): their ids are unknown, so
+    references to them are not checked (that would only repeat the one problem)."""
+    invalid_ids: dict[str, set[str]] = field(default_factory=dict)
+    """Ids of rows that failed validation (already reported): references to them are not
+    reported again."""
 
     def records(self, name: str) -> list[Any]:
         return [row.record for row in self.rows.get(name, [])]
@@ -84,9 +90,11 @@ def _read_csv(spec: FileSpec, text: str, problems: Problems,
         header = next(reader)
     except StopIteration:
         problems.add(spec.name, 1, None, None, "empty file: expected a header row")
+        parsed.unreadable.add(spec.name)
         return []
     except csv.Error as exc:
         problems.add(spec.name, 1, None, None, f"malformed CSV: {exc}")
+        parsed.unreadable.add(spec.name)
         return []
     header = [name.strip() for name in header]
     known = spec.record.model_fields
@@ -104,6 +112,7 @@ def _read_csv(spec: FileSpec, text: str, problems: Problems,
         problems.add(spec.name, 1, None, name, "missing required column")
         bad_header = True
     if bad_header:
+        parsed.unreadable.add(spec.name)
         return []
     required = _required(spec.record)
     rows: list[Row] = []
@@ -133,11 +142,11 @@ def _read_csv(spec: FileSpec, text: str, problems: Problems,
             elif name in required:
                 problems.add(spec.name, line, columns[name], name, "required value is empty")
                 missing = True
-        if missing:
-            continue
-        record = _validate(spec, values, line, columns, problems)
+        record = None if missing else _validate(spec, values, line, columns, problems)
         if record is not None:
             rows.append(Row(line, record))
+        elif values.get(spec.key):
+            parsed.invalid_ids.setdefault(spec.name, set()).add(str(values[spec.key]).strip())
     return rows
 
 
@@ -160,6 +169,8 @@ def _read_jsonl(spec: FileSpec, text: str, problems: Problems,
         record = _validate(spec, value, number, None, problems)
         if record is not None:
             rows.append(Row(number, record))
+        elif value.get(spec.key):
+            _parsed.invalid_ids.setdefault(spec.name, set()).add(str(value[spec.key]).strip())
     return rows
 
 
@@ -184,6 +195,7 @@ def read_folder(folder: Path, problems: Problems) -> ParsedFolder:
         parsed.present.add(spec.name)
         text = _decode(spec, path.read_bytes(), problems)
         if text is None:
+            parsed.unreadable.add(spec.name)
             continue
         read = _read_csv if spec.format == "csv" else _read_jsonl
         parsed.rows[spec.name] = read(spec, text, problems, parsed)
