@@ -305,6 +305,13 @@ class Params(_Section):
     fairness: FairnessParams
     promote: PromoteParams
 
+    def organization_as_of(self) -> date:
+        """The profile date of the pipeline's organization: ``simulate.as_of`` for the
+        simulated one, ``organization.as_of`` (else today) for an imported one."""
+        if self.organization.source == "simulate":
+            return self.simulate.as_of
+        return self.organization.as_of or date.today()
+
 
 def params_path() -> Path:
     """``$WAYPOINT_PARAMS`` when set, else the repository's ``params.yaml``."""

@@ -98,39 +98,46 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_stage(args: argparse.Namespace) -> int:
-    """Load the organization named by ``params.yaml``; write ``organization_summary.json``
-    (counts and version only, so an unchanged organization leaves later stages alone)."""
+    """Load the organization ``params.yaml`` names, then write ``organization_summary.json``
+    (source, version and store counts only: the same organization gives the same bytes, so
+    later stages rerun only when it changed). The stage runs on every ``dvc repro``
+    (``always_changed``): an import of unchanged files writes nothing, and a simulation the
+    store already holds (same version, truth file present) is not rebuilt."""
     from features.params import load_params
     from features.settings import get_settings
     from features.store import Store
     from waypoint.commands import simulate
 
     settings = get_settings()
-    params = load_params().organization
-    summary: dict[str, Any]
-    if params.source == "simulate":
-        code = simulate.run(argparse.Namespace(
-            employees=None, seed=None, params=None, bias_strength=None, proxy_strength=None,
-            summary=None, truth=None, no_progress=args.no_progress))
-        if code:
-            return code
-        written = json.loads((settings.artifact_dir / "simulation_summary.json").read_text())
-        summary = {"source": "simulate", "version": written["version"],
-                   "counts": written["counts"]}
-    else:
-        folder = params.path if params.path.is_absolute() else REPO_ROOT / params.path
-        report = import_folder(folder)
-        for stale in ("simulation_truth.json.gz", "simulation_summary.json"):
-            (settings.artifact_dir / stale).unlink(missing_ok=True)
-        store = Store(settings.database_url)
-        try:
-            counts = store.counts().model_dump()
-            version = store.dataset_version("organization")
-        finally:
-            store.dispose()
-        summary = {"source": "import", "path": str(params.path), "version": version,
-                   "counts": counts}
-        print(json.dumps(report, indent=2))
+    params = load_params()
+    source = params.organization
+    truth = settings.artifact_dir / "simulation_truth.json.gz"
+    store = Store(settings.database_url)
+    try:
+        store.create_schema()
+        if source.source == "simulate":
+            version = params.simulate.version()
+            if store.dataset_version("organization") == version and truth.is_file():
+                log.info("the store already holds simulation %s; nothing to do", version)
+            else:
+                code = simulate.run(argparse.Namespace(
+                    employees=None, seed=None, params=None, bias_strength=None,
+                    proxy_strength=None, summary=None, truth=None,
+                    no_progress=args.no_progress))
+                if code:
+                    return int(code)
+            detail: dict[str, Any] = {"source": "simulate"}
+        else:
+            folder = source.path if source.path.is_absolute() else REPO_ROOT / source.path
+            print(json.dumps(import_folder(folder), indent=2))
+            # the simulator's files do not describe an imported organization
+            for stale in (truth, settings.artifact_dir / "simulation_summary.json"):
+                stale.unlink(missing_ok=True)
+            detail = {"source": "import", "path": str(source.path)}
+        summary = {**detail, "version": store.dataset_version("organization"),
+                   "counts": store.counts().model_dump()}
+    finally:
+        store.dispose()
     path = settings.artifact_dir / SUMMARY
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=2) + "\n")
