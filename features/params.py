@@ -6,9 +6,10 @@ misspelled key is an error that names it (``fairness.rerank.floor_ratio: missing
 silent fallback to a code default. The file lives at the repository root (``REPO_ROOT /
 "params.yaml"``, or ``WAYPOINT_PARAMS`` when set) because DVC tracks it there.
 
-Sections: ``organization`` (simulated or imported), ``simulate`` (the demo organization), ``profiles`` (evidence -> skill profiles),
-``skills_encoder``, ``ranker``, ``serving`` (retrieval depths and index settings the bundle
-carries), ``fairness`` (audit, gate, mitigation, the re-ranking policy) and ``promote``.
+Sections: ``organization`` (simulated or imported), ``simulate`` (the demo organization),
+``profiles`` (evidence -> skill profiles), ``skills_encoder``, ``ranker``, ``serving``
+(retrieval depths and index settings the bundle carries), ``fairness`` (audit, gate,
+mitigation, the re-ranking policy) and ``promote``.
 """
 
 from __future__ import annotations

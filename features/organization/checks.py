@@ -11,6 +11,7 @@ from datetime import date, datetime
 from features.organization.files import EVIDENCE_FILES, FILES
 from features.organization.problems import Problems
 from features.organization.reader import ParsedFolder
+from features.organization.records import EmployeeRecord, OpportunityRecord
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def check_folder(parsed: ParsedFolder, known: KnownIds, today: date,
                 problems.add(name, row.line, _column(parsed, name, column), column,
                              f"unknown id {value!r} (not in {target} nor in the store)")
     for row in parsed.rows.get("employees.csv", []):
-        emp = row.record
+        emp: EmployeeRecord = row.record  # type: ignore[assignment]
         if emp.manager_id == emp.id:
             problems.add("employees.csv", row.line, _column(parsed, "employees.csv", "manager_id"),
                          "manager_id", "an employee cannot be their own manager")
@@ -131,7 +132,7 @@ def check_folder(parsed: ParsedFolder, known: KnownIds, today: date,
             problems.add("employees.csv", row.line, _column(parsed, "employees.csv", "left_on"),
                          "left_on", f"{emp.left_on} is before hired_on {emp.hired_on}")
     for row in parsed.rows.get("opportunities.csv", []):
-        opp = row.record
+        opp: OpportunityRecord = row.record  # type: ignore[assignment]
         if opp.closes_on is not None and opp.closes_on < opp.posted_on:
             problems.add("opportunities.csv", row.line,
                          _column(parsed, "opportunities.csv", "closes_on"), "closes_on",
@@ -156,7 +157,7 @@ def check_folder(parsed: ParsedFolder, known: KnownIds, today: date,
     if known.occupation_uris:
         for name in ("roles.csv", "occupation_overrides.csv"):
             for row in parsed.rows.get(name, []):
-                uri = row.record.occupation_uri
+                uri = getattr(row.record, "occupation_uri", None)
                 if uri is not None and uri not in known.occupation_uris:
                     problems.add(name, row.line, _column(parsed, name, "occupation_uri"),
                                  "occupation_uri", f"unknown ESCO occupation {uri!r}")

@@ -21,7 +21,6 @@ from features.organization.files import FILES, FileSpec
 from features.organization.problems import Problems
 from features.organization.records import Record
 
-
 NOT_IMPORTED = ("role_occupation_links.csv",)
 """Files an export writes for people to read (how roles are linked); the import skips them."""
 
@@ -128,7 +127,7 @@ def _read_csv(spec: FileSpec, text: str, problems: Problems,
         line, last = last + 1, reader.line_num
         if problems.full:
             break
-        if not cells or all(not c.strip() for c in cells) and len(cells) <= 1:
+        if not cells or (all(not c.strip() for c in cells) and len(cells) <= 1):
             continue
         if len(cells) != len(header):
             problems.add(spec.name, line, None, None,

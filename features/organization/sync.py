@@ -94,7 +94,8 @@ def _update(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> N
         return
     keys = [c.name for c in table.primary_key.columns]
     where = and_(*(table.c[k] == bindparam(f"key_{k}") for k in keys))
-    values = {c.name: bindparam(c.name) for c in table.columns if c.name not in keys}
+    values: dict[str, Any] = {c.name: bindparam(c.name) for c in table.columns
+                              if c.name not in keys}
     statement = table.update().where(where).values(values)
     batch = [{**{n: row[n] for n in values}, **{f"key_{k}": row[k] for k in keys}}
              for row in rows]

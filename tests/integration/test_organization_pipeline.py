@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from features.store import Store
 from inference.artifacts.profiles import read_profile_artifacts
 from inference.skills.engine import SkillEngine
 from tests.support.organization_factory import SMALL_COMPANY, TODAY, reference_store

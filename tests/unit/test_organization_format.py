@@ -9,12 +9,17 @@ from features.organization.checks import KnownIds, check_folder
 from features.organization.docs import stale_docs
 from features.organization.problems import Problem, Problems
 from features.organization.reader import read_folder
+from features.organization.records import EmployeeRecord
 from features.settings import REPO_ROOT
-from tests.support.organization_factory import SMALL_COMPANY, TODAY, copy_company, line_of, \
-    replace_line
+from tests.support.organization_factory import (
+    SMALL_COMPANY,
+    TODAY,
+    copy_company,
+    line_of,
+    replace_line,
+)
 
-EMPLOYEE_COLUMNS = ("id,name,role_id,level,hired_on,role_since,department_id,location,"
-                    "manager_id,aspirations,discoverable,part_time,is_recruiter,left_on").split(",")
+EMPLOYEE_COLUMNS = list(EmployeeRecord.model_fields)
 
 
 def problems_of(folder: Path, limit: int = 100) -> Problems:

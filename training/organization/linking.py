@@ -75,9 +75,9 @@ def link_roles(roles: Sequence[Role], hints: Mapping[str, OccupationHint],
     if pending:
         if matcher is None:
             raise ValueError("no title index to link roles without an occupation code")
-        for role, found in zip(pending, matcher.match([r.title for r in pending], top_k=1),
-                               strict=True):
-            matches[role.id] = found[0] if found else None
+        for role, best in zip(pending, matcher.match([r.title for r in pending], top_k=1),
+                              strict=True):
+            matches[role.id] = best[0] if best else None
     linked: list[Role] = []
     links: list[dict[str, Any]] = []
     for role in roles:
