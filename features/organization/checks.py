@@ -157,7 +157,7 @@ def check_folder(parsed: ParsedFolder, known: KnownIds, today: date,
     if known.occupation_uris:
         for name in ("roles.csv", "occupation_overrides.csv"):
             for row in parsed.rows.get(name, []):
-                uri = getattr(row.record, "occupation_uri", None)
-                if uri is not None and uri not in known.occupation_uris:
+                occupation = getattr(row.record, "occupation_uri", None)
+                if occupation is not None and occupation not in known.occupation_uris:
                     problems.add(name, row.line, _column(parsed, name, "occupation_uri"),
-                                 "occupation_uri", f"unknown ESCO occupation {uri!r}")
+                                 "occupation_uri", f"unknown ESCO occupation {occupation!r}")

@@ -75,10 +75,10 @@ def _type(prop: dict[str, Any], defs: dict[str, Any]) -> str:
         return "date (YYYY-MM-DD)"
     if fmt == "date-time":
         return "timestamp (ISO 8601)"
-    bounds = [f"{op} {prop[key]}" for key, op in (("minimum", ">="), ("maximum", "<="))
-              if key in prop]
-    if kind == "integer" and bounds:
-        return f"integer {' '.join(bounds)}"
+    if kind == "integer" and "minimum" in prop and "maximum" in prop:
+        return f"integer {prop['minimum']} to {prop['maximum']}"
+    if kind == "integer" and "minimum" in prop:
+        return f"integer >= {prop['minimum']}"
     if "pattern" in prop and prop["pattern"].startswith("^\\d"):
         return "O*NET-SOC code (NN-NNNN.NN)"
     return {"boolean": "boolean (true / false)"}.get(kind, str(kind))

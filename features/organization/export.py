@@ -103,6 +103,23 @@ def _evidence_rows(store: Store, kind: str) -> Iterator[dict[str, Any]]:
             yield {names.get(k, k): v for k, v in row.items()}
 
 
+def _link_review_rows(store: Store) -> Iterator[dict[str, Any]]:
+    """Every role's occupation link; a role the store holds no link for (a simulated one) is
+    shown as the import would link it: ``given``, by its O*NET code."""
+    links = {r["role_id"]: r for r in _rows(store, t.role_occupations)}
+    with store.engine.connect() as conn:
+        titles = {str(c): str(ti) for c, ti in conn.execute(
+            select(t.onet_occupations.c.code, t.onet_occupations.c.title))}
+    for role in _rows(store, t.roles):
+        link = links.get(role["id"])
+        if link is None:
+            code = role["onet_code"]
+            link = {"role_id": role["id"], "title": role["title"], "method": "given",
+                    "occupation_uri": None, "label": titles.get(code or "", ""),
+                    "onet_code": code, "score": None}
+        yield link
+
+
 def _locations(store: Store) -> list[dict[str, Any]]:
     stored = list(_rows(store, t.locations))
     if stored:
@@ -149,7 +166,7 @@ def export_organization(store: Store, out: Path, *, protected: bool = False) -> 
         with (staging / LINK_REVIEW_FILE).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(LINK_REVIEW_COLUMNS)
-            for row in _rows(store, t.role_occupations):
+            for row in _link_review_rows(store):
                 writer.writerow([_cell(row[c]) for c in LINK_REVIEW_COLUMNS])
         if out.exists():
             shutil.rmtree(out)

@@ -164,20 +164,20 @@ def _write(conn: Connection, incoming: IncomingOrganization, links: Sequence[dic
     result.tables["roles"] = upsert(conn, t.roles, model_rows(incoming.roles))
     result.tables["role_occupations"] = upsert(conn, t.role_occupations, list(links))
     _employees(conn, incoming, today, result)
-    optional: list[tuple[Table, Sequence[BaseModel] | None]] = [
-        (t.protected_attributes, incoming.protected_attributes),
-        (t.opportunities, incoming.opportunities), (t.courses, incoming.courses),
-        (t.evidence, incoming.evidence), (t.moves, incoming.moves), (t.events, incoming.events),
-    ]
-    for table, models in optional:
+    for name in ("protected_attributes", "opportunities", "courses", "evidence", "moves",
+                 "events"):
+        models: Sequence[BaseModel] | None = getattr(incoming, name)
         if models is not None:
-            result.tables[table.name] = upsert(conn, table, model_rows(models))
+            table = t.metadata.tables[name]
+            result.tables[name] = upsert(conn, table, model_rows(models))
+            setattr(incoming, name, None)  # written: free the memory before the next table
 
 
 def sync_organization(store: Store, incoming: IncomingOrganization,
                       links: Sequence[dict[str, Any]], version: str, today: date, *,
                       dry_run: bool = False, replace: bool = False) -> SyncResult:
-    """Bring the store's organization to ``incoming`` in one transaction (see the module)."""
+    """Bring the store's organization to ``incoming`` in one transaction (see the module).
+    The optional entities of ``incoming`` are consumed (set to None once written)."""
     result = SyncResult(replaced=replace)
     with store.engine.connect() as conn:
         transaction = conn.begin()

@@ -105,6 +105,7 @@ def import_organization(folder: Path, store: Store, *, title_index: Path,
     if problems:
         raise InvalidOrganization(problems)
     incoming = incoming_organization(parsed)
+    del parsed  # the records are no longer needed: only the store rows are kept in memory
     stored = {} if replace else stored_links(store)
     matcher: TitleMatcher | None = None
     if needs_matching(incoming.roles, incoming.hints, incoming.overrides, stored) \
