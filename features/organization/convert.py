@@ -78,23 +78,23 @@ def _evidence(parsed: ParsedFolder) -> list[Evidence] | None:
         return None
     out: list[Evidence] = []
     review: ReviewRecord
-    for review in parsed.records("reviews.jsonl"):
+    for review in parsed.take("reviews.jsonl"):
         out.append(Evidence(id=review.id, employee_id=review.employee_id,
                             kind=EvidenceKind.PERFORMANCE_REVIEW, occurred_on=review.reviewed_on,
                             text=review.text, rating=review.rating, author_id=review.reviewer_id))
     done: CourseCompletionRecord
-    for done in parsed.records("course_completions.csv"):
+    for done in parsed.take("course_completions.csv"):
         out.append(Evidence(id=done.id, employee_id=done.employee_id,
                             kind=EvidenceKind.COURSE_COMPLETION, occurred_on=done.completed_on,
                             text=done.text, course_id=done.course_id))
     endorsed: EndorsementRecord
-    for endorsed in parsed.records("endorsements.csv"):
+    for endorsed in parsed.take("endorsements.csv"):
         out.append(Evidence(id=endorsed.id, employee_id=endorsed.employee_id,
                             kind=EvidenceKind.MANAGER_ENDORSEMENT,
                             occurred_on=endorsed.endorsed_on, text=endorsed.text,
                             skill_uri=endorsed.skill_uri, author_id=endorsed.endorser_id))
     declared: SelfDeclaredSkillRecord
-    for declared in parsed.records("self_declared_skills.csv"):
+    for declared in parsed.take("self_declared_skills.csv"):
         out.append(Evidence(id=declared.id, employee_id=declared.employee_id,
                             kind=EvidenceKind.SELF_DECLARED, occurred_on=declared.declared_on,
                             text=declared.text, skill_uri=declared.skill_uri))
@@ -106,7 +106,8 @@ def _present(parsed: ParsedFolder, name: str) -> bool:
 
 
 def incoming_organization(parsed: ParsedFolder) -> IncomingOrganization:
-    """The validated folder as store rows (call after `check_folder` found no problem)."""
+    """The validated folder as store rows (call after `check_folder` found no problem); the
+    large files' records are taken out of ``parsed`` as they are converted."""
     roles: list[RoleRecord] = parsed.records("roles.csv")
     employees: list[EmployeeRecord] = parsed.records("employees.csv")
     return IncomingOrganization(
@@ -119,14 +120,14 @@ def incoming_organization(parsed: ParsedFolder) -> IncomingOrganization:
         protected_attributes=([ProtectedAttributes(**r.model_dump())
                                for r in parsed.records("protected_attributes.csv")]
                               if _present(parsed, "protected_attributes.csv") else None),
-        opportunities=([Opportunity(**r.model_dump()) for r in parsed.records("opportunities.csv")]
+        opportunities=([Opportunity(**r.model_dump()) for r in parsed.take("opportunities.csv")]
                        if _present(parsed, "opportunities.csv") else None),
         courses=([Course(**r.model_dump()) for r in parsed.records("courses.csv")]
                  if _present(parsed, "courses.csv") else None),
         evidence=_evidence(parsed),
-        moves=([Move(**r.model_dump()) for r in parsed.records("moves.csv")]
+        moves=([Move(**r.model_dump()) for r in parsed.take("moves.csv")]
                if _present(parsed, "moves.csv") else None),
-        events=([Event(**r.model_dump()) for r in parsed.records("events.csv")]
+        events=([Event(**r.model_dump()) for r in parsed.take("events.csv")]
                 if _present(parsed, "events.csv") else None),
         hints={r.id: OccupationHint(r.onet_code, r.occupation_uri) for r in roles},
         overrides={r.role_id: r for r in parsed.records("occupation_overrides.csv")},

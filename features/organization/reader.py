@@ -52,6 +52,10 @@ class ParsedFolder:
     def records(self, name: str) -> list[Any]:
         return [row.record for row in self.rows.get(name, [])]
 
+    def take(self, name: str) -> list[Any]:
+        """The records of ``name``, removed from the folder (frees them once converted)."""
+        return [row.record for row in self.rows.pop(name, [])]
+
 
 def _decode(spec: FileSpec, data: bytes, problems: Problems) -> str | None:
     try:
