@@ -211,3 +211,19 @@ def test_import_into_an_empty_store_needs_reference_data(sqlite_url: str,
             import_organization(SMALL_COMPANY, store, title_index=tmp_path, today=TODAY)
     finally:
         store.dispose()
+
+
+def test_replace_swaps_in_another_company(setup: tuple[Store, Path], tmp_path: Path) -> None:
+    store, index = setup
+    run(store, index, SMALL_COMPANY)
+    other = tiny_organization()
+    scratch, _ = reference_store(f"sqlite:///{tmp_path / 'scratch.db'}", tmp_path / "scratch")
+    try:
+        scratch.replace_organization(other, version="other")
+        export_organization(scratch, tmp_path / "other", protected=True)
+    finally:
+        scratch.dispose()
+    report = run(store, index, tmp_path / "other", replace=True)
+    assert report.result.replaced and not report.result.newly_left
+    assert [e.id for e in store.employees()] == ["e1", "e2"]
+    assert rows(store, t.employee_departures) == [] and store.role("R-DEV") is None
