@@ -199,8 +199,13 @@ def test_a_simulated_style_store_round_trips(setup: tuple[Store, Path], tmp_path
             [(e.id, e.occurred_at.astimezone(UTC).replace(tzinfo=None)) for e in theirs.events]
         assert rows(fresh, t.protected_attributes) == rows(store, t.protected_attributes)
         assert not run(fresh, index, tmp_path / "org").result.changed
+        export_organization(fresh, tmp_path / "again", protected=True)
     finally:
         fresh.dispose()
+    names = sorted(p.name for p in (tmp_path / "org").iterdir())
+    _, mismatch, errors = filecmp.cmpfiles(tmp_path / "org", tmp_path / "again", names,
+                                           shallow=False)
+    assert (mismatch, errors) == ([], [])
 
 
 def test_import_into_an_empty_store_needs_reference_data(sqlite_url: str,
