@@ -23,11 +23,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Build the demo organization and the artifacts serving needs (dvc repro promote), then
+## Build the demo organization and the artifacts serving needs (dvc repro promote), write the
+## demo company as an organization export (models/org_export, docs/data-format.md), then
 ## serve the API in demo mode (asked for here; loopback only). `make pipeline` runs every stage,
 ## the skills benchmark evaluation included.
 demo: install
 	$(BIN)/dvc repro promote
+	$(BIN)/waypoint export --protected --out models/org_export
 	WAYPOINT_DEMO_MODE=true $(BIN)/waypoint serve
 
 pipeline: install
@@ -55,4 +57,4 @@ check: lint typecheck imports test
 clean:
 	rm -rf models/*.db models/*.json models/*.json.gz models/skills models/skill_encoder* \
 	       models/profiles models/ranking models/ranker models/bundle models/reports \
-	       models/mlartifacts models/serving_cache
+	       models/mlartifacts models/serving_cache models/org_export

@@ -6,9 +6,10 @@ misspelled key is an error that names it (``fairness.rerank.floor_ratio: missing
 silent fallback to a code default. The file lives at the repository root (``REPO_ROOT /
 "params.yaml"``, or ``WAYPOINT_PARAMS`` when set) because DVC tracks it there.
 
-Sections: ``simulate`` (the demo organization), ``profiles`` (evidence -> skill profiles),
-``skills_encoder``, ``ranker``, ``serving`` (retrieval depths and index settings the bundle
-carries), ``fairness`` (audit, gate, mitigation, the re-ranking policy) and ``promote``.
+Sections: ``organization`` (simulated or imported), ``simulate`` (the demo organization),
+``profiles`` (evidence -> skill profiles), ``skills_encoder``, ``ranker``, ``serving``
+(retrieval depths and index settings the bundle carries), ``fairness`` (audit, gate,
+mitigation, the re-ranking policy) and ``promote``.
 """
 
 from __future__ import annotations
@@ -283,6 +284,23 @@ class FairnessParams(_Section):
     gate: GateThresholds
 
 
+# --------------------------------------------------------------------------- organization
+
+
+class OrganizationParams(_Section):
+    """Where the pipeline's organization comes from (``waypoint organization``)."""
+
+    source: Literal["simulate", "import"]
+    """``simulate``: the seeded demo company (``simulate:``); ``import``: the organization
+    folder at ``path`` (docs/data-format.md), imported incrementally."""
+    path: Path
+    """The organization folder imported when ``source`` is ``import`` (relative to the
+    repository root)."""
+    as_of: date | None
+    """Profile date for an imported organization (``null``: the day the pipeline runs); a
+    simulated one uses ``simulate.as_of``."""
+
+
 # --------------------------------------------------------------------------- promote
 
 
@@ -295,6 +313,7 @@ class PromoteParams(_Section):
 class Params(_Section):
     """The whole of ``params.yaml``."""
 
+    organization: OrganizationParams
     simulate: SimulationParams
     profiles: ProfileParams
     skills_encoder: SkillsEncoderParams
@@ -302,6 +321,13 @@ class Params(_Section):
     serving: ServingParams
     fairness: FairnessParams
     promote: PromoteParams
+
+    def organization_as_of(self) -> date:
+        """The profile date of the pipeline's organization: ``simulate.as_of`` for the
+        simulated one, ``organization.as_of`` (else today) for an imported one."""
+        if self.organization.source == "simulate":
+            return self.simulate.as_of
+        return self.organization.as_of or date.today()
 
 
 def params_path() -> Path:

@@ -239,10 +239,41 @@ events = Table(
     Column("idempotency_key", String(128), unique=True),
 )
 
+locations = Table(
+    "locations", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+)
+"""Work locations named by an imported organization (``locations.csv``); the simulator writes
+none (its locations are free text)."""
+
+employee_departures = Table(
+    "employee_departures", metadata,
+    Column("employee_id", String(64), ForeignKey("employees.id"), primary_key=True),
+    Column("left_on", Date, nullable=False),
+    Column("source", String(16), nullable=False),
+)
+"""Employees who left: ``source`` is ``file`` (``left_on`` in employees.csv) or ``absent``
+(missing from a later import, marked on the import's date). Their rows and history stay."""
+
+role_occupations = Table(
+    "role_occupations", metadata,
+    Column("role_id", String(64), ForeignKey("roles.id"), primary_key=True),
+    Column("occupation_uri", String(255)),
+    Column("label", Text, nullable=False),
+    Column("onet_code", String(16)),
+    Column("score", Float),
+    Column("method", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+)
+"""How each imported role is linked to an occupation: ``given`` (a code in roles.csv),
+``title_match`` (the job-title normalizer, with its score, for the title it matched),
+``override`` (an HR admin; wins on every later import) or ``unlinked``."""
+
 # Deleted children first, inserted parents first.
 ORGANIZATION_TABLES = (
     departments, roles, employees, protected_attributes, opportunities, courses, evidence, moves,
-    events,
+    events, locations, employee_departures, role_occupations,
 )
 
 # --------------------------------------------------------------------------- serving audit log

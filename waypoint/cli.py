@@ -21,6 +21,7 @@ from waypoint.commands import (
     data,
     ingest,
     oidc,
+    organization,
     paths,
     rank,
     registry,
@@ -32,8 +33,8 @@ from waypoint.commands import (
     train,
 )
 
-COMMANDS = (audit, crosswalk, data, ingest, oidc, paths, rank, registry, serve, simulate, skills,
-            titles, token, train)
+COMMANDS = (audit, crosswalk, data, ingest, oidc, organization, paths, rank, registry, serve,
+            simulate, skills, titles, token, train)
 """Every module that registers ``waypoint`` verbs, in ``--help`` order."""
 
 

@@ -86,3 +86,27 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps({k: summary[k] for k in ("version", "counts", "crosswalk", "seconds")},
                      indent=2))
     return 0
+
+
+def write_reference_crosswalk(path: Path | None = None) -> Path:
+    """Build the O*NET -> ESCO mapping from the reference data alone (every O*NET code with
+    task statements, the simulation's ``crosswalk_min_score``, the HR overrides) and write the
+    reviewable file, as ``run`` does: an imported organization's roles with an O*NET code are
+    linked through it too."""
+    from features.settings import get_settings
+    from features.taxonomy import read_reference_data
+    from training.simulation import load_params
+    from training.simulation.crosswalk import build_crosswalk
+    from training.simulation.crosswalk_file import read_overrides, write_mapping
+
+    settings = get_settings()
+    params = load_params(None)
+    reference = read_reference_data(settings.data_dir)
+    codes = sorted({t.code for t in reference.onet_tasks})
+    crosswalk = build_crosswalk(reference, codes, min_score=params.crosswalk_min_score,
+                                overrides=read_overrides(settings.crosswalk_overrides))
+    target = path or settings.artifact_dir / "crosswalk" / "onet_esco.csv"
+    write_mapping(target, crosswalk.matches,
+                  {o.code: o.title for o in reference.onet_occupations},
+                  {o.uri: o.label for o in reference.occupations})
+    return target

@@ -63,7 +63,8 @@ def register(subparsers: Any) -> None:
 
     profiles = verbs.add_parser("profiles", help="build employee and role skill profiles")
     profiles.add_argument("--as-of", type=date.fromisoformat,
-                          help="profile date (default: params simulate.as_of, else today)")
+                          help="profile date (default: simulate.as_of for the simulated "
+                          "organization, organization.as_of or today for an imported one)")
     profiles.add_argument("--variant", default="static",
                           help="engine variant for bulk inference (default: static)")
     profiles.add_argument("--params", type=Path, default=None,
@@ -299,7 +300,7 @@ def run_profiles(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     params = load_params(args.params)
-    as_of = args.as_of or params.simulate.as_of
+    as_of = args.as_of or params.organization_as_of()
     try:
         engine = load_engine(settings, args.variant if args.variant != "auto" else None)
     except ArtifactMissing as exc:
