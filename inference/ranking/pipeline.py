@@ -19,7 +19,8 @@ import numpy as np
 
 from features.domain import Opportunity, OpportunityKind, RequirementProfile
 from features.params import IndexParams
-from features.ranking import EmployeeContext, Target, feature_matrix
+from features.ranking import EmployeeContext, Target
+from features.ranking_batch import TargetTable
 from inference.retrieval.indexes import OpportunityIndex
 
 Scorer = Callable[[np.ndarray], np.ndarray]
@@ -46,6 +47,8 @@ class OpportunityCatalog:
                                       hnsw_m=index.hnsw_m,
                                       ef_construction=index.ef_construction,
                                       ef_search=index.ef_search)
+        self.features = TargetTable(self.targets, self.requirements)
+        """The targets laid out for vectorised feature rows (`features.ranking_batch`)."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,7 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
     if not found:
         return Slate([], np.empty((0, 0)), np.empty(0))
     rows = [c.row for c in found]
-    x = feature_matrix(ctx, [(catalog.targets[r], catalog.requirements[r]) for r in rows],
-                       catalog.vectors[rows], adjacency)
+    x = catalog.features.matrix(ctx, rows, catalog.vectors[rows], adjacency)
     scores = np.asarray(score(x), dtype=np.float64)
     ranked = sorted(range(len(rows)), key=lambda i: (-scores[i], found[i].id))
     seen: set[tuple[str, str]] = set()
