@@ -7,9 +7,9 @@ target attributes as code arrays, title/description tokens as a second CSR matri
 `TargetTable.matrix` computes the rows of any subset of them for one `EmployeeContext`.
 
 Every sum adds the same float64 terms in the same order as `feature_row` (``np.bincount`` adds
-sequentially), so the skill and history columns are equal to `feature_row`'s; only
-``embedding_cosine`` can differ, in the last float32 bits (a matrix-vector product instead of
-one ``np.dot`` per row). `feature_row` stays the reference; tests compare the two.
+sequentially) and ``embedding_cosine`` is `features.ranking.cosine` per row (a matrix-vector
+product would round float32 differently), so the rows are equal to `feature_row`'s, bit for bit:
+no training/serving skew. `feature_row` stays the reference; tests compare the two.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from features.ranking import (
     EmployeeContext,
     Target,
     _years,
+    cosine,
     tokens,
 )
 
@@ -167,7 +168,8 @@ class TargetTable:
         if ctx.vector is None or target_vectors is None:
             out[:, col["embedding_cosine"]] = np.nan
         else:
-            out[:, col["embedding_cosine"]] = _cosines(ctx.vector, target_vectors)
+            v = ctx.vector  # one np.dot per row, as feature_row: float32 sums in its order
+            out[:, col["embedding_cosine"]] = [cosine(v, t) for t in target_vectors]
         out[:, col["skill_coverage"]] = np.where(some, total(covered_terms) / denom, 0.0)
         out[:, col["skill_gap"]] = np.where(some, total(gap_terms) / denom, 0.0)
         ess_cov = total(np.where(ess & hit, ratio, 0.0))
@@ -243,12 +245,3 @@ class TargetTable:
                     out[i] = max(0.05, 1.0 - (rank - 1) / 10.0)
         return out
 
-
-def _cosines(vector: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """`features.ranking.cosine` of one vector against each row (0 where a norm is 0)."""
-    v = np.asarray(vector)
-    m = np.asarray(targets)
-    dots = (m @ v).astype(np.float64)
-    norms = np.sqrt(np.einsum("ij,ij->i", m, m).astype(np.float64)) * \
-        np.sqrt(float(np.dot(v, v)))
-    return np.divide(dots, norms, out=np.zeros(len(m)), where=norms > 0)

@@ -1,7 +1,8 @@
 """The serving recommender: retrieve -> features -> rank -> fairness -> explain, from memory.
 
 `Recommender(bundle, store)` is built once per champion bundle: it reads the organization from
-the store (employees, roles, open opportunities, courses, evidence, moves, career changes), the
+the store (employees, roles, open opportunities, courses, career changes; evidence and moves per
+employee when their context is first built, `inference.ranking.histories`), the
 current skill and requirement profiles from the bundle's ``profiles/`` folder, and builds the
 retrieval indexes with the same `SkillProfileVectorizer()` training used. Feature rows come from
 `features.ranking` (the functions training uses) as of the day after the profiles' snapshot date,
@@ -32,8 +33,6 @@ from features.domain import (
     Course,
     Employee,
     EmployeeProfile,
-    Evidence,
-    Move,
     Opportunity,
     OpportunityKind,
     OpportunityStatus,
@@ -53,9 +52,10 @@ from features.ranking_history import basic_requirements, history_before
 from features.ranking_model import Ranker
 from features.store import Store
 from inference.artifacts.bundle import BundleError, ModelBundle
-from inference.artifacts.profiles import ProfileArtifacts, read_profile_artifacts
+from inference.artifacts.profiles import PROFILES, ProfileArtifacts, read_profile_artifacts
 from inference.fairness.serving import fair_candidate_order
 from inference.ranking import explain
+from inference.ranking.histories import EmployeeHistories
 from inference.ranking.pipeline import OpportunityCatalog, Scorer, Slate, rank_opportunities
 from inference.ranking.responses import (
     CandidateList,
@@ -65,7 +65,13 @@ from inference.ranking.responses import (
     Reason,
     RecommendationList,
 )
-from inference.retrieval.indexes import EmployeeIndex, SkillProfileVectorizer
+from inference.retrieval.indexes import EmployeeIndex, SkillProfileVectorizer, VectorIndex
+from inference.retrieval.shared import (
+    arrays_folder,
+    content_key,
+    rejected_digest,
+    shared_vector_index,
+)
 
 log = logging.getLogger(__name__)
 PROFILES_FOLDER = "profiles"
@@ -107,13 +113,7 @@ class Recommender:
                 self.courses_by_skill[uri].append(course)
         courses_by_id = {c.id: c for c in courses}
         self._courses = courses_by_id
-        self._evidence: dict[str, list[Evidence]] = defaultdict(list)
-        for ev in store.evidence():
-            self._evidence[ev.employee_id].append(ev)
-        moves = store.moves()
-        self._moves: dict[str, list[Move]] = defaultdict(list)
-        for mv in moves:
-            self._moves[mv.employee_id].append(mv)
+        self._histories = EmployeeHistories(store)  # evidence and moves, read per context
         career_changes = store.career_changes()
         self.adjacency = {(c.source, c.target): c.rank for c in career_changes}
         self._profiles = artifacts.employee_profiles
@@ -137,11 +137,19 @@ class Recommender:
 
         # every employee is indexed; the opt-in mask is refreshed from the store per list
         discoverable = [e for e in employees if e.discoverable]
-        index = self.options.index
-        self.employee_index = EmployeeIndex(
-            employees, self.vectorizer.employees([self.profile(e.id) for e in employees]),
-            exact_threshold=index.exact_threshold, hnsw_m=index.hnsw_m,
-            ef_construction=index.ef_construction, ef_search=index.ef_search)
+        # built once per content and memory-mapped, so the API's workers share one copy
+        options = self.options.index.model_dump()
+
+        def vectors() -> np.ndarray:
+            return self.vectorizer.employees([self.profile(e.id) for e in employees])
+
+        self.employee_index = EmployeeIndex(employees, VectorIndex(vectors(), **options)
+                                            if profiles is not None else shared_vector_index(
+            arrays_folder(bundle.path), content_key(
+                "employees", self.vectorizer.dim, options,
+                bundle.manifest.files.get(f"{PROFILES_FOLDER}/{PROFILES}"),
+                rejected_digest(self._rejected), ids=[e.id for e in employees]),
+            vectors, **options))
         uris = {r.skill_uri for reqs in (*self._opp_requirements,
                                          *self.role_requirements.values())
                 for r in reqs.requirements}
@@ -214,8 +222,7 @@ class Recommender:
         ctx = self._contexts.get(employee.id)
         if ctx is None:
             profile = self.profile(employee.id)
-            history = history_before(self.as_of, self._evidence.get(employee.id, ()),
-                                     self._moves.get(employee.id, ()))
+            history = history_before(self.as_of, *self._histories.take(employee.id))
             ctx = employee_context(employee, profile, history, self.as_of,
                                    current_role=self.roles.get(employee.role_id),
                                    courses=self._courses,
@@ -322,6 +329,7 @@ class Recommender:
                                fairness=None)
         if not pool:
             return result
+        self._histories.prefetch(e.id for e in pool if e.id not in self._contexts)
         x = np.stack([feature_row(self.context(e), target, reqs, vector, self.adjacency)
                       for e in pool])
         scores = self.ranker.score(x)
