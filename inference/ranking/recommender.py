@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -52,6 +52,7 @@ from features.ranking_history import basic_requirements, history_before
 from features.ranking_model import Ranker
 from features.store import Store
 from inference.artifacts.bundle import BundleError, ModelBundle
+from inference.artifacts.profile_lines import shared_profiles
 from inference.artifacts.profiles import PROFILES, ProfileArtifacts, read_profile_artifacts
 from inference.fairness.serving import fair_candidate_order
 from inference.ranking import explain
@@ -95,7 +96,11 @@ class Recommender:
         self.rerank = self.policy.rerank
         self.ranker = Ranker(bundle.ranker, tuple(bundle.manifest.feature_names))
         self.loaded_at = datetime.now(UTC)
-        artifacts = profiles or read_profile_artifacts(bundle.path / PROFILES_FOLDER)
+        folder = bundle.path / PROFILES_FOLDER
+        shared = None if profiles is not None else shared_profiles(  # mapped, parsed on access
+            folder / PROFILES, arrays_folder(bundle.path),
+            bundle.manifest.files.get(f"{PROFILES_FOLDER}/{PROFILES}"))
+        artifacts = profiles or read_profile_artifacts(folder, employee_profiles=shared is None)
         if artifacts.as_of != self.policy.profiles_as_of:
             raise BundleError(f"{bundle.path}: profiles dated {artifacts.as_of}, the bundle's "
                               f"policy says {self.policy.profiles_as_of}")
@@ -116,7 +121,7 @@ class Recommender:
         self._histories = EmployeeHistories(store)  # evidence and moves, read per context
         career_changes = store.career_changes()
         self.adjacency = {(c.source, c.target): c.rank for c in career_changes}
-        self._profiles = artifacts.employee_profiles
+        self._profiles: Mapping[str, EmployeeProfile] = shared or artifacts.employee_profiles
         self._rejected: dict[str, frozenset[str]] = store.rejected_skills()
         self._rejected_read: dict[str, float] = {}
         self._rejected_loaded = time.monotonic()
