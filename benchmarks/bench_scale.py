@@ -70,7 +70,7 @@ def exact_twin(rec: Recommender) -> Recommender:
     twin.opportunity_index = twin.catalog.index
     people = rec.employee_index
     twin.employee_index = EmployeeIndex(people.employees, people.index.vectors,
-                                        **_exact(people.index.index))
+                                        **_exact(people.index))
     return twin
 
 

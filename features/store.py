@@ -6,6 +6,7 @@ Protected attributes are written here but never read here; see `features.protect
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from enum import Enum
@@ -34,6 +35,8 @@ from features.domain import (
 from features.taxonomy import ReferenceData
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+DISCOVERABILITY = "discoverability"
+"""The ``dataset_versions`` row `Store.set_discoverable` renews on every change."""
 CHUNK = 5_000
 
 
@@ -340,7 +343,19 @@ class Store:
             done = conn.execute(t.employees.update()
                                 .where(t.employees.c.id == employee_id)
                                 .values(discoverable=discoverable))
+            if done.rowcount:  # readers re-read the opt-ins only when this changes
+                self._set_version(conn, DISCOVERABILITY, uuid.uuid4().hex, {})
         return self.employee(employee_id) if done.rowcount else None
+
+    def discoverability_version(self) -> tuple[str | None, str | None]:
+        """(opt-in version, organization version): changes whenever `set_discoverable` changes
+        a flag or the organization is replaced; one indexed read, for readers that cache the
+        opt-ins (`discoverable_ids` reads every employee)."""
+        c = t.dataset_versions.c
+        with self.engine.connect() as conn:
+            found = dict(conn.execute(select(c.name, c.version).where(
+                c.name.in_([DISCOVERABILITY, "organization"]))).tuples().all())
+        return found.get(DISCOVERABILITY), found.get("organization")
 
     def discoverable_ids(self) -> set[str]:
         """Ids of the employees who opted in to candidate search, as stored now."""

@@ -159,6 +159,9 @@ class Recommender:
                                          *self.role_requirements.values())
                 for r in reqs.requirements}
         self.label = explain.skill_label(store.skill_labels(uris))
+        self._live: set[str] | None = None
+        """Opted-in ids as last read, re-read when the store's opt-in version changes."""
+        self._discoverable_version: tuple[str | None, str | None] = (None, None)
         self._contexts: dict[str, EmployeeContext] = {}
         self._entries: dict[str, dict[str, ProfileEntry]] = {}
         log.info("recommender ready: model %s, %d employees (%d discoverable), %d open "
@@ -215,11 +218,16 @@ class Recommender:
             self._entries.pop(employee_id, None)
 
     def refresh_discoverable(self) -> set[str]:
-        """Opted-in employee ids as stored now; the candidate index mask follows them."""
-        live = self.store.discoverable_ids()
-        index = self.employee_index
-        index.discoverable = np.array([i in live for i in index.ids], dtype=bool)
-        return live
+        """Opted-in employee ids as stored now; the candidate index mask follows them. Re-read
+        only when `Store.discoverability_version` changed (every opt-in or opt-out renews it)."""
+        version = self.store.discoverability_version()  # read before the ids: never stale
+        if version != self._discoverable_version or self._live is None:
+            live = self.store.discoverable_ids()
+            index = self.employee_index
+            index.discoverable = np.fromiter((i in live for i in index.ids), dtype=bool,
+                                             count=len(index.ids))
+            self._live, self._discoverable_version = live, version
+        return self._live
 
     def context(self, employee: Employee) -> EmployeeContext:
         """The employee as of ``self.as_of`` (profile, history, vector), built once."""
