@@ -21,6 +21,7 @@ import numpy as np
 
 from features.domain import EmployeeProfile
 from features.errors import SourceFormatError
+from inference.retrieval.shared import building
 
 
 def _unpack(source: Path, lines: Path, offsets: Path) -> None:
@@ -60,8 +61,9 @@ class ProfileLines(Mapping[str, EmployeeProfile]):
         self.source = source
         lines, offsets = folder / f"{key}.jsonl", folder / f"{key}.offsets.npy"
         if not (lines.is_file() and offsets.is_file()):
-            folder.mkdir(parents=True, exist_ok=True)
-            _unpack(source, lines, offsets)
+            with building(folder, key):  # one worker unpacks; the others wait, then map
+                if not (lines.is_file() and offsets.is_file()):
+                    _unpack(source, lines, offsets)
         index = np.load(offsets, mmap_mode="r")
         self._starts, self._numbers = index[0], index[1]
         with lines.open("rb") as handle:

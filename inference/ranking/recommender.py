@@ -145,8 +145,11 @@ class Recommender:
         # built once per content and memory-mapped, so the API's workers share one copy
         options = self.options.index.model_dump()
 
-        def vectors() -> np.ndarray:
-            return self.vectorizer.employees([self.profile(e.id) for e in employees])
+        def vectors() -> np.ndarray:  # one profile at a time: never all of them as objects
+            out = np.zeros((len(employees), self.vectorizer.dim), dtype=np.float32)
+            for row, e in enumerate(employees):
+                out[row] = self.vectorizer.employee(self.profile(e.id))
+            return out
 
         self.employee_index = EmployeeIndex(employees, VectorIndex(vectors(), **options)
                                             if profiles is not None else shared_vector_index(

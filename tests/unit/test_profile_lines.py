@@ -27,7 +27,7 @@ def test_same_profiles_as_the_reader(tmp_path: Path) -> None:
     assert all(mapped[k] == expected[k] for k in expected)
     assert mapped.get("nobody") is None
     built = sorted(p.name for p in (tmp_path / "arrays").iterdir())
-    assert built == ["k.jsonl", "k.offsets.npy"]
+    assert built == ["k.jsonl", "k.lock", "k.offsets.npy"]
     stamp = (tmp_path / "arrays" / "k.jsonl").stat().st_mtime_ns
     again = ProfileLines(tmp_path / "profiles" / PROFILES, tmp_path / "arrays", "k")
     assert (tmp_path / "arrays" / "k.jsonl").stat().st_mtime_ns == stamp  # mapped, not rebuilt

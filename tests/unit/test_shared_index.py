@@ -45,7 +45,7 @@ def test_built_once_per_key_then_mapped(tmp_path: Path) -> None:
     assert np.array_equal(first.search(VECTORS[:5], 10)[1], second.search(VECTORS[:5], 10)[1])
     shared_vector_index(tmp_path, "k2", vectors, exact_threshold=100)
     assert len(calls) == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["k1.faiss", "k2.faiss"]
+    assert sorted(p.name for p in tmp_path.glob("*.faiss")) == ["k1.faiss", "k2.faiss"]
 
 
 def test_unwritable_folder_keeps_the_index_in_process(tmp_path: Path) -> None:
@@ -68,3 +68,22 @@ def test_keys_follow_content() -> None:
     assert base != content_key("employees", 256, {"m": 16}, "abc", ids=["a", "b"])
     assert rejected_digest({"e1": {"s1"}}) != rejected_digest({"e1": {"s2"}})
     assert rejected_digest({"e1": set()}) == rejected_digest({})
+
+
+def _build_counting(folder: str, counter: str) -> int:
+    def vectors() -> np.ndarray:
+        with open(counter, "a") as handle:
+            handle.write("built\n")
+        return VECTORS
+
+    return shared_vector_index(Path(folder), "same", vectors, exact_threshold=100).n
+
+
+def test_two_processes_build_one_file(tmp_path: Path) -> None:
+    import multiprocessing
+
+    counter = tmp_path / "builds.txt"
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        sizes = pool.starmap(_build_counting, [(str(tmp_path / "arrays"), str(counter))] * 2)
+    assert sizes == [len(VECTORS)] * 2
+    assert counter.read_text().splitlines() == ["built"]  # the second waited and mapped it
