@@ -30,6 +30,7 @@ import copy
 import gc
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import faiss
@@ -142,18 +143,18 @@ def main() -> None:
         "recommend cold", "recommend served", "recommend exact", "recommend reference features",
         "candidates cold", "candidates served", "candidates exact")}
     for emp in picks:
-        timed(lambda emp=emp: rec.recommend(emp, limit=args.top), t["recommend cold"])
+        timed(partial(rec.recommend, emp, limit=args.top), t["recommend cold"])
     for role in role_picks:
-        timed(lambda role=role: rec.candidates(role, limit=args.top), t["candidates cold"])
+        timed(partial(rec.candidates, role, limit=args.top), t["candidates cold"])
     gc.disable()
     for emp in picks:
-        timed(lambda emp=emp: rec.recommend(emp, limit=args.top), t["recommend served"])
-        timed(lambda emp=emp: exact.recommend(emp, limit=args.top), t["recommend exact"])
-        timed(lambda emp=emp: reference.recommend(emp, limit=args.top),
+        timed(partial(rec.recommend, emp, limit=args.top), t["recommend served"])
+        timed(partial(exact.recommend, emp, limit=args.top), t["recommend exact"])
+        timed(partial(reference.recommend, emp, limit=args.top),
               t["recommend reference features"])
     for role in role_picks:
-        timed(lambda role=role: rec.candidates(role, limit=args.top), t["candidates served"])
-        timed(lambda role=role: exact.candidates(role, limit=args.top), t["candidates exact"])
+        timed(partial(rec.candidates, role, limit=args.top), t["candidates served"])
+        timed(partial(exact.candidates, role, limit=args.top), t["candidates exact"])
     gc.enable()
     same = sum(rec.recommend(e, limit=args.top).items == exact.recommend(e, limit=args.top).items
                for e in picks[:50])

@@ -166,7 +166,8 @@ class VectorIndex:
             self.index.storage)  # type: ignore[attr-defined]
         if self.n == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        view = faiss.rev_swig_ptr(flat.get_xb(), self.n * self.dim).reshape(self.n, self.dim)
+        view = faiss.rev_swig_ptr(flat.get_xb(),  # type: ignore[attr-defined]
+                                  self.n * self.dim).reshape(self.n, self.dim)
         view.flags.writeable = False
         return view
 
