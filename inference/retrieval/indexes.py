@@ -5,9 +5,9 @@ deterministic default that turns skill profiles into dense unit vectors (hashing
 to a fixed random direction, or projecting onto given skill embeddings). Indexes are exact
 (``IndexFlatIP``) up to ``exact_threshold`` items and HNSW above; ``recall_at_depth`` measures an
 approximate index against exact search. Business filters (open status, level window, location,
-own role, opt-in) are applied inside the HNSW graph search (an id bitmap), and the requested
-depth is guaranteed whenever enough items pass: when the approximate index cannot supply them,
-the search falls back to exact scoring of the items that pass.
+own role, opt-in) are applied after an over-fetch, and the requested depth is guaranteed whenever
+enough items pass: when the approximate index cannot supply them, the search falls back to
+exact scoring of the items that pass.
 """
 
 from __future__ import annotations
@@ -188,18 +188,6 @@ class VectorIndex:
             efSearch=max(self.ef_search, 2 * k))
         return self.index.search(q, k, params=params)
 
-    def graph_filtered(self, query: np.ndarray, k: int,
-                       allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Approximate top-``k`` of one query among ``allowed`` rows: the HNSW search with an id
-        bitmap, ``efSearch = max(ef_search, 2k)``."""
-        bitmap = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
-        selector = faiss.IDSelectorBitmap(self.n, faiss.swig_ptr(bitmap))
-        params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
-            sel=selector, efSearch=max(self.ef_search, 2 * k))
-        scores, ids = self.index.search(normalize(query), k, params=params)
-        keep = ids[0] >= 0
-        return scores[0][keep], ids[0][keep]
-
     def exact_filtered(self, query: np.ndarray, k: int,
                        allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact top-``k`` of one query among ``allowed`` rows (FAISS flat scan + id bitmap)."""
@@ -247,11 +235,9 @@ def filtered_search(index: VectorIndex, query: np.ndarray, depth: int, allowed: 
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Top-``depth`` rows among ``allowed`` (bool mask), best first, as (scores, row ids).
 
-    On HNSW the filter is applied inside the graph search (an id bitmap, ``efSearch`` at least
-    twice the depth), so the search never fetches rows it will drop; when the filter passes so
-    few rows that an over-fetch of ``depth / selectivity * overfetch`` would exceed
-    ``max_fetch_fraction`` of the catalog, when the graph search returns fewer than the depth,
-    and on an exact index, it scores the passing rows exactly. Returns
+    Over-fetches ``depth / selectivity * overfetch`` from the index, drops rows that fail the
+    filter, and doubles the fetch until ``depth`` rows pass; beyond ``max_fetch_fraction`` of the
+    catalog (or for an exact index) it scores the passing rows exactly. Returns
     ``min(depth, allowed.sum())`` rows.
     """
     n_allowed = int(allowed.sum())
@@ -260,10 +246,15 @@ def filtered_search(index: VectorIndex, query: np.ndarray, depth: int, allowed: 
         return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
     if not index.exact:
         selectivity = n_allowed / index.n
-        if math.ceil(want / selectivity * overfetch) + 8 <= max_fetch_fraction * index.n:
-            scores, ids = index.graph_filtered(query, want, allowed)
-            if len(ids) >= want:
-                return scores, ids
+        fetch = math.ceil(want / selectivity * overfetch) + 8
+        while fetch <= max_fetch_fraction * index.n:
+            scores, ids = index.search(query, fetch)
+            s, i = scores[0], ids[0]
+            keep = i >= 0
+            keep[keep] &= allowed[i[keep]]
+            if int(keep.sum()) >= want:
+                return s[keep][:want], i[keep][:want]
+            fetch *= 2
     return index.exact_filtered(query, want, allowed)
 
 
