@@ -12,7 +12,8 @@ that store, what the profiles stage and the train stage would:
   (real, inferred from O*NET tasks), opportunities' from their role's (re-titled to the
   opportunity) or, without a role, the skills the poster named;
 - a bundle (`inference.artifacts.bundle.write_bundle`) with the demo bundle's ranker, feature
-  list and serving policy, the profiles above and their snapshot date.
+  list and re-ranking policy, params.yaml's serving settings (depths, index), the profiles
+  above and their snapshot date.
 
 Nothing here reads the simulation's hidden truth. Usage::
 
@@ -115,8 +116,9 @@ def build(store: Store, out: Path, demo_bundle: Path, demo_profiles: Path, seed:
                              + "\n")
         (folder / SUMMARY).write_text(json.dumps({
             "as_of": as_of.isoformat(), "encoder": "scale-world (evidence + role skills)"}) + "\n")
-        policy = demo.manifest.policy.model_copy(update={
-            "profiles_as_of": as_of, "profiles_engine": "scale-world"})
+        policy = demo.manifest.policy.model_copy(update={  # serving settings as shipped
+            "profiles_as_of": as_of, "profiles_engine": "scale-world",
+            "serving": load_params().serving})
         write_bundle(out, model_name=demo.manifest.model_name, ranker=demo.ranker,
                      feature_names=demo.manifest.feature_names, encoder=demo.manifest.encoder,
                      data_versions={"organization": store.dataset_version("organization")},
