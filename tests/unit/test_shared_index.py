@@ -83,7 +83,7 @@ def test_two_processes_build_one_file(tmp_path: Path) -> None:
     import multiprocessing
 
     counter = tmp_path / "builds.txt"
-    with multiprocessing.get_context("fork").Pool(2) as pool:
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
         sizes = pool.starmap(_build_counting, [(str(tmp_path / "arrays"), str(counter))] * 2)
     assert sizes == [len(VECTORS)] * 2
     assert counter.read_text().splitlines() == ["built"]  # the second waited and mapped it
