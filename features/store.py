@@ -6,10 +6,11 @@ Protected attributes are written here but never read here; see `features.protect
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, field_validator
 from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select
@@ -35,6 +36,8 @@ from features.domain import (
 from features.taxonomy import ReferenceData
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+DISCOVERABILITY = "discoverability"
+"""The ``dataset_versions`` row `Store.set_discoverable` renews on every change."""
 CHUNK = 5_000
 
 
@@ -282,6 +285,23 @@ class Store:
     def moves(self) -> list[Move]:
         return self._all(t.moves, Move)
 
+    def evidence_of(self, employee_ids: Iterable[str]) -> dict[str, list[Evidence]]:
+        """Evidence of these employees only (``ix_evidence_employee``), in primary-key order,
+        queried in pages of `ID_PAGE` ids; employees without evidence are left out."""
+        return _by_employee(self._paged(t.evidence, Evidence, employee_ids))
+
+    def moves_of(self, employee_ids: Iterable[str]) -> dict[str, list[Move]]:
+        """Moves of these employees only (indexed on ``employee_id``), paged like `evidence_of`."""
+        return _by_employee(self._paged(t.moves, Move, employee_ids))
+
+    def _paged(self, table: Table, model: type[ModelT], employee_ids: Iterable[str]
+               ) -> list[ModelT]:
+        ids = sorted(set(employee_ids))
+        found: list[ModelT] = []
+        for start in range(0, len(ids), ID_PAGE):
+            found += self._all(table, model, table.c.employee_id.in_(ids[start:start + ID_PAGE]))
+        return found
+
     def career_changes(self) -> list[CareerChange]:
         return self._all(t.career_changers, CareerChange)
 
@@ -324,7 +344,19 @@ class Store:
             done = conn.execute(t.employees.update()
                                 .where(t.employees.c.id == employee_id)
                                 .values(discoverable=discoverable))
+            if done.rowcount:  # readers re-read the opt-ins only when this changes
+                self._set_version(conn, DISCOVERABILITY, uuid.uuid4().hex, {})
         return self.employee(employee_id) if done.rowcount else None
+
+    def discoverability_version(self) -> tuple[str | None, str | None]:
+        """(opt-in version, organization version): changes whenever `set_discoverable` changes
+        a flag or the organization is replaced; one indexed read, for readers that cache the
+        opt-ins (`discoverable_ids` reads every employee)."""
+        c = t.dataset_versions.c
+        with self.engine.connect() as conn:
+            found = dict(conn.execute(select(c.name, c.version).where(
+                c.name.in_([DISCOVERABILITY, "organization"]))).tuples().all())
+        return found.get(DISCOVERABILITY), found.get("organization")
 
     def discoverable_ids(self) -> set[str]:
         """Ids of the employees who opted in to candidate search, as stored now."""
@@ -367,6 +399,25 @@ class Store:
             query = query.where(c.endpoint == endpoint)
         with self.engine.connect() as conn:
             return [ServedList.model_validate(dict(row)) for row in conn.execute(query).mappings()]
+
+ID_PAGE = 500
+"""Ids per ``IN (...)`` query of the per-employee reads (well under SQLite's variable limit)."""
+
+
+class _HasEmployee(Protocol):
+    @property
+    def employee_id(self) -> str: ...
+
+
+HasEmployeeT = TypeVar("HasEmployeeT", bound=_HasEmployee)
+
+
+def _by_employee(rows: Iterable[HasEmployeeT]) -> dict[str, list[HasEmployeeT]]:
+    out: dict[str, list[HasEmployeeT]] = {}
+    for row in rows:
+        out.setdefault(row.employee_id, []).append(row)
+    return out
+
 
 def _dedupe(table: Table, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Drop exact primary-key repeats (the official files hold a few); the first row wins."""

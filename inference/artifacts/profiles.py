@@ -65,14 +65,17 @@ class ProfileArtifacts:
     observations: dict[str, list[Observation]] = field(default_factory=dict)
 
 
-def read_profile_artifacts(folder: Path, *, observations: bool = False) -> ProfileArtifacts:
+def read_profile_artifacts(folder: Path, *, observations: bool = False,
+                           employee_profiles: bool = True) -> ProfileArtifacts:
+    """The layout in ``folder``; ``employee_profiles=False`` leaves the current profiles unread
+    (serving maps them instead: `inference.artifacts.profile_lines`)."""
     for name in (SUMMARY, PROFILES, REQUIREMENTS):
         if not (folder / name).is_file():
             raise ProfilesMissing(f"{folder / name} not found: run `waypoint skills profiles`")
     summary = json.loads((folder / SUMMARY).read_text())
     result = ProfileArtifacts(folder=folder, as_of=date.fromisoformat(summary["as_of"]),
                               engine=Path(str(summary.get("encoder", "unknown"))).name)
-    for _, row in _jsonl(folder / PROFILES):
+    for _, row in _jsonl(folder / PROFILES) if employee_profiles else ():
         profile = EmployeeProfile.model_validate(row)
         result.employee_profiles[profile.employee_id] = profile
     for number, row in _jsonl(folder / REQUIREMENTS):

@@ -23,7 +23,8 @@ import numpy as np
 
 from features.domain import Opportunity, OpportunityKind, RequirementProfile
 from features.params import IndexParams, ListMixParams
-from features.ranking import EmployeeContext, Target, feature_matrix
+from features.ranking import EmployeeContext, Target
+from features.ranking_batch import TargetTable
 from inference.retrieval.indexes import OpportunityIndex
 
 Scorer = Callable[[np.ndarray], np.ndarray]
@@ -54,6 +55,8 @@ class OpportunityCatalog:
         self.levels = np.array([o.level for o in self.opportunities], dtype=np.int16)
         self.departments = np.array([o.department_id for o in self.opportunities], dtype=object)
         self.kinds = [o.kind for o in self.opportunities]
+        self.features = TargetTable(self.targets, self.requirements)
+        """The targets laid out for vectorised feature rows (`features.ranking_batch`)."""
 
     def mask(self, wanted: ListFilter, dismissed: Collection[str] = ()) -> np.ndarray | None:
         """Rows passing the person's level and department filters, less what they dismissed
@@ -165,8 +168,7 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
     if not found:
         return Slate([], np.empty((0, 0)), np.empty(0))
     rows = [c.row for c in found]
-    x = feature_matrix(ctx, [(catalog.targets[r], catalog.requirements[r]) for r in rows],
-                       catalog.vectors[rows], adjacency)
+    x = catalog.features.matrix(ctx, rows, catalog.vectors[rows], adjacency)
     scores = np.asarray(score(x), dtype=np.float64)
     ranked = sorted(range(len(rows)), key=lambda i: (-scores[i], found[i].id))
     seen: set[tuple[str, str]] = set()

@@ -1,7 +1,8 @@
 """The serving recommender: retrieve -> features -> rank -> fairness -> explain, from memory.
 
 `Recommender(bundle, store)` is built once per champion bundle: it reads the organization from
-the store (employees, roles, open opportunities, courses, evidence, moves, career changes), the
+the store (employees, roles, open opportunities, courses, career changes; evidence and moves per
+employee when their context is first built, `inference.ranking.histories`), the
 current skill and requirement profiles from the bundle's ``profiles/`` folder, and builds the
 retrieval indexes with the same `SkillProfileVectorizer()` training used. Feature rows come from
 `features.ranking` (the functions training uses) as of the day after the profiles' snapshot date,
@@ -42,7 +43,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,8 +53,6 @@ from features.domain import (
     Course,
     Employee,
     EmployeeProfile,
-    Evidence,
-    Move,
     Opportunity,
     OpportunityKind,
     OpportunityStatus,
@@ -85,9 +84,11 @@ from features.ranking_history import basic_requirements, history_before
 from features.ranking_model import Ranker
 from features.store import Store
 from inference.artifacts.bundle import BundleError, ModelBundle
-from inference.artifacts.profiles import ProfileArtifacts, read_profile_artifacts
+from inference.artifacts.profile_lines import shared_profiles
+from inference.artifacts.profiles import PROFILES, ProfileArtifacts, read_profile_artifacts
 from inference.fairness.serving import fair_candidate_order
 from inference.ranking import explain
+from inference.ranking.histories import EmployeeHistories
 from inference.ranking.pipeline import (
     NO_FILTER,
     ListFilter,
@@ -104,7 +105,18 @@ from inference.ranking.responses import (
     Reason,
     RecommendationList,
 )
-from inference.retrieval.indexes import EmployeeIndex, OpportunityIndex, SkillProfileVectorizer
+from inference.retrieval.indexes import (
+    EmployeeIndex,
+    OpportunityIndex,
+    SkillProfileVectorizer,
+    VectorIndex,
+)
+from inference.retrieval.shared import (
+    arrays_folder,
+    content_key,
+    rejected_digest,
+    shared_vector_index,
+)
 
 log = logging.getLogger(__name__)
 PROFILES_FOLDER = "profiles"
@@ -147,7 +159,11 @@ class Recommender:
         self.rerank = self.policy.rerank
         self.ranker = Ranker(bundle.ranker, tuple(bundle.manifest.feature_names))
         self.loaded_at = datetime.now(UTC)
-        artifacts = profiles or read_profile_artifacts(bundle.path / PROFILES_FOLDER)
+        folder = bundle.path / PROFILES_FOLDER
+        shared = None if profiles is not None else shared_profiles(  # mapped, parsed on access
+            folder / PROFILES, arrays_folder(bundle.path),
+            bundle.manifest.files.get(f"{PROFILES_FOLDER}/{PROFILES}"))
+        artifacts = profiles or read_profile_artifacts(folder, employee_profiles=shared is None)
         if artifacts.as_of != self.policy.profiles_as_of:
             raise BundleError(f"{bundle.path}: profiles dated {artifacts.as_of}, the bundle's "
                               f"policy says {self.policy.profiles_as_of}")
@@ -166,16 +182,10 @@ class Recommender:
                 self.courses_by_skill[uri].append(course)
         courses_by_id = {c.id: c for c in courses}
         self._courses = courses_by_id
-        self._evidence: dict[str, list[Evidence]] = defaultdict(list)
-        for ev in store.evidence():
-            self._evidence[ev.employee_id].append(ev)
-        moves = store.moves()
-        self._moves: dict[str, list[Move]] = defaultdict(list)
-        for mv in moves:
-            self._moves[mv.employee_id].append(mv)
+        self._histories = EmployeeHistories(store)  # evidence and moves, read per context
         career_changes = store.career_changes()
         self.adjacency = {(c.source, c.target): c.rank for c in career_changes}
-        self._profiles = artifacts.employee_profiles
+        self._profiles: Mapping[str, EmployeeProfile] = shared or artifacts.employee_profiles
         self.profile_params = profile_params_of(bundle.path / PROFILES_FOLDER)
         self._live_obs: dict[str, list[Observation]] = live_observations(store)
         self._rejected: dict[str, frozenset[str]] = store.rejected_skills()
@@ -192,16 +202,30 @@ class Recommender:
 
         # every employee is indexed; the opt-in mask is refreshed from the store per list
         discoverable = [e for e in employees if e.discoverable]
-        index = self.options.index
-        self.employee_index = EmployeeIndex(
-            employees, self.vectorizer.employees([self.profile(e.id) for e in employees]),
-            exact_threshold=index.exact_threshold, hnsw_m=index.hnsw_m,
-            ef_construction=index.ef_construction, ef_search=index.ef_search)
+        # built once per content and memory-mapped, so the API's workers share one copy
+        options = self.options.index.model_dump()
+
+        def vectors() -> np.ndarray:  # one profile at a time: never all of them as objects
+            out = np.zeros((len(employees), self.vectorizer.dim), dtype=np.float32)
+            for row, e in enumerate(employees):
+                out[row] = self.vectorizer.employee(self.profile(e.id))
+            return out
+
+        self.employee_index = EmployeeIndex(employees, VectorIndex(vectors(), **options)
+                                            if profiles is not None else shared_vector_index(
+            arrays_folder(bundle.path), content_key(
+                "employees", self.vectorizer.dim, options,
+                bundle.manifest.files.get(f"{PROFILES_FOLDER}/{PROFILES}"),
+                rejected_digest(self._rejected), ids=[e.id for e in employees]),
+            vectors, **options))
         uris = {r.skill_uri for reqs in (*self._catalog.requirements,
                                          *self.role_requirements.values())
                 for r in reqs.requirements}
         self._labels = store.skill_labels(uris)
         self.label = explain.skill_label(self._labels)
+        self._live: set[str] | None = None
+        """Opted-in ids as last read, re-read when the store's opt-in version changes."""
+        self._discoverable_version: tuple[str | None, str | None] = (None, None)
         self._contexts: dict[str, EmployeeContext] = {}
         self._entries: dict[str, dict[str, ProfileEntry]] = {}
         log.info("recommender ready: model %s, %d employees (%d discoverable), %d open "
@@ -333,11 +357,16 @@ class Recommender:
             self._entries.pop(employee_id, None)
 
     def refresh_discoverable(self) -> set[str]:
-        """Opted-in employee ids as stored now; the candidate index mask follows them."""
-        live = self.store.discoverable_ids()
-        index = self.employee_index
-        index.discoverable = np.array([i in live for i in index.ids], dtype=bool)
-        return live
+        """Opted-in employee ids as stored now; the candidate index mask follows them. Re-read
+        only when `Store.discoverability_version` changed (every opt-in or opt-out renews it)."""
+        version = self.store.discoverability_version()  # read before the ids: never stale
+        if version != self._discoverable_version or self._live is None:
+            live = self.store.discoverable_ids()
+            index = self.employee_index
+            index.discoverable = np.fromiter((i in live for i in index.ids), dtype=bool,
+                                             count=len(index.ids))
+            self._live, self._discoverable_version = live, version
+        return self._live
 
     def context(self, employee: Employee) -> EmployeeContext:
         """The employee as of ``self.as_of`` (profile, history, vector), built once."""
@@ -345,8 +374,7 @@ class Recommender:
         ctx = self._contexts.get(employee.id)
         if ctx is None:
             profile = self.profile(employee.id)
-            history = history_before(self.as_of, self._evidence.get(employee.id, ()),
-                                     self._moves.get(employee.id, ()))
+            history = history_before(self.as_of, *self._histories.take(employee.id))
             ctx = employee_context(employee, profile, history, self.as_of,
                                    current_role=self.roles.get(employee.role_id),
                                    courses=self._courses,
@@ -503,6 +531,7 @@ class Recommender:
                 and (target.role_id is None or e.role_id != target.role_id)]
         if not pool:
             return result
+        self._histories.prefetch(e.id for e in pool if e.id not in self._contexts)
         x = np.stack([feature_row(self.context(e), target, reqs, vector, self.adjacency)
                       for e in pool])
         scores = self.ranker.score(x)

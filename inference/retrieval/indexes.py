@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -118,6 +120,7 @@ class VectorIndex:
 
     def __init__(self, vectors: np.ndarray, *, exact_threshold: int = 20_000, hnsw_m: int = 32,
                  ef_construction: int = 80, ef_search: int = 192) -> None:
+        self._owner: faiss.Index | None = None
         self.vectors = normalize(vectors)
         self.n, self.dim = self.vectors.shape
         self.ef_search = ef_search
@@ -131,6 +134,42 @@ class VectorIndex:
             self.index = hnsw
         if self.n:
             self.index.add(self.vectors)
+        self.vectors = self._stored()  # the index's own copy: one copy of the vectors, not two
+
+    @classmethod
+    def load(cls, path: Path, *, ef_search: int = 192) -> VectorIndex:
+        """An index `save` wrote, memory-mapped read-only: processes that load the same file share
+        one copy of its vectors (and HNSW graph) in the page cache."""
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+        self = cls.__new__(cls)
+        self._owner = index  # the wrapper that owns the C++ index; the downcast one does not
+        self.index = faiss.downcast_index(index)
+        self.exact = not isinstance(self.index, faiss.IndexHNSW)
+        self.n, self.dim = int(self.index.ntotal), int(self.index.d)
+        self.ef_search = ef_search
+        self.vectors = self._stored()
+        return self
+
+    def save(self, path: Path) -> None:
+        """Write the index to ``path`` atomically (written aside, then renamed into place)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        try:
+            faiss.write_index(self.index, str(partial))
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def _stored(self) -> np.ndarray:
+        """A read-only (n, dim) view of the vectors the FAISS index stores."""
+        flat = self.index if self.exact else faiss.downcast_index(
+            self.index.storage)  # type: ignore[attr-defined]
+        if self.n == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        view = faiss.rev_swig_ptr(flat.get_xb(),  # type: ignore[attr-defined]
+                                  self.n * self.dim).reshape(self.n, self.dim)
+        view.flags.writeable = False
+        return view
 
     @property
     def kind(self) -> str:
@@ -298,13 +337,16 @@ class OpportunityIndex:
 class EmployeeIndex:
     """Discoverable employees, searchable by a role's or opportunity's requirement vector."""
 
-    def __init__(self, employees: Sequence[Employee], vectors: np.ndarray,
+    def __init__(self, employees: Sequence[Employee], vectors: np.ndarray | VectorIndex,
                  **index_options: int) -> None:
-        if len(employees) != len(vectors):
+        """``vectors``: one per employee, or an index already built over them (row i is
+        ``employees[i]``; e.g. a memory-mapped one, `inference.retrieval.shared`)."""
+        if len(employees) != (vectors.n if isinstance(vectors, VectorIndex) else len(vectors)):
             raise ValueError("one vector per employee")
         self.employees = list(employees)
         self.ids = [e.id for e in employees]
-        self.index = VectorIndex(vectors, **index_options)
+        self.index = vectors if isinstance(vectors, VectorIndex) else \
+            VectorIndex(vectors, **index_options)
         self.discoverable = np.array([e.discoverable for e in employees], dtype=bool)
         self.levels = np.array([e.level for e in employees], dtype=np.int16)
         self.locations, self._location_codes = _codes([e.location for e in employees])

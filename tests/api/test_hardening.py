@@ -103,7 +103,8 @@ def test_the_public_placeholder_cannot_forge_a_demo_token(tmp_path: Path,
 
 
 def _serve_args(host: str, *, demo: bool = True, force: bool = False) -> argparse.Namespace:
-    return argparse.Namespace(host=host, port=8123, demo=demo, force_public_demo=force)
+    return argparse.Namespace(host=host, port=8123, demo=demo, force_public_demo=force,
+                              workers=1)
 
 
 def test_serve_refuses_demo_mode_off_loopback(monkeypatch: pytest.MonkeyPatch,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import sys
 from typing import Any
 
@@ -26,6 +27,8 @@ def register(subparsers: Any) -> None:
                         help="demo mode: demo accounts with the password 'demo' (loopback only)")
     parser.add_argument("--force-public-demo", action="store_true",
                         help="allow demo mode on a non-loopback address (never in production)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes (default 1: the app in this process)")
     parser.set_defaults(func=run)
 
 
@@ -44,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from api.app import DEMO_WARNING, create_app
     from features.settings import get_settings
 
+    if args.workers < 1:
+        raise WaypointError(f"--workers must be at least 1, not {args.workers}")
     settings = get_settings()
     updates = {k: True for k, on in (("demo_mode", args.demo),
                                       ("demo_public", args.force_public_demo)) if on}
@@ -59,5 +64,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"{DEMO_BANNER}\n{DEMO_WARNING}\n{DEMO_BANNER}", file=sys.stderr, flush=True)
     print(f"Waypoint API on http://{host}:{port}  (web page: http://{host}:{port}/, "
           f"docs: http://{host}:{port}/docs, health: http://{host}:{port}/healthz)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if args.workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return 0
+    for key, on in (("WAYPOINT_DEMO_MODE", settings.demo_mode),
+                    ("WAYPOINT_DEMO_PUBLIC", settings.demo_public)):
+        if on:  # the workers build their own app from the environment (api/asgi.py)
+            os.environ[key] = "true"
+    uvicorn.run("api.asgi:app", host=host, port=port, workers=args.workers, log_level="info")
     return 0
