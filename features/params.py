@@ -130,8 +130,9 @@ class SkillsEngineParams(_Section):
 
     variant: str
     """Encoder variant (``inference.skills.artifacts.VARIANTS``) of that engine."""
-    approximate_search: bool
-    """Inverted-file FAISS search (faster, approximate) instead of exact search."""
+    two_stage_search: bool
+    """Score skills the benchmark's way (one vector per skill picks candidates, then exact)
+    instead of an exact FAISS search over all 113k skill texts (slower)."""
     distinct_max_similarity: float = Field(gt=0.0, le=1.0)
     """A skill whose vector is at least this similar to a better-ranked one is a near-duplicate
     and is not listed (1.0 keeps every skill)."""

@@ -66,8 +66,10 @@ class EngineConfig:
     per skill (13.9k instead of 113k texts); 0 = exact over every text (slower)."""
     contextual: bool = False
     """Encode each sentence once and pool its phrases' contextual token vectors (faster)."""
-    approximate_search: bool = False
-    """Inverted-file FAISS search for ``infer`` (params ``skills_engine.approximate_search``)."""
+    two_stage_search: bool = False
+    """``infer`` scores skills the way ``rank_all`` does (``rank_candidates`` picked by one
+    vector per skill, then exact) instead of an exact FAISS search over every text (params
+    ``skills_engine.two_stage_search``)."""
     distinct_max_similarity: float = 1.0
     """Near-duplicate threshold (params ``skills_engine.distinct_max_similarity``)."""
     max_chars: int = 100_000
@@ -142,8 +144,6 @@ class SkillEngine:
         self.encoder = encoder
         self.config = config or EngineConfig()
         self.technology = TechnologyTable(index.catalog)
-        if self.config.approximate_search:
-            index.use_ivf()
 
     @property
     def catalog(self):  # type: ignore[no-untyped-def]
@@ -159,7 +159,11 @@ class SkillEngine:
         """Infer skills for many texts at once; segments shared between texts are encoded once."""
         prepared = [self._prepare(text) for text in texts]
         rows, vectors = self._segment_vectors(prepared, batch_size)
-        neighbours = self.index.top_skills(vectors, k=self.config.k_per_segment)
+        if self.config.two_stage_search:
+            neighbours = self.index.top_skills_two_stage(
+                vectors, k=self.config.k_per_segment, candidates=self.config.rank_candidates)
+        else:
+            neighbours = self.index.top_skills(vectors, k=self.config.k_per_segment)
         results = []
         for (cleaned, segmentation), found in zip(prepared, rows, strict=True):
             hits = [neighbours[r] for r in found]

@@ -11,11 +11,21 @@ import pytest
 
 from features.inferred_skills import Polarity, SourceKind
 from inference.skills.engine import SkillEngine
+from tests.support.params_factory import repo_params
 
 pytestmark = pytest.mark.model
 JOB = SourceKind.JOB_DESCRIPTION
 REVIEW = SourceKind.PERFORMANCE_REVIEW
 LOOK_ALIKES = {"computational fluid dynamics", "SPARK", "sparkling wines"}
+
+
+@pytest.fixture(scope="module")
+def engine(small_skill_engine: SkillEngine) -> SkillEngine:
+    """The small engine with the shipped search and near-duplicate settings (params.yaml)."""
+    shipped = repo_params().skills_engine
+    return SkillEngine(small_skill_engine.index, small_skill_engine.encoder, replace(
+        small_skill_engine.config, two_stage_search=shipped.two_stage_search,
+        distinct_max_similarity=shipped.distinct_max_similarity))
 
 
 def labels(engine: SkillEngine, text: str, k: int = 5,
@@ -31,10 +41,10 @@ def labels(engine: SkillEngine, text: str, k: int = 5,
     (["Translates documents from French into English.", "Does translation work.",
       "Renders texts into another language."], "translate texts"),
 ])
-def test_more_paraphrases_keep_the_skill(small_skill_engine: SkillEngine, texts: list[str],
+def test_more_paraphrases_keep_the_skill(engine: SkillEngine, texts: list[str],
                                          skill: str) -> None:
     for text in texts:
-        assert labels(small_skill_engine, text, k=1) == [skill], text
+        assert labels(engine, text, k=1) == [skill], text
 
 
 @pytest.mark.parametrize("text", [
@@ -43,8 +53,8 @@ def test_more_paraphrases_keep_the_skill(small_skill_engine: SkillEngine, texts:
     "Public speaking is an area for development.",
     "Still struggles with public speaking.",
 ])
-def test_a_development_remark_is_a_need(small_skill_engine: SkillEngine, text: str) -> None:
-    found = {s.label: s for s in small_skill_engine.infer(text, REVIEW).skills}
+def test_a_development_remark_is_a_need(engine: SkillEngine, text: str) -> None:
+    found = {s.label: s for s in engine.infer(text, REVIEW).skills}
     assert "public speaking" in found, text
     assert found["public speaking"].polarity is Polarity.DEVELOPMENT_NEED, text
 
@@ -60,15 +70,14 @@ def test_a_development_remark_is_a_need(small_skill_engine: SkillEngine, text: s
     ("Strong Transact-SQL.", {"SQL"}),
 ])
 def test_technology_names_map_to_their_skills_never_a_look_alike(
-        small_skill_engine: SkillEngine, text: str, expected: set[str]) -> None:
-    found = labels(small_skill_engine, text, k=5)
+        engine: SkillEngine, text: str, expected: set[str]) -> None:
+    found = labels(engine, text, k=5)
     assert not LOOK_ALIKES & set(found), (text, found)
     assert expected <= set(found[:3]), (text, found)
 
 
-def test_a_look_alike_word_outside_a_product_name_still_counts(
-        small_skill_engine: SkillEngine) -> None:
-    assert labels(small_skill_engine, "Studies airflow with CFD simulations.", k=1) == [
+def test_a_look_alike_word_outside_a_product_name_still_counts(engine: SkillEngine) -> None:
+    assert labels(engine, "Studies airflow with CFD simulations.", k=1) == [
         "computational fluid dynamics"]
 
 

@@ -118,7 +118,7 @@ def build_index(variant: str, tune: bool, force: bool,
     engine_params = load_params(params_file).skills_engine
     catalog = SkillCatalog.from_data_dir(settings.data_dir)
     folder = index_dir(settings.artifact_dir, variant)
-    base = replace(load_config(folder), approximate_search=engine_params.approximate_search,
+    base = replace(load_config(folder), two_stage_search=engine_params.two_stage_search,
                    distinct_max_similarity=engine_params.distinct_max_similarity)
     encoder = load_encoder(encoder_spec(settings.artifact_dir, variant))
     if force or not variant_available(settings.artifact_dir, variant):
@@ -133,9 +133,9 @@ def build_index(variant: str, tune: bool, force: bool,
         from training.skills.evaluate import load_benchmarks, tune_config
 
         sets = load_benchmarks(settings.benchmarks_dir, catalog)
-        engine = SkillEngine(index, encoder, replace(base, approximate_search=False))
+        engine = SkillEngine(index, encoder, replace(base, two_stage_search=False))
         config, figures = tune_config(engine, sets)
-        base = replace(config, approximate_search=engine_params.approximate_search)
+        base = replace(config, two_stage_search=engine_params.two_stage_search)
         summary["tuning"] = figures
     save_config(folder, base)
     return summary
