@@ -248,12 +248,11 @@ class SkillEngine:
             segmentation.segments[:] = self._without_products(segmentation.segments, mentions)
         extra: list[Segment] = []
         known = {(s.start, s.end) for s in segmentation.segments}
-        for mention in mentions:
-            span = (mention.start, mention.end)
-            if mention.skills and span not in known:
-                known.add(span)
-                extra.append(Segment(mention.start, mention.end, mention.replacement,
-                                     Level.PHRASE, self._clause_of(segmentation, *span)))
+        for mention in mentions:  # a product stands for each of its skills: one phrase each
+            clause = self._clause_of(segmentation, mention.start, mention.end)
+            extra.extend(Segment(mention.start, mention.end, self.catalog.skills[skill].label,
+                                 Level.PHRASE, clause) for skill in mention.skills)
+            known.add((mention.start, mention.end))
         for clause_id, (lo, hi) in enumerate(segmentation.clauses):
             remainder = _developmental_remainder(cleaned, lo, hi)
             if remainder is not None and remainder not in known:
