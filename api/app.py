@@ -81,6 +81,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.served_list_log = ServedListLog(store)
         app.state.serving_model = ServingModel(champion_loader(settings, store))
         app.state.serving_model.load_in_background()
+        # The skills engine (model + index) loads once, in the background; /readyz waits for it.
+        from inference.serving.skills_engine import ServingSkillEngine
+        from inference.skills.artifacts import load_engine
+
+        app.state.skills_holder = ServingSkillEngine(lambda: load_engine(settings))
+        if getattr(app.state, "skills_engine", None) is None:
+            app.state.skills_holder.load_in_background()
         try:
             yield
         finally:

@@ -131,6 +131,19 @@ class SkillsEncoderParams(_Section):
     """Dimensions of the model2vec static model distilled from the trained encoder."""
 
 
+class SkillsEngineParams(_Section):
+    """The one skills engine the pipeline builds, the profiles use and the API serves."""
+
+    variant: str
+    """Encoder variant (``inference.skills.artifacts.VARIANTS``) of that engine."""
+    two_stage_search: bool
+    """Score skills the benchmark's way (one vector per skill picks candidates, then exact)
+    instead of an exact FAISS search over all 113k skill texts (slower)."""
+    distinct_max_similarity: float = Field(gt=0.0, le=1.0)
+    """A skill whose vector is at least this similar to a better-ranked one is a near-duplicate
+    and is not listed (1.0 keeps every skill)."""
+
+
 # --------------------------------------------------------------------------- ranker
 
 
@@ -317,6 +330,7 @@ class Params(_Section):
     simulate: SimulationParams
     profiles: ProfileParams
     skills_encoder: SkillsEncoderParams
+    skills_engine: SkillsEngineParams
     ranker: RankerParams
     serving: ServingParams
     fairness: FairnessParams

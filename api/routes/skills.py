@@ -1,7 +1,9 @@
 """``POST /v1/skills/infer``: text -> ESCO skills with scores, evidence spans and polarity.
 
-The engine is loaded lazily, once per app, from ``settings.artifact_dir`` (trained encoder and
-its label cache when present, else the packaged encoder) and cached on ``app.state``.
+The engine is the one the pipeline built (``models/skills/serving.json``, the engine the
+profiles use), loaded once at start-up in the background (``inference.serving.skills_engine``);
+until it is in memory this route answers 503 and ``/readyz`` says not ready. Nothing is built on
+a request.
 
 Any signed-in user may call it (it reads no one's data). Limits: the token is checked and the
 body limited to ``MAX_BODY_BYTES`` (streaming) before it is read (`api.guard`); ``text`` at most
@@ -14,16 +16,13 @@ return ``200`` with an empty ``skills`` list.
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from api.deps import SettingsDep
 from api.ratelimit import heavy_limited, text_cost
 from api.security import Principal, get_current_principal
-from features.errors import WaypointError
 from features.inferred_skills import InferredSkill, SourceKind
 from inference.skills.engine import SkillEngine
 
@@ -34,7 +33,6 @@ MAX_TEXT_CHARS = 20_000
 MAX_BODY_BYTES = 4 * MAX_TEXT_CHARS + 4_096
 BODY_LIMITS = {"/v1/skills/infer": MAX_BODY_BYTES}
 """Enforced, streaming, by `api.guard.RequestGuard` before the body is parsed."""
-_LOCK = threading.Lock()
 
 
 class SkillInferRequest(BaseModel):
@@ -52,21 +50,18 @@ class SkillInferResponse(BaseModel):
     skills: list[InferredSkill]
 
 
-def get_engine(request: Request, settings: SettingsDep) -> SkillEngine:
+def get_engine(request: Request) -> SkillEngine:
+    """The engine set on the app (tests, benchmarks), else the one loaded at start-up."""
     engine: SkillEngine | None = getattr(request.app.state, "skills_engine", None)
     if engine is not None:
         return engine
-    with _LOCK:
-        engine = getattr(request.app.state, "skills_engine", None)
-        if engine is None:
-            from inference.skills.artifacts import load_engine
-
-            try:
-                engine = load_engine(settings)
-            except (WaypointError, OSError) as exc:
-                raise HTTPException(503, f"the skills engine is unavailable: {exc}") from exc
-            request.app.state.skills_engine = engine
-    return engine
+    holder = getattr(request.app.state, "skills_holder", None)
+    if holder is None or holder.engine is None:
+        why = "not loaded" if holder is None else (
+            "still loading" if holder.state == "loading" else str(holder.last_error))
+        raise HTTPException(503, f"the skills engine is unavailable: {why}")
+    loaded: SkillEngine = holder.engine
+    return loaded
 
 
 EngineDep = Annotated[SkillEngine, Depends(get_engine)]

@@ -7,9 +7,13 @@ Under ``settings.artifact_dir`` (``models/``):
 - ``skills/<variant>/``: cached skill-text embeddings + FAISS index (``manifest.json`` names the
   encoder) and ``engine.json`` (the re-scoring config calibrated for that encoder).
 
+- ``skills/serving.json``: which variant is *the* engine (``skills index --serving``, from
+  params ``skills_engine.variant``): the profiles stage, the API and ``skills infer`` load it.
+
 Variants: ``baseline`` (packaged MiniLM), ``trained``, ``trained-int8`` (int8 query encoder,
-the ``trained`` label cache), ``static``. ``load_engine`` prefers ``trained`` and falls back to
-``baseline``; if no cache exists it builds a baseline one (slow, once) and saves it.
+the ``trained`` label cache), ``static``; ``profiles`` names whichever the pointer names.
+``load_engine`` without a variant loads that one engine; nothing is built lazily: a missing
+artifact is an ``ArtifactMissing`` naming the stage that makes it.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from inference.skills.engine import EngineConfig, SkillEngine
 from inference.skills.index import SkillIndex
 
 log = logging.getLogger(__name__)
-VARIANTS = ("baseline", "trained", "trained-int8", "static", "baseline-int8")
-SERVING_PREFERENCE = ("trained", "baseline")
+VARIANTS = ("baseline", "baseline-int8", "trained", "trained-int8", "static")
+PROFILES = "profiles"
+"""The variant name of the one engine (profiles, API, CLI): whatever ``serving.json`` names."""
+VARIANT_CHOICES = (*VARIANTS, PROFILES)
 
 
 class ArtifactMissing(WaypointError):
@@ -47,6 +53,47 @@ def static_dir(artifact_dir: Path) -> Path:
 def index_dir(artifact_dir: Path, variant: str) -> Path:
     """Folder of a variant's label cache; int8 variants share their base variant's cache."""
     return artifact_dir / "skills" / variant.removesuffix("-int8")
+
+
+def serving_pointer(artifact_dir: Path) -> Path:
+    return artifact_dir / "skills" / "serving.json"
+
+
+def write_serving_pointer(artifact_dir: Path, variant: str) -> Path:
+    """Name ``variant`` the one engine (written after its index and config are in place)."""
+    if variant not in VARIANTS:
+        raise WaypointError(f"unknown skills variant {variant!r}; one of {', '.join(VARIANTS)}")
+    path = serving_pointer(artifact_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"variant": variant}, indent=2) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def serving_variant(artifact_dir: Path) -> str:
+    """The variant ``serving.json`` names; ``ArtifactMissing`` when the pipeline has not run."""
+    path = serving_pointer(artifact_dir)
+    if not path.is_file():
+        raise ArtifactMissing(f"no skills engine under {artifact_dir} ({path} is missing): run "
+                              "`dvc repro promote` (or `waypoint skills index --serving`)")
+    try:
+        variant = str(json.loads(path.read_text())["variant"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ArtifactMissing(f"{path}: not a skills engine pointer ({exc})") from None
+    if variant not in VARIANTS:
+        raise ArtifactMissing(f"{path}: unknown variant {variant!r}")
+    return variant
+
+
+def resolve_variant(artifact_dir: Path, variant: str | None) -> str:
+    """``None`` and ``profiles`` mean the one engine; other names are themselves."""
+    if variant is None or variant == PROFILES:
+        return serving_variant(artifact_dir)
+    if variant not in VARIANTS:
+        raise WaypointError(f"unknown skills variant {variant!r}; one of "
+                            f"{', '.join(VARIANT_CHOICES)}")
+    return variant
 
 
 def encoder_spec(artifact_dir: Path, variant: str) -> str:
@@ -103,17 +150,6 @@ def load_variant(settings: Settings, variant: str, catalog: SkillCatalog | None 
 
 
 def load_engine(settings: Settings, variant: str | None = None) -> SkillEngine:
-    """The serving engine: the named variant, else trained, else baseline (built if absent)."""
-    artifact_dir = settings.artifact_dir
-    catalog = SkillCatalog.from_data_dir(settings.data_dir)
-    if variant is not None:
-        return load_variant(settings, variant, catalog)
-    for candidate in SERVING_PREFERENCE:
-        if variant_available(artifact_dir, candidate):
-            return load_variant(settings, candidate, catalog)
-    log.warning("no skills artifacts under %s: building the baseline label cache (slow, once)",
-                artifact_dir)
-    encoder = load_encoder(PACKAGED_ENCODER)
-    index = SkillIndex.build(catalog, encoder)
-    index.save(index_dir(artifact_dir, "baseline"))
-    return SkillEngine(index, encoder, EngineConfig())
+    """The one engine (``serving.json``), or the named variant (``profiles`` = the one engine).
+    Never builds anything: a missing artifact is ``ArtifactMissing``."""
+    return load_variant(settings, resolve_variant(settings.artifact_dir, variant))

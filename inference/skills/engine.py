@@ -10,9 +10,13 @@ Steps, for each text:
    alternative/hidden labels, label + description), weighted by segment level;
 4. add a bonus where a skill's preferred label (exact) or an alias appears verbatim;
 5. re-score: a logistic calibration turns the raw score into a probability-like score in
-   [0, 1]; keep skills over ``min_score`` (or the ``top_k`` best, with no threshold);
+   [0, 1]; keep skills over ``min_score`` (or the ``top_k`` best, with no threshold), each a
+   different thing: a near-duplicate of a better skill is not listed (``diversity``);
 6. for review text, each skill's polarity comes from the clause of its strongest evidence; a
    developmental clause never yields a strength.
+
+Technology names (``technology``) are encoded as the ESCO skills they stand for, and no
+verbatim look-alike label inside them counts.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -33,11 +37,13 @@ from features.inferred_skills import (
     SourceKind,
     TextSpan,
 )
+from inference.skills.diversity import demote_duplicates, distinct
 from inference.skills.encoder import TextEncoder
 from inference.skills.index import SkillIndex
 from inference.skills.matching import LabelMatch, find_labels
 from inference.skills.polarity import _DEVELOPMENT, clause_polarity
 from inference.skills.segment import Level, Segment, Segmentation, segment
+from inference.skills.technology import Mention, TechnologyTable, overlaps, rewrite
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 
@@ -60,6 +66,12 @@ class EngineConfig:
     per skill (13.9k instead of 113k texts); 0 = exact over every text (slower)."""
     contextual: bool = False
     """Encode each sentence once and pool its phrases' contextual token vectors (faster)."""
+    two_stage_search: bool = False
+    """``infer`` scores skills the way ``rank_all`` does (``rank_candidates`` picked by one
+    vector per skill, then exact) instead of an exact FAISS search over every text (params
+    ``skills_engine.two_stage_search``)."""
+    distinct_max_similarity: float = 1.0
+    """Near-duplicate threshold (params ``skills_engine.distinct_max_similarity``)."""
     max_chars: int = 100_000
     max_segments: int = 4_000
     min_letter_ratio: float = 0.25
@@ -131,6 +143,7 @@ class SkillEngine:
         self.index = index
         self.encoder = encoder
         self.config = config or EngineConfig()
+        self.technology = TechnologyTable(index.catalog)
 
     @property
     def catalog(self):  # type: ignore[no-untyped-def]
@@ -146,7 +159,11 @@ class SkillEngine:
         """Infer skills for many texts at once; segments shared between texts are encoded once."""
         prepared = [self._prepare(text) for text in texts]
         rows, vectors = self._segment_vectors(prepared, batch_size)
-        neighbours = self.index.top_skills(vectors, k=self.config.k_per_segment)
+        if self.config.two_stage_search:
+            neighbours = self.index.top_skills_two_stage(
+                vectors, k=self.config.k_per_segment, candidates=self.config.rank_candidates)
+        else:
+            neighbours = self.index.top_skills(vectors, k=self.config.k_per_segment)
         results = []
         for (cleaned, segmentation), found in zip(prepared, rows, strict=True):
             hits = [neighbours[r] for r in found]
@@ -179,7 +196,7 @@ class SkillEngine:
                 np.maximum(out[row], config.level_weights.get(level, 1.0) * sims, out=out[row])
             for skill, bonus in _best_bonus(part.matches, config).items():
                 out[row, skill] += bonus
-        return out
+        return demote_duplicates(out, self.index.skill_centroids, config.distinct_max_similarity)
 
     # ------------------------------------------------------------------ internals
 
@@ -226,15 +243,23 @@ class SkillEngine:
         if binary or not looks_like_text(cleaned, self.config.min_letter_ratio):
             return cleaned, Segmentation([], [])
         segmentation = segment(cleaned, max_segments=self.config.max_segments)
+        mentions = self.technology.find(cleaned)
+        if mentions:
+            segmentation.segments[:] = self._without_products(segmentation.segments, mentions)
         extra: list[Segment] = []
         known = {(s.start, s.end) for s in segmentation.segments}
+        for mention in mentions:  # a product stands for each of its skills: one phrase each
+            clause = self._clause_of(segmentation, mention.start, mention.end)
+            extra.extend(Segment(mention.start, mention.end, self.catalog.skills[skill].label,
+                                 Level.PHRASE, clause) for skill in mention.skills)
+            known.add((mention.start, mention.end))
         for clause_id, (lo, hi) in enumerate(segmentation.clauses):
             remainder = _developmental_remainder(cleaned, lo, hi)
             if remainder is not None and remainder not in known:
                 known.add(remainder)
                 r_lo, r_hi = remainder
                 extra.append(Segment(r_lo, r_hi, cleaned[r_lo:r_hi], Level.PHRASE, clause_id))
-        for match in find_labels(cleaned, self.catalog):
+        for match in self._label_matches(cleaned, mentions):
             span = (match.start, match.end)
             if span not in known and (match.kind is MatchKind.EXACT or match.tokens > 1
                                       or match.proper):
@@ -245,10 +270,42 @@ class SkillEngine:
         segmentation.segments.extend(extra)
         return cleaned, segmentation
 
-    def _label_matches(self, text: str) -> list[LabelMatch]:
+    def _without_products(self, segments: list[Segment], mentions: list[Mention],
+                          ) -> list[Segment]:
+        """Segments with product names replaced by the labels of their ESCO skills (contextual
+        mode cannot rewrite: a segment inside a name is dropped there); empty ones dropped."""
+        out: list[Segment] = []
+        for seg in segments:
+            inside = [m for m in mentions if seg.start <= m.start and m.end <= seg.end]
+            if not inside and overlaps(seg.start, seg.end, mentions) is None:
+                out.append(seg)
+                continue
+            if self.config.contextual:
+                if not any(m.start <= seg.start and seg.end <= m.end for m in mentions):
+                    out.append(seg)
+                continue
+            text = rewrite(seg.text, seg.start, inside) if inside else seg.text
+            if len(text) >= 2 and any(ch.isalpha() for ch in text):
+                out.append(replace(seg, text=text))
+        return out
+
+    def _label_matches(self, text: str, mentions: list[Mention] | None = None,
+                       ) -> list[LabelMatch]:
+        """Verbatim labels, with technology names resolved: inside a product name only the
+        skills it stands for match (as aliases), never a label that shares its word."""
         if not looks_like_text(text, self.config.min_letter_ratio):
             return []
-        return find_labels(text, self.catalog)
+        if mentions is None:
+            mentions = self.technology.find(text)
+        found = find_labels(text, self.catalog)
+        if not mentions:
+            return found
+        kept = [m for m in found if (hit := overlaps(m.start, m.end, mentions)) is None
+                or m.skill in hit.skills]
+        for mention in mentions:
+            kept.extend(LabelMatch(skill, mention.start, mention.end, MatchKind.ALIAS, 2, True)
+                        for skill in mention.skills)
+        return kept
 
     def _clause_of(self, segmentation: Segmentation, lo: int, hi: int) -> int:
         for i, (c_lo, c_hi) in enumerate(segmentation.clauses):
@@ -286,14 +343,14 @@ class SkillEngine:
             if item.match is MatchKind.SEMANTIC or match.kind is MatchKind.EXACT:
                 item.match = match.kind
         ranked = sorted(evidence.items(), key=lambda kv: -kv[1].raw)
-        skills: list[InferredSkill] = []
-        for skill_id, item in ranked:
-            score = self.config.calibrate(item.raw)
-            if top_k is None and score < self.config.min_score:
-                break
-            if top_k is not None and len(skills) >= top_k:
-                break
-            skills.append(self._skill(text, skill_id, item, score, source))
+        if top_k is None:
+            ranked = [(k, v) for k, v in ranked
+                      if self.config.calibrate(v.raw) >= self.config.min_score]
+        kept, _ = distinct([k for k, _ in ranked], self.index.skill_centroids,
+                           self.config.distinct_max_similarity, limit=top_k)
+        chosen = [(k, evidence[k]) for k in kept[:top_k] if k in evidence]
+        skills = [self._skill(text, skill_id, item, self.config.calibrate(item.raw), source)
+                  for skill_id, item in chosen]
         return SkillInference(source=source, skills=tuple(skills))
 
     def _skill(self, text: str, skill_id: int, item: _Evidence, score: float,

@@ -165,6 +165,35 @@ class SkillIndex:
             self._centroids = cached
         return cached
 
+    def top_skills_two_stage(self, queries: np.ndarray, k: int = 20, candidates: int = 64,
+                             chunk: int = 512) -> list[dict[int, float]]:
+        """For each query, up to ``k`` skills with their weighted max similarity, scored the way
+        ``all_skill_scores(candidates=...)`` scores them (the benchmark's ranking): one vector
+        per skill picks ``candidates`` skills, whose texts are then scored exactly."""
+        if len(queries) == 0:
+            return []
+        candidates = max(k, min(candidates, len(self.catalog)))
+        centroids = self.skill_centroids
+        starts, ends = self._offsets, self._ends
+        results: list[dict[int, float]] = []
+        for lo in range(0, len(queries), chunk):
+            block = np.ascontiguousarray(queries[lo:lo + chunk], dtype=np.float32)
+            coarse = block @ centroids.T
+            if candidates < coarse.shape[1]:
+                top = np.argpartition(-coarse, candidates - 1, axis=1)[:, :candidates]
+            else:
+                top = np.tile(np.arange(coarse.shape[1]), (len(block), 1))
+            for row, skills in enumerate(top):
+                lengths = ends[skills] - starts[skills]
+                text_ids = (np.repeat(starts[skills] - np.cumsum(lengths) + lengths, lengths)
+                            + np.arange(int(lengths.sum())))
+                sims = (self.embeddings[text_ids] @ block[row]) * self._text_weights[text_ids]
+                bounds = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+                exact = np.maximum.reduceat(sims, bounds)
+                best = np.argsort(-exact, kind="stable")[:k]
+                results.append({int(skills[j]): float(exact[j]) for j in best})
+        return results
+
     def top_skills(self, queries: np.ndarray, k: int = 20,
                    k_texts: int = 96) -> list[dict[int, float]]:
         """For each query, up to ``k`` skills with their weighted max similarity (FAISS search)."""

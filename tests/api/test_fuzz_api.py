@@ -112,6 +112,10 @@ def _send(case: Any, tokens: dict[str, str], label: str) -> None:
                     and "skills engine is unavailable" in response.text):
                 STATS["expected_503_no_skills_engine"] += 1  # no reference data here, by design
                 continue
+            if (response.status_code == 503 and case.path == "/readyz"
+                    and response.json().get("ready") is False):
+                STATS["expected_503_not_ready"] += 1  # the readiness probe: no engine here
+                continue
             try:
                 case.validate_response(response, checks=[not_a_server_error])
             except (Exception, BaseExceptionGroup) as exc:  # record every failure

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.routes.skills import MAX_TEXT_CHARS
+from inference.skills.encoder import TextEncoder
 from inference.skills.engine import SkillEngine
 from tests.support.authz_matrix import fill_store, never_limited, security_settings, sign_in
 
@@ -101,20 +102,48 @@ def test_engine_is_loaded_once_per_app(client: TestClient) -> None:
     assert client.app.state.skills_engine is engine  # type: ignore[attr-defined]
 
 
-def test_engine_loads_lazily_from_artifacts_with_packaged_fallback(tmp_path: Path) -> None:
+def test_engine_loads_once_at_start_up_from_the_pipeline_artifacts(
+        tmp_path: Path, packaged_encoder: TextEncoder) -> None:
+    from inference.skills.artifacts import index_dir, save_config, write_serving_pointer
+    from inference.skills.catalog import SkillCatalog
+    from inference.skills.engine import EngineConfig
+    from inference.skills.index import SkillIndex
     from tests.support.reference_factory import write_reference_dataset
 
     settings = security_settings(tmp_path, data_dir=write_reference_dataset(tmp_path / "ref"))
     fill_store(settings)
+    folder = index_dir(settings.artifact_dir, "baseline")
+    SkillIndex.build(SkillCatalog.from_data_dir(settings.data_dir), packaged_encoder).save(folder)
+    save_config(folder, EngineConfig())
+    write_serving_pointer(settings.artifact_dir, "baseline")
     app = create_app(settings)
     never_limited(app)
     with TestClient(app) as test_client:
-        assert getattr(app.state, "skills_engine", None) is None
+        assert app.state.skills_holder.wait(120)
+        engine = app.state.skills_holder.engine
+        assert engine is not None and engine.encoder.name == "packaged:all-MiniLM-L6-v2"
+        ready = test_client.get("/readyz").json()
+        assert ready["skills_engine"] == "ready"
         headers = {"Authorization": f"Bearer {sign_in(test_client, 'e1')}"}
         first = test_client.post(URL, json={"text": "SQL", "top_k": 1}, headers=headers)
         assert first.status_code == 200, first.text
-        engine = app.state.skills_engine
-        assert engine.encoder.name == "packaged:all-MiniLM-L6-v2"
-        assert (settings.artifact_dir / "skills" / "baseline" / "manifest.json").is_file()
-        test_client.post(URL, json={"text": "SQL"}, headers=headers)
-        assert app.state.skills_engine is engine
+        assert first.json()["encoder"] == "packaged:all-MiniLM-L6-v2"
+        assert app.state.skills_holder.engine is engine
+
+
+def test_without_artifacts_it_is_not_ready_and_says_so(tmp_path: Path) -> None:
+    settings = security_settings(tmp_path)
+    fill_store(settings)
+    app = create_app(settings)
+    never_limited(app)
+    with TestClient(app) as test_client:
+        assert app.state.skills_holder.wait(60)
+        ready = test_client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["ready"] is False
+        assert ready.json()["skills_engine"] == "unavailable"
+        headers = {"Authorization": f"Bearer {sign_in(test_client, 'e1')}"}
+        answer = test_client.post(URL, json={"text": "SQL"}, headers=headers)
+        assert answer.status_code == 503
+        assert "serving.json" in answer.json()["error"]["message"]
+        assert not (settings.artifact_dir / "skills" / "baseline").exists()  # nothing built

@@ -65,3 +65,16 @@ def test_bad_line_is_a_clear_error(run_cli: Any, line: str, message: str) -> Non
     assert code == 2
     assert message in err
     assert rows == []  # nothing is written before the input is known to be valid
+
+
+def test_help_lists_every_variant_including_profiles(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from inference.skills.artifacts import VARIANT_CHOICES
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["skills", "infer", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for name in VARIANT_CHOICES:
+        assert name in text
+    assert "the one engine the profiles stage, the API and this command use" in text

@@ -49,6 +49,21 @@ SKILLS: list[tuple[str, tuple[str, ...], str]] = [
     ("drive vehicles", ("drive",), "Be able to drive vehicles."),
     ("sell products", ("sales",), "Sell goods to customers by identifying their needs."),
     ("translate texts", ("translation",), "Translate texts from one language into another."),
+    # technology look-alikes and the skills products stand for (inference/skills/technology.py)
+    ("computational fluid dynamics", ("airflow", "CFD"),
+     "Computer-based fluid mechanics that determine the behaviour of fluids in motion."),
+    ("SPARK", (), "The computer language SPARK, a formally defined subset of Ada."),
+    ("sparkling wines", ("sparkling wine",), "The wide variety of sparkling wines and how they "
+                                             "are made."),
+    ("analyse big data", ("big data analysis",),
+     "Collect and evaluate numerical data in large quantities to find patterns."),
+    ("data extraction, transformation and loading tools", ("ETL tools",),
+     "Tools that integrate information from several applications into one data structure."),
+    ("manage ICT virtualisation environments", ("manage virtualisation environments",),
+     "Oversee tools used to enable virtual environments, such as containers and hypervisors."),
+    # near-duplicate concepts (inference/skills/diversity.py)
+    ("communication", ("communicating",), "Exchanging information, ideas and feelings."),
+    ("communicate effectively", ("communicate well",), "Exchange information clearly."),
 ]
 
 

@@ -102,3 +102,23 @@ def test_two_stage_scores_exact_for_candidates_and_below_them_otherwise() -> Non
         assert np.argmax(two_stage[row]) == np.argmax(expected[row])
     np.testing.assert_allclose(index.all_skill_scores(queries, candidates=0), expected,
                                rtol=1e-5, atol=1e-5)
+
+
+def test_two_stage_top_skills_are_the_dense_two_stage_ranking() -> None:
+    catalog, vectors = synthetic()
+    weights = {TextKind.LABEL: 1.0, TextKind.ALT: 0.9, TextKind.HIDDEN: 0.8,
+               TextKind.DESCRIPTION: 0.7}
+    index = SkillIndex(catalog, vectors, "synthetic", weights)
+    queries = vectors[[3, 40, 41, 200]] + 0.05
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact = brute_force(catalog, vectors, queries, weights)
+    # with every skill a candidate, the two-stage search is exact
+    for row, found in enumerate(index.top_skills_two_stage(queries, k=5,
+                                                           candidates=len(catalog))):
+        best = np.argsort(-exact[row])[:5]
+        assert list(found) == best.tolist()
+        assert np.allclose(list(found.values()), exact[row, best], atol=1e-5)
+    # with fewer candidates it returns what the benchmark's two-stage dense ranking ranks first
+    dense = index.all_skill_scores(queries, candidates=16)
+    for row, found in enumerate(index.top_skills_two_stage(queries, k=5, candidates=16)):
+        assert list(found) == np.argsort(-dense[row], kind="stable")[:5].tolist()

@@ -1,7 +1,8 @@
 """``waypoint skills ...``: the skills engine's verbs.
 
 - ``skills index``: build the label-embedding caches (FAISS) of each variant into
-  ``models/skills/`` and tune/calibrate its re-scoring on the validation sets;
+  ``models/skills/`` and tune/calibrate its re-scoring on the validation sets; ``--serving``
+  builds the variant params ``skills_engine.variant`` names and makes it the one engine;
 - ``skills train-encoder``: train the domain-adapted encoder, distill its static variant;
 - ``skills evaluate``: TECH/HOUSE MRR and RP@5 and throughput of every variant, side by side;
 - ``skills infer``: JSON lines in, skills out;
@@ -24,6 +25,9 @@ from features.errors import WaypointError
 
 log = logging.getLogger("waypoint.skills")
 SOURCES = ("job_description", "course_description", "performance_review", "self_description")
+VARIANT_HELP = ("baseline, baseline-int8, trained, trained-int8, static, or profiles: the one "
+                "engine the profiles stage, the API and this command use by default "
+                "(models/skills/serving.json)")
 
 
 def register(subparsers: Any) -> None:
@@ -35,6 +39,11 @@ def register(subparsers: Any) -> None:
                        help="variant(s) to build (default: every one whose encoder exists)")
     index.add_argument("--no-tune", action="store_true", help="skip tuning and calibration")
     index.add_argument("--force", action="store_true", help="rebuild caches that exist")
+    index.add_argument("--serving", action="store_true",
+                       help="build the variant params skills_engine.variant names and make it "
+                            "the one engine (models/skills/serving.json)")
+    index.add_argument("--params", type=Path, default=None,
+                       help="parameters file (default: the project's params.yaml)")
     index.set_defaults(func=run_index)
 
     train = verbs.add_parser("train-encoder", help="train the domain-adapted skill encoder")
@@ -47,8 +56,9 @@ def register(subparsers: Any) -> None:
     train.set_defaults(func=run_train)
 
     evaluate = verbs.add_parser("evaluate", help="MRR / RP@5 / speed on TECH and HOUSE")
-    evaluate.add_argument("--variant", action="append", dest="variants",
-                          help="variant(s) to evaluate (default: every available one)")
+    evaluate.add_argument("--variant", action="append", dest="variants", metavar="NAME",
+                          help=f"variant(s) to evaluate (default: every available one): "
+                               f"{VARIANT_HELP}")
     evaluate.add_argument("--repeats", type=int, default=2, help="timing repeats (best kept)")
     evaluate.add_argument("--out", type=Path, help="report folder (default: models/reports)")
     evaluate.add_argument("--threads", type=int, help="torch threads (default: torch's)")
@@ -57,7 +67,7 @@ def register(subparsers: Any) -> None:
     infer = verbs.add_parser("infer", help='JSON lines {"id","text"} on stdin -> skills on stdout')
     infer.add_argument("--source", required=True, choices=SOURCES)
     infer.add_argument("--top-k", type=int, help="return the N best skills, no threshold")
-    infer.add_argument("--variant", help="engine variant (default: trained, else baseline)")
+    infer.add_argument("--variant", metavar="NAME", help=f"engine variant: {VARIANT_HELP}")
     infer.add_argument("--batch", type=int, default=256, help="texts per encoding batch")
     infer.set_defaults(func=run_infer)
 
@@ -65,13 +75,11 @@ def register(subparsers: Any) -> None:
     profiles.add_argument("--as-of", type=date.fromisoformat,
                           help="profile date (default: simulate.as_of for the simulated "
                           "organization, organization.as_of or today for an imported one)")
-    profiles.add_argument("--variant", default="static",
-                          help="engine variant for bulk inference (default: static)")
+    profiles.add_argument("--variant", metavar="NAME",
+                          help=f"engine variant (default: the one engine): {VARIANT_HELP}")
     profiles.add_argument("--params", type=Path, default=None,
                           help="parameters file (default: the project's params.yaml)")
     profiles.add_argument("--out", type=Path, help="output folder (default: models/profiles)")
-    profiles.add_argument("--exact", action="store_true",
-                          help="exact FAISS search (default: inverted-file index, faster)")
     profiles.set_defaults(func=run_profiles)
 
 
@@ -89,7 +97,11 @@ def _available_bases(artifact_dir: Path) -> list[str]:
     return bases
 
 
-def build_index(variant: str, tune: bool, force: bool) -> dict[str, Any]:
+def build_index(variant: str, tune: bool, force: bool,
+                params_file: Path | None = None) -> dict[str, Any]:
+    from dataclasses import replace
+
+    from features.params import load_params
     from features.settings import get_settings
     from inference.skills.artifacts import (
         encoder_spec,
@@ -104,8 +116,11 @@ def build_index(variant: str, tune: bool, force: bool) -> dict[str, Any]:
     from inference.skills.index import SkillIndex
 
     settings = get_settings()
+    engine_params = load_params(params_file).skills_engine
     catalog = SkillCatalog.from_data_dir(settings.data_dir)
     folder = index_dir(settings.artifact_dir, variant)
+    base = replace(load_config(folder), two_stage_search=engine_params.two_stage_search,
+                   distinct_max_similarity=engine_params.distinct_max_similarity)
     encoder = load_encoder(encoder_spec(settings.artifact_dir, variant))
     if force or not variant_available(settings.artifact_dir, variant):
         started = time.perf_counter()
@@ -119,20 +134,32 @@ def build_index(variant: str, tune: bool, force: bool) -> dict[str, Any]:
         from training.skills.evaluate import load_benchmarks, tune_config
 
         sets = load_benchmarks(settings.benchmarks_dir, catalog)
-        engine = SkillEngine(index, encoder, load_config(folder))
+        engine = SkillEngine(index, encoder, replace(base, two_stage_search=False))
         config, figures = tune_config(engine, sets)
-        save_config(folder, config)
+        base = replace(config, two_stage_search=engine_params.two_stage_search)
         summary["tuning"] = figures
+    save_config(folder, base)
     return summary
 
 
 def run_index(args: argparse.Namespace) -> int:
+    from features.params import load_params
     from features.settings import get_settings
+    from inference.skills.artifacts import write_serving_pointer
 
-    variants = args.variants or _available_bases(get_settings().artifact_dir)
+    artifact_dir = get_settings().artifact_dir
+    serving = load_params(args.params).skills_engine.variant if args.serving else None
+    variants = args.variants or ([serving] if serving else _available_bases(artifact_dir))
+    if serving and serving.removesuffix("-int8") not in {v.removesuffix("-int8")
+                                                          for v in variants}:
+        variants = [*variants, serving]
     for variant in variants:
-        summary = build_index(variant.removesuffix("-int8"), not args.no_tune, args.force)
+        summary = build_index(variant.removesuffix("-int8"), not args.no_tune, args.force,
+                              args.params)
         print(json.dumps(summary))
+    if serving:
+        print(json.dumps({"serving": serving,
+                          "pointer": str(write_serving_pointer(artifact_dir, serving))}))
     return 0
 
 
@@ -185,17 +212,19 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from features.settings import get_settings
-    from inference.skills.artifacts import load_variant, variant_available
-    from inference.skills.catalog import SkillCatalog
-    from training.skills.evaluate import (
-        evaluate_engine,
-        evaluate_plain_labels,
-        load_benchmarks,
-        write_report,
+    """One table: off-the-shelf MiniLM, each variant with artifacts, and the one engine (the
+    profiles' and the API's), every figure on a set its configuration was not tuned on."""
+    from features.settings import PACKAGED_ENCODER, get_settings
+    from inference.skills.artifacts import (
+        VARIANTS,
+        load_variant,
+        serving_variant,
+        variant_available,
     )
+    from inference.skills.catalog import SkillCatalog
+    from inference.skills.encoder import load_encoder
+    from training.skills.evaluate import load_benchmarks, write_report
+    from training.skills.held_apart import evaluate_held_apart, evaluate_off_the_shelf
 
     if args.threads:
         import torch
@@ -204,33 +233,25 @@ def run_evaluate(args: argparse.Namespace) -> int:
     settings = get_settings()
     catalog = SkillCatalog.from_data_dir(settings.data_dir)
     sets = load_benchmarks(settings.benchmarks_dir, catalog)
-    wanted = args.variants or ["baseline", "baseline-int8", "trained", "trained-int8", "static"]
-    results = []
+    served = serving_variant(settings.artifact_dir)
+    wanted = args.variants or list(VARIANTS)
+    results = [evaluate_off_the_shelf(catalog, load_encoder(PACKAGED_ENCODER), sets)]
+    notes = {"baseline": "packaged MiniLM + engine (phrases, alt labels, descriptions, "
+                         "exact/alias bonus, technology names, near-duplicates, re-scoring)",
+             "trained": "domain-adapted MiniLM (models/skill_encoder) + engine",
+             "static": "model2vec static model distilled from the trained encoder + engine"}
     for variant in wanted:
+        if variant == "profiles":
+            variant = served
         if not variant_available(settings.artifact_dir, variant):
             log.warning("skipping %s: no artifacts (run `waypoint skills index`)", variant)
             continue
         engine = load_variant(settings, variant, catalog)
-        if variant == "baseline":
-            results.append(evaluate_plain_labels(engine, sets))
-        notes = {"baseline": "packaged MiniLM + engine (phrases, alt labels, descriptions, "
-                             "exact/alias bonus, tuned re-scoring)",
-                 "trained": "domain-adapted MiniLM (models/skill_encoder) + engine",
-                 "static": "model2vec static model distilled from the trained encoder + engine",
-                 }.get(variant, "int8 dynamic quantization of the query encoder; fp32 label "
-                                "cache of its base variant")
-        results.append(evaluate_engine(engine, sets, variant, args.repeats, notes))
-        log.info("%s: %s", variant, results[-1].sets)
-        if not variant.startswith("static"):
-            contextual = not engine.config.contextual
-            engine.config = replace(engine.config, contextual=contextual)
-            results.append(evaluate_engine(
-                engine, sets, f"{variant} ({'contextual' if contextual else 'per-phrase'})",
-                args.repeats, "the other segment-encoding mode with the same tuned knobs: "
-                + ("each sentence encoded once, phrases pool its contextual token vectors"
-                   if contextual else "each phrase encoded on its own")))
-    if not results:
-        raise WaypointError("no skills variant is available; run `waypoint skills index`")
+        name = (f"{variant} = the profiles / serving engine" if variant == served else variant)
+        note = notes.get(variant, "int8 dynamic quantization of the query encoder; fp32 label "
+                                  "cache of its base variant")
+        results.append(evaluate_held_apart(engine, sets, name, args.repeats, note))
+        log.info("%s: %s", name, results[-1].sets)
     command = "waypoint skills evaluate" + "".join(
         f" --variant {v}" for v in (args.variants or [])) + (
         f" --threads {args.threads}" if args.threads else "")
@@ -294,20 +315,14 @@ def run_profiles(args: argparse.Namespace) -> int:
     from features.params import load_params
     from features.settings import get_settings
     from features.store import Store
-    from inference.skills.artifacts import ArtifactMissing, load_engine
+    from inference.skills.artifacts import load_engine
     from training.simulation.crosswalk_file import read_mapping, read_overrides
     from training.skills.profiles import build_all_profiles
 
     settings = get_settings()
     params = load_params(args.params)
     as_of = args.as_of or params.organization_as_of()
-    try:
-        engine = load_engine(settings, args.variant if args.variant != "auto" else None)
-    except ArtifactMissing as exc:
-        log.warning("%s; using the default engine", exc)
-        engine = load_engine(settings)
-    if not args.exact:
-        engine.index.use_ivf()
+    engine = load_engine(settings, args.variant)
     store = Store(settings.database_url)
     out = args.out or settings.artifact_dir / "profiles"
     mapping = settings.artifact_dir / "crosswalk" / "onet_esco.csv"

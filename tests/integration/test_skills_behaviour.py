@@ -1,0 +1,103 @@
+"""Behaviour a user relies on, with the real packaged encoder over the small catalog: paraphrases
+keep their skill, development remarks are needs, technology names map to the skills they stand
+for (never to a look-alike word), and the top 5 are five different things."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from features.inferred_skills import Polarity, SourceKind
+from inference.skills.engine import SkillEngine
+from tests.support.params_factory import repo_params
+
+pytestmark = pytest.mark.model
+JOB = SourceKind.JOB_DESCRIPTION
+REVIEW = SourceKind.PERFORMANCE_REVIEW
+LOOK_ALIKES = {"computational fluid dynamics", "SPARK", "sparkling wines"}
+
+
+@pytest.fixture(scope="module")
+def engine(small_skill_engine: SkillEngine) -> SkillEngine:
+    """The small engine with the shipped search and near-duplicate settings (params.yaml)."""
+    shipped = repo_params().skills_engine
+    return SkillEngine(small_skill_engine.index, small_skill_engine.encoder, replace(
+        small_skill_engine.config, two_stage_search=shipped.two_stage_search,
+        distinct_max_similarity=shipped.distinct_max_similarity))
+
+
+def labels(engine: SkillEngine, text: str, k: int = 5,
+           source: SourceKind = JOB) -> list[str]:
+    return [s.label for s in engine.infer(text, source, top_k=k).skills]
+
+
+@pytest.mark.parametrize(("texts", "skill"), [
+    (["Writes SQL queries against the warehouse.", "Queries relational databases in SQL.",
+      "Fluent in structured query language."], "SQL"),
+    (["Gives talks at conferences.", "Presents to large audiences with confidence.",
+      "Confident public speaker."], "public speaking"),
+    (["Translates documents from French into English.", "Does translation work.",
+      "Renders texts into another language."], "translate texts"),
+])
+def test_more_paraphrases_keep_the_skill(engine: SkillEngine, texts: list[str],
+                                         skill: str) -> None:
+    for text in texts:
+        assert labels(engine, text, k=1) == [skill], text
+
+
+@pytest.mark.parametrize("text", [
+    "Would benefit from improving her public speaking.",
+    "Needs to work on public speaking.",
+    "Public speaking is an area for development.",
+    "Still struggles with public speaking.",
+])
+def test_a_development_remark_is_a_need(engine: SkillEngine, text: str) -> None:
+    found = {s.label: s for s in engine.infer(text, REVIEW).skills}
+    assert "public speaking" in found, text
+    assert found["public speaking"].polarity is Polarity.DEVELOPMENT_NEED, text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Airflow and Spark", {"data extraction, transformation and loading tools",
+                           "analyse big data"}),
+    ("Builds data pipelines with Apache Airflow and PySpark.",
+     {"data extraction, transformation and loading tools", "analyse big data"}),
+    ("airflow spark", {"analyse big data"}),
+    ("Runs our services on Kubernetes.", {"manage ICT virtualisation environments"}),
+    ("Writes T-SQL and PL/SQL stored procedures.", {"SQL"}),
+    ("Strong Transact-SQL.", {"SQL"}),
+])
+def test_technology_names_map_to_their_skills_never_a_look_alike(
+        engine: SkillEngine, text: str, expected: set[str]) -> None:
+    found = labels(engine, text, k=5)
+    assert not LOOK_ALIKES & set(found), (text, found)
+    assert expected <= set(found[:3]), (text, found)
+
+
+def test_a_look_alike_word_outside_a_product_name_still_counts(engine: SkillEngine) -> None:
+    assert labels(engine, "Studies airflow with CFD simulations.", k=1) == [
+        "computational fluid dynamics"]
+
+
+def test_top_five_are_different_things(small_skill_engine: SkillEngine) -> None:
+    text = ("Communicates well, communication is a strength and communicates effectively with "
+            "stakeholders.")
+    vectors = small_skill_engine.index.skill_centroids
+    index = small_skill_engine.catalog.label_to_index
+
+    def max_pair(found: list[str]) -> float:
+        rows = vectors[[index[label] for label in found]]
+        sims = rows @ rows.T
+        return float(np.max(sims[~np.eye(len(found), dtype=bool)]))
+
+    plain = labels(small_skill_engine, text)
+    threshold = 0.8
+    assert max_pair(plain) >= threshold  # without grouping, two near-duplicates are listed
+    grouped = SkillEngine(small_skill_engine.index, small_skill_engine.encoder,
+                          replace(small_skill_engine.config, distinct_max_similarity=threshold))
+    found = labels(grouped, text)
+    assert len(found) == 5
+    assert max_pair(found) < threshold
+    assert found[0] == plain[0]
