@@ -206,7 +206,7 @@ def post_evidence(
         text = courses[evidence.course_id].description
     inferred: tuple[InferredSkill, ...] = ()
     if text:
-        inferred = get_engine(request, request.app.state.settings).infer(text, source).skills
+        inferred = get_engine(request).infer(text, source).skills
     recommender = serving.current
     params = recommender.profile_params if recommender is not None else None
     if params is None:

@@ -163,7 +163,7 @@ class ApplicantList(BaseModel):
 
 def _requirements(request: Request, opportunity: Opportunity) -> RequirementProfile:
     """Named skills plus the skills the serving engine infers from the description."""
-    engine = get_engine(request, request.app.state.settings)
+    engine = get_engine(request)
     inferred = engine.infer(opportunity.description, SourceKind.JOB_DESCRIPTION).skills
     return build_requirements(opportunity.id, inferred, {}, [], opportunity.level,
                               explicit=opportunity.skill_uris)
