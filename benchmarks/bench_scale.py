@@ -66,9 +66,8 @@ def exact_twin(rec: Recommender) -> Recommender:
     twin = copy.copy(rec)
     catalog = rec.catalog
     index = rec.options.index.model_copy(update=_exact(catalog.index.index))
-    twin.catalog = OpportunityCatalog(catalog.opportunities, catalog.requirements,
-                                      catalog.targets, catalog.vectors, index, catalog.mentors)
-    twin.opportunity_index = twin.catalog.index
+    twin._catalog = OpportunityCatalog(catalog.opportunities, catalog.requirements,
+                                       catalog.targets, catalog.vectors, index, catalog.mentors)
     people = rec.employee_index
     twin.employee_index = EmployeeIndex(people.employees, people.index.vectors,
                                         **_exact(people.index))
@@ -89,8 +88,8 @@ class _ReferenceFeatures:
 
 def reference_twin(rec: Recommender) -> Recommender:
     twin = copy.copy(rec)
-    twin.catalog = copy.copy(rec.catalog)
-    twin.catalog.features = _ReferenceFeatures(rec.catalog)  # type: ignore[assignment]
+    twin._catalog = copy.copy(rec.catalog)
+    twin._catalog.features = _ReferenceFeatures(rec.catalog)  # type: ignore[assignment]
     return twin
 
 
