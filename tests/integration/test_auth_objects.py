@@ -114,7 +114,7 @@ def test_authorize_candidate_view(store: Store, user: str, role: UserRole,
 @pytest.mark.parametrize(("user", "role", "expected"), [
     ("e3", UserRole.RECRUITER, ["r1"]),                       # via open o2
     ("e7", UserRole.RECRUITER, ["r3"]),                       # o3 (r2) is closed
-    ("e7", UserRole.MANAGER, []),                             # the recruiter role is needed
+    ("e7", UserRole.MANAGER, ["r3"]),                         # owns the open opening for r3
     ("e1", UserRole.EMPLOYEE, []),
     ("ml-admin", UserRole.ML_ADMIN, []),
     ("hr-admin", UserRole.HR_ADMIN, ["r1", "r2", "r3"]),
