@@ -96,6 +96,7 @@ from inference.ranking.pipeline import (
     Scorer,
     Slate,
     rank_opportunities,
+    relevant_rows,
 )
 from inference.ranking.responses import (
     CandidateList,
@@ -522,7 +523,8 @@ class Recommender:
                            target: Target, limit: int, *, list_key: str,
                            exclude: Collection[str] = ()) -> CandidateList:
         """The one recruiter-side pipeline: retrieve discoverable people in the target's level
-        window -> features -> score -> `fair_candidate_order` -> explain."""
+        window -> features -> keep those holding a required skill (`relevant_rows`) -> score ->
+        `fair_candidate_order` -> explain."""
         vector = self.vectorizer.requirements(reqs)
         live = self.refresh_discoverable()  # opt-ins and opt-outs since the model loaded
         pool = [self.employees[c.id] for c in self.employee_index.retrieve(
@@ -534,6 +536,11 @@ class Recommender:
         self._histories.prefetch(e.id for e in pool if e.id not in self._contexts)
         x = np.stack([feature_row(self.context(e), target, reqs, vector, self.adjacency)
                       for e in pool])
+        keep = relevant_rows(x, aspirations=False)  # a candidate holds a required skill
+        pool = [e for e, k in zip(pool, keep.tolist(), strict=True) if k]
+        if not pool:
+            return result
+        x = x[keep]
         scores = self.ranker.score(x)
         model_order = sorted(range(len(pool)), key=lambda i: (-scores[i], pool[i].id))
         position = {pool[i].id: i for i in model_order}
