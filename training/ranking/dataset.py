@@ -11,11 +11,11 @@ builder sees it, so no builder can read the future. Grades: 3 moved and thrived,
 
 Applications are the store's ``application`` events, the simulated history's and those made
 through the API alike (``POST /v1/events`` guards them: open opportunities only, never one's
-own, never an ``accepted_move`` from an employee). Here too an application to an opportunity the
-person owns is ignored, and one withdrawn by a later "not interested" is not counted
-(`features.choices`). People's dismissals ("not interested", their latest word) are kept per
-decision (``Query.dismissed``, ``RankingDataset.dismissed``): a weak pursue-side negative for a
-future pursue model; the shipped objective does not train on them (docs/ranking.md).
+own, never an ``accepted_move`` from an employee; ingest brings HR's records). One withdrawn by
+a later "not interested" is not counted (`features.choices`). People's dismissals ("not
+interested", their latest word) are kept per decision (``Query.dismissed``,
+``RankingDataset.dismissed``): a weak pursue-side negative for a future pursue model; the shipped
+objective does not train on them (docs/ranking.md).
 """
 
 from __future__ import annotations
@@ -173,10 +173,8 @@ def historical_queries(
             continue
         g = grades[ev.opportunity_id]
         day = ev.occurred_at.date()
-        if ev.kind is EventKind.APPLICATION and (
-                ev.employee_id in dismissed[ev.opportunity_id]  # withdrawn
-                or ev.employee_id == opportunities[ev.opportunity_id].owner_id):  # own
-            continue
+        if ev.kind is EventKind.APPLICATION and ev.employee_id in dismissed[ev.opportunity_id]:
+            continue  # withdrawn by a later "not interested"
         if ev.kind is EventKind.APPLICATION:
             g[ev.employee_id] = max(g.get(ev.employee_id, 0), APPLIED)
             applied_on[ev.opportunity_id] = max(applied_on.get(ev.opportunity_id, day), day)
