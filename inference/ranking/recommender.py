@@ -18,7 +18,9 @@ Feedback that must act before the next model reload (events/discoverability rout
   the store on each candidate list (`refresh_discoverable`), so an opt-out or opt-in counts at
   once, without a reload.
 - *Dismissals.* "Not interested" (``not_interested`` events) is read from the store on every
-  list, so a dismissed item is gone from the next list on every worker.
+  list, so a dismissed item is gone from the next list on every worker. So are the person's
+  preferred locations: an item in one of them carries the reason "It is in a place you prefer"
+  (not a model feature: the order does not change; the page's "My places" filter uses them).
 - *Live evidence.* Evidence written through the API (`POST /v1/employees/{id}/evidence`) carries
   its observations in the store; a person's served profile is the bundle's with them added
   (`features.live_profiles.add_observations`, the profile maths of `features.profiles`), so
@@ -68,6 +70,7 @@ from features.live_store import (
     ensure_live_tables,
     live_observations,
     live_requirements,
+    preferred_locations,
 )
 from features.params import ProfileParams, load_params
 from features.profiles import Observation
@@ -473,10 +476,12 @@ class Recommender:
             explain.reason_facts(catalog.requirements[r], catalog.targets[r].location)
             for r in slate.rows])
         entries = self._skill_entries(employee.id)
+        places = explain.place_reason(preferred_locations(self.store, employee.id))
         items = []
         for rank, (row, score, reasons) in enumerate(
                 zip(slate.rows, slate.scores.tolist(), why, strict=True), start=offset + 1):
             opp, reqs = catalog.opportunities[row], catalog.requirements[row]
+            reasons = places(opp.location) + reasons
             matched, missing = explain.skill_match(entries, reqs, self.label)
             items.append(OpportunityRecommendation(
                 rank=rank, opportunity_id=opp.id, kind=opp.kind, title=opp.title,
