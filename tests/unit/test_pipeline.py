@@ -25,12 +25,13 @@ from inference.ranking.pipeline import (
 )
 from inference.retrieval.indexes import SkillProfileVectorizer
 from tests.support.factories import (
+    SKILLS,
     make_employee,
     make_opportunity,
     make_profile,
     make_requirements,
+    make_role,
 )
-from tests.support.factories import SKILLS, make_role
 
 AS_OF = date(2024, 6, 1)
 
