@@ -19,6 +19,7 @@ list. The rule:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
@@ -110,6 +111,20 @@ def rounded(share: float) -> float:
     return math.floor(share * steps + 0.5) / steps
 
 
+def rounded_shares(shares: Sequence[float]) -> list[float]:
+    """Shares that add up to one, each to a `SHARE_STEP` (largest remainders get the steps
+    rounding down left over; ties go to the earlier group), so that a panel never shows
+    groups summing to 110%."""
+    steps = round(1 / SHARE_STEP)
+    scaled = [s * steps for s in shares]
+    base = [math.floor(v) for v in scaled]
+    left = round(sum(scaled)) - sum(base)
+    order = sorted(range(len(shares)), key=lambda i: (-(scaled[i] - base[i]), i))
+    for i in order[:max(0, left)]:
+        base[i] += 1
+    return [b / steps for b in base]
+
+
 def shown_cell(count: int, total: int, min_cell: int) -> bool:
     """A cell is shown only when it and its complement both hold ``min_cell`` people or more."""
     return count >= min_cell and total - count >= min_cell
@@ -126,13 +141,16 @@ def public_fairness(figures: ListFairness | None) -> CandidateListFairness | Non
     groups: list[GroupShare] = []
     suppressed = False
     if shown:
-        for g in figures.groups:
+        pool_shares = rounded_shares([g.pool_share for g in figures.groups])
+        top_shares = rounded_shares([g.list_share for g in figures.groups])
+        for g, pool_share, top_share in zip(figures.groups, pool_shares, top_shares,
+                                            strict=True):
             in_pool = shown_cell(g.pool_count, figures.pool_size, figures.min_cell)
             in_top = shown_cell(g.list_count, figures.list_size, figures.min_cell)
             suppressed = suppressed or not in_top
             groups.append(GroupShare(group=g.group,
-                                     pool_share=rounded(g.pool_share) if in_pool else None,
-                                     top_share=rounded(g.list_share) if in_top else None))
+                                     pool_share=pool_share if in_pool else None,
+                                     top_share=top_share if in_top else None))
     ratio = figures.min_impact_ratio
     return CandidateListFairness(
         dimension=figures.dimension, rerank_enabled=figures.rerank_enabled,

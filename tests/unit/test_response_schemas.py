@@ -83,3 +83,12 @@ def test_the_walker_finds_protected_attributes_behind_refs_and_lists() -> None:
     found = protected_properties(app.openapi())
     assert any(f.endswith("Person.age_band") for f in found), found
     assert any(f.endswith("Group.Gender") for f in found), found
+
+
+def test_rounded_shares_add_up_to_one() -> None:
+    from api.candidate_view import rounded_shares
+    assert rounded_shares([0.45, 0.55]) == [0.5, 0.5]  # halves up each would show 110%
+    assert rounded_shares([0.35, 0.65]) == [0.4, 0.6]
+    assert rounded_shares([0.3, 0.3, 0.4]) == [0.3, 0.3, 0.4]
+    assert rounded_shares([0.15, 0.15, 0.7]) == [0.2, 0.1, 0.7]
+    assert round(sum(rounded_shares([0.05, 0.15, 0.25, 0.55])), 9) == 1.0
