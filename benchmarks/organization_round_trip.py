@@ -54,11 +54,12 @@ CORRUPT_FILE, CORRUPT_COLUMN, CORRUPT_VALUE = "employees.csv", "hired_on", "2019
 
 @dataclass(frozen=True)
 class CliRun:
-    """One ``waypoint`` process: exit status, wall seconds, peak memory, output."""
+    """One ``waypoint`` process: exit status, wall and CPU seconds, peak memory, output."""
 
     args: tuple[str, ...]
     code: int
     wall_s: float
+    cpu_s: float
     max_rss_mb: int
     stdout: str
     stderr: str
@@ -67,21 +68,36 @@ class CliRun:
         return dict(json.loads(self.stdout))
 
 
+LAUNCHER = """
+import os, resource, subprocess, sys
+code = subprocess.call(sys.argv[1:])
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(os.environ["ROUND_TRIP_USAGE"], "w") as out:
+    out.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+sys.exit(code)
+"""
+"""Runs the command as its child and writes that child's peak memory (KiB) and CPU seconds.
+Measured from a small launcher because Linux counts the memory a child had before ``exec`` (a
+copy of its parent's) in its peak: measured from this process, every command would seem to use
+at least what this process holds."""
+
+
 def waypoint(args: Sequence[str], env: dict[str, str]) -> CliRun:
     """Run ``waypoint ARGS`` with ``env`` added to this process's environment (and this
     checkout first on ``PYTHONPATH``, so the code measured is the code beside this script)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".usage") as usage:
         path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-        process = subprocess.Popen([WAYPOINT, *args], stdout=out, stderr=err,
-                                   env={**os.environ, "PYTHONPATH": path, **env})
-        _, status, usage = os.wait4(process.pid, 0)
+        started = time.perf_counter()
+        code = subprocess.call([sys.executable, "-c", LAUNCHER, WAYPOINT, *args], stdout=out,
+                               stderr=err, env={**os.environ, "PYTHONPATH": path,
+                                                "ROUND_TRIP_USAGE": usage.name, **env})
         wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        rss_kib, cpu = usage.read().split()
         out.seek(0)
         err.seek(0)
-        return CliRun(tuple(args), process.returncode, round(wall, 1),
-                      usage.ru_maxrss // 1024, out.read(), err.read())
+        return CliRun(tuple(args), code, round(wall, 1), round(float(cpu), 1),
+                      int(rss_kib) // 1024, out.read(), err.read())
 
 
 def check(run: CliRun) -> CliRun:
@@ -201,7 +217,8 @@ def table_report(source: dict[str, TableFingerprint], targets: list[TargetResult
 
 
 def runs_report(targets: list[TargetResult]) -> str:
-    lines = ["| target | step | exit | wall s | peak MB | note |", "|---|---|---|---|---|---|"]
+    lines = ["| target | step | exit | wall s | CPU s | peak MB | note |",
+             "|---|---|---|---|---|---|---|"]
     for r in targets:
         for step, run in r.runs.items():
             note = ""
@@ -212,7 +229,7 @@ def runs_report(targets: list[TargetResult]) -> str:
             elif step == "corrupted import":
                 note = next((line for line in run.stderr.splitlines()
                              if line.startswith(CORRUPT_FILE)), run.stderr[-200:])
-            lines.append(f"| {r.name} | {step} | {run.code} | {run.wall_s} | "
+            lines.append(f"| {r.name} | {step} | {run.code} | {run.wall_s} | {run.cpu_s} | "
                          f"{run.max_rss_mb} | {note} |")
     return "\n".join(lines)
 
@@ -278,7 +295,7 @@ def main() -> int:
             "source": {k: [v.rows, v.sha256] for k, v in source.items()},
             "targets": {r.name: {"tables": {k: [v.rows, v.sha256] for k, v in r.imported.items()},
                                  "runs": {s: {"code": x.code, "wall_s": x.wall_s,
-                                              "max_rss_mb": x.max_rss_mb}
+                                              "cpu_s": x.cpu_s, "max_rss_mb": x.max_rss_mb}
                                           for s, x in r.runs.items()},
                                  "failures": r.failures} for r in targets}}, indent=2) + "\n")
     return 1 if failures else 0
