@@ -29,6 +29,7 @@ from api.routes import (
     opportunities,
     recommendations,
     roles,
+    saved,
     skills,
     web,
 )
@@ -53,7 +54,7 @@ ROUTERS = (admin.router, auth.router, development.router, directory.router,
            discoverability.router, employees.router, events.router, evidence.router,
            health.router,
            occupations.router, opportunities.router, recommendations.router, roles.router,
-           skills.router, web.router)
+           saved.router, skills.router, web.router)
 """Every router the API serves, in the order they are matched."""
 DEMO_ROUTERS = (directory.demo_router,)
 """Routers that exist in demo mode only (the demo accounts)."""

@@ -1,6 +1,6 @@
 """Store access for live changes: opportunities posted and edited through the API, their
 inferred requirements, the change counter every API worker polls, people's dismissals and the
-applications an opportunity received. Tables: `features.live_tables`.
+applications an opportunity received, the items they saved. Tables: `features.live_tables`.
 
 Every write is one transaction: the opportunity row, its requirements, a ``live_changes`` row
 and the idempotency key land together or not at all.
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from features import live_tables as lt
 from features import tables as t
+from features.choices import PURSUIT, dismissed_pairs, first_per_person, saved
 from features.domain import Event, EventKind, Evidence, Opportunity, RequirementProfile
 from features.errors import WaypointError
 from features.profiles import Observation
@@ -133,17 +134,27 @@ def dismissed_ids(store: Store, employee_id: str) -> frozenset[str]:
 
 
 def applications(store: Store, opportunity_id: str) -> list[Event]:
-    """``application`` events for the opportunity, oldest first (one per person: the first)."""
+    """``application`` events for the opportunity, oldest first, one per person (the first),
+    without the people who withdrew ("not interested" after applying: `features.choices`)."""
     c = t.events.c
     query = select(t.events).where(c.opportunity_id == opportunity_id,
-                                   c.kind == EventKind.APPLICATION.value
+                                   c.kind.in_([k.value for k in PURSUIT])
                                    ).order_by(c.occurred_at, c.id)
     with store.engine.connect() as conn:
         events = [Event.model_validate(dict(r)) for r in conn.execute(query).mappings()]
-    first: dict[str, Event] = {}
-    for event in events:
-        first.setdefault(event.employee_id, event)
-    return list(first.values())
+    withdrawn = dismissed_pairs(events)
+    return first_per_person(e for e in events if e.kind is EventKind.APPLICATION
+                            and (e.employee_id, opportunity_id) not in withdrawn)
+
+
+def saved_events(store: Store, employee_id: str) -> list[Event]:
+    """The employee's standing ``saved`` events, newest first (`features.choices.saved`)."""
+    c = t.events.c
+    query = select(t.events).where(
+        c.employee_id == employee_id,
+        c.kind.in_([EventKind.SAVED.value, EventKind.NOT_INTERESTED.value]))
+    with store.engine.connect() as conn:
+        return saved([Event.model_validate(dict(r)) for r in conn.execute(query).mappings()])
 
 
 def owned_opportunities(store: Store, owner_id: str) -> list[Opportunity]:

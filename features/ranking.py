@@ -70,12 +70,28 @@ _STOP = frozenset((
     "also", "our", "their", "them", "they", "who", "what", "where", "when", "which", "have",
     "has",
 ))
+_ASPIRATION_STOP = frozenset((
+    "enjoy", "enjoying", "towards", "toward", "especially", "particularly", "interested",
+    "interest", "someday", "eventually", "hope", "hoping", "love", "passionate", "step", "day",
+    "get", "make", "take", "into", "area", "field", "current", "currently", "now", "job",
+))
+"""Words of how people phrase an aspiration ("I enjoy my work as ... and want to grow towards
+..., especially ..."): they say nothing about where the person wants to go."""
 
 
 @lru_cache(maxsize=65536)
 def tokens(text: str) -> frozenset[str]:
     """Lower-case content words of at least three characters."""
     return frozenset(t for t in _TOKEN.findall(text.lower()) if t not in _STOP)
+
+
+def aspiration_tokens(aspirations: str, current_title: str | None) -> frozenset[str]:
+    """Content words of where a person wants to go: their aspiration text less the phrasing
+    words and less the words of the job they hold now (stating one's current job is not an
+    aspiration to it), so ``aspiration_match`` measures the wish, not the template."""
+    here = tokens(current_title) if current_title else frozenset()
+    return frozenset(t for t in tokens(aspirations) if t not in _ASPIRATION_STOP
+                     and t not in here)
 
 
 @dataclass(frozen=True)
@@ -192,7 +208,8 @@ def employee_context(employee: Employee, profile: EmployeeProfile, history: Empl
         last_learning=last_learning,
         learning_dates={k: tuple(v) for k, v in learning.items()},
         last_evidence=last_evidence, endorsements=endorsements,
-        aspiration_tokens=tokens(employee.aspirations),
+        aspiration_tokens=aspiration_tokens(
+            employee.aspirations, current_role.title if current_role else None),
         prior_moves=sum(1 for m in history.moves if m.moved_on < as_of),
         vector=vector,
     )

@@ -22,7 +22,10 @@ others (a ``skill_rejected`` live change row; ``REJECTED_TTL_S`` as the backstop
 they are guarded: an ``application`` is taken only for an opportunity that is open and not the
 caller's own (409 / 403), and ``accepted_move`` is never taken from an employee (403): accepted
 moves come from HR's records (ingested with the organization), so no one can write themself a
-"moved" label.
+"moved" label. A ``not_interested`` after an ``application`` withdraws it (the owner's
+applicant list and the next training set leave the person out: `features.choices`); it can only
+withdraw the caller's own application. ``saved`` keeps an item for later
+(``GET /v1/employees/{id}/saved``); it is not a label.
 """
 
 from __future__ import annotations

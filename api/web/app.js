@@ -353,6 +353,9 @@
     $("filter-department").value = filters.department;
     $("pager").hidden = true;
     $("market-summary").textContent = "";
+    $("saved-panel").hidden = true;
+    $("my-places").hidden = true;
+    $("report-skills").hidden = true;
     resetPlan($("plan"));
 
     // Whose marketplace: yourself and, for a manager, your reports; hr_admin types an id.
@@ -426,12 +429,14 @@
     if (!recs.items.length) {
       list.append(el("p", { className: "hint", text: "No open opportunity matches right now." }));
     }
+    const saved = subject === ownId ? await ownChoices(here, fresh) : new Set();
+    if (!fresh()) return;
     for (const item of recs.items) {
       const planButton = item.role_id ? el("button", {
         type: "button", className: "plan-button", text: "Development plan",
         onclick: () => go("marketplace", { ...here, offset: offset || "", plan: item.role_id }),
       }) : null;
-      const actions = subject === ownId ? actionButtons(item) : null;
+      const actions = subject === ownId ? actionButtons(item, saved) : null;
       list.append(el("li", { className: "card opportunity", dataset: { id: item.opportunity_id } },
         el("div", { className: "card-head" },
           el("span", { className: "rank", text: "#" + item.rank }),
@@ -454,12 +459,63 @@
         item.courses.length ? courseList(item.courses) : null,
         el("div", { className: "card-actions" }, planButton, actions)));
     }
+    const skills = $("report-skills"); // a manager endorses a report's skills there
+    skills.hidden = !(subject !== ownId && state.me.role === "manager");
+    skills.textContent = person.name + "'s skills and endorsements";
+    skills.onclick = () => go("profile", { employee: subject });
     if (plan) await showPlan($("plan"), subject, plan, fresh);
+  }
+
+  // Your own list: the saved items (a panel) and your preferred places (the "My places"
+  // filter); returns the ids you saved, so their cards say so.
+  async function ownChoices(here, fresh) {
+    const ownId = state.me.employee_id;
+    let saved;
+    let prefs;
+    try {
+      saved = await api("/v1/employees/" + enc(ownId) + "/saved");
+      prefs = await api("/v1/employees/" + enc(ownId) + "/preferences");
+    } catch (error) {
+      if (fresh()) clear($("saved")).append(errorBlock(error));
+      $("saved-panel").hidden = false;
+      return new Set();
+    }
+    if (!fresh()) return new Set();
+    renderSaved(saved.items);
+    const places = $("my-places");
+    places.hidden = !prefs.locations.length;
+    places.textContent = "My places (" + prefs.locations.join(", ") + ")";
+    places.onclick = () => go("marketplace", { ...here, location: prefs.locations.join(",") });
+    return new Set(saved.items.map((i) => i.opportunity_id));
+  }
+
+  function renderSaved(items) {
+    const list = clear($("saved"));
+    $("saved-panel").hidden = false;
+    for (const i of items) {
+      list.append(el("li", { dataset: { id: i.opportunity_id } },
+        el("span", { className: "saved-title", text: i.title }),
+        el("span", { className: "meta", text: humanKind(i.kind) + " · level " + i.level +
+          " · " + i.location + (i.status === "open" ? (i.closes_on ? " · closes " +
+            i.closes_on : "") : " · " + i.status) })));
+    }
+    if (!items.length) {
+      list.append(el("li", { className: "hint", text: "Nothing saved yet: “Save” on a card " +
+        "keeps it here." }));
+    }
+  }
+
+  async function refreshSaved() {
+    try {
+      renderSaved((await api("/v1/employees/" + enc(state.me.employee_id) + "/saved")).items);
+    } catch (error) {
+      clear($("saved")).append(errorBlock(error));
+    }
   }
 
   // Apply / Save / Not interested: events about yourself, one idempotency key per action and
   // opportunity, so a retried click is stored once.
-  function actionButtons(item) {
+  function actionButtons(item, saved) {
     const box = el("span", { className: "actions" });
     const status = el("span", { className: "action-status", role: "status" });
     const send = async (kind, label, button) => {
@@ -471,6 +527,10 @@
           body: JSON.stringify({ kind, opportunity_id: item.opportunity_id }) });
         status.textContent = label;
         if (kind === "not_interested") render(); // it leaves the list at once
+        if (kind === "saved") {
+          button.textContent = "Saved";
+          await refreshSaved();
+        }
       } catch (error) {
         button.disabled = false;
         status.textContent = describe(error);
@@ -481,8 +541,13 @@
       b.addEventListener("click", () => send(kind, done, b));
       return b;
     };
+    const save = button("saved", "Save", "Saved: it is on your Saved list.");
+    if (saved.has(item.opportunity_id)) {
+      save.textContent = "Saved";
+      save.disabled = true;
+    }
     box.append(button("application", "Apply", "Applied: the owner sees your application."),
-      button("saved", "Save", "Saved."),
+      save,
       button("not_interested", "Not interested", "Removed."), status);
     return box;
   }
@@ -686,11 +751,38 @@
 
   // ---------- own profile (anyone who is an employee) ----------
 
+  // A skill with its levels and the evidence behind it; ``action`` is the card's button.
+  function skillCard(skill, action) {
+    const evidence = el("ul", { className: "evidence" });
+    for (const e of skill.evidence) {
+      evidence.append(el("li", { text: humanKind(e.kind) + (e.occurred_on ? " (" +
+        e.occurred_on + ")" : "") + (e.text ? ": " + e.text : "") }));
+    }
+    return el("li", { className: "card profile-skill", dataset: { uri: skill.uri } },
+      el("div", { className: "card-head" },
+        el("h3", { className: "skill-title", text: skill.label }),
+        el("span", { className: "badge level", text: pct(skill.proficiency) +
+          "% · confidence " + pct(skill.confidence) + "%" })),
+      el("h4", { text: "Evidence" }), evidence, action);
+  }
+
+  // The tail of a URI as an idempotency-key part (A-Z a-z 0-9 . _ : ~ -).
+  function keyPart(uri) {
+    return uri.slice(-40).replace(/[^A-Za-z0-9._:~-]/g, "-");
+  }
+
   async function renderProfile(params, fresh) {
     const list = clear($("profile-skills"));
     const rejected = clear($("profile-rejected"));
     $("describe-result").textContent = "";
     const ownId = state.me.employee_id;
+    const subject = params.get("employee");
+    $("profile-aside").hidden = !!subject && subject !== ownId;
+    $("profile-title").textContent = "Your skills";
+    if (subject && subject !== ownId) {
+      await renderReportSkills(subject, fresh);
+      return;
+    }
     if (!ownId) {
       list.append(el("p", { className: "hint", text: "Only employees have a skill profile." }));
       return;
@@ -716,18 +808,12 @@
     $("profile-summary").textContent = profile.skills.length + " skills the evidence supports " +
       "(as of " + profile.as_of + "). Reject one that is wrong; add evidence on the right.";
     for (const skill of profile.skills) {
-      const evidence = el("ul", { className: "evidence" });
-      for (const e of skill.evidence) {
-        evidence.append(el("li", { text: humanKind(e.kind) + (e.occurred_on ? " (" +
-          e.occurred_on + ")" : "") + (e.text ? ": " + e.text : "") }));
-      }
       const reject = el("button", { type: "button", className: "reject", text: "Not my skill" });
       reject.addEventListener("click", async () => {
         reject.disabled = true;
         try {
-          await api("/v1/events", { method: "POST", headers: {
-            "Content-Type": "application/json", "Idempotency-Key": "reject-" + skill.uri.slice(-40)
-              .replace(/[^A-Za-z0-9._:~-]/g, "-") },
+          await api("/v1/events", { method: "POST", headers: { "Content-Type":
+            "application/json", "Idempotency-Key": "reject-" + keyPart(skill.uri) },
             body: JSON.stringify({ kind: "skill_rejected", skill_uri: skill.uri }) });
           render();
         } catch (error) {
@@ -735,18 +821,72 @@
           showMessage(describe(error));
         }
       });
-      list.append(el("li", { className: "card profile-skill", dataset: { uri: skill.uri } },
-        el("div", { className: "card-head" },
-          el("h3", { className: "skill-title", text: skill.label }),
-          el("span", { className: "badge", text: pct(skill.proficiency) + "% · confidence " +
-            pct(skill.confidence) + "%" })),
-        el("h4", { text: "Evidence" }), evidence, reject));
+      list.append(skillCard(skill, reject));
     }
     if (!profile.skills.length) {
       list.append(el("p", { className: "hint", text: "No skill yet: add evidence." }));
     }
     for (const r of profile.rejected) rejected.append(el("li", { text: r.label }));
     if (!profile.rejected.length) rejected.append(el("li", { className: "hint", text: "None." }));
+  }
+
+  // A report's skills as their manager sees them: endorse one you have seen them use (the
+  // API takes an endorsement from the person's manager only, direct or indirect).
+  async function renderReportSkills(subject, fresh) {
+    const list = $("profile-skills");
+    list.append(el("li", { className: "loading", text: "Loading the skills…" }));
+    let person;
+    let profile;
+    try {
+      person = await api("/v1/employees/" + enc(subject));
+      profile = await api("/v1/employees/" + enc(subject) + "/skills");
+    } catch (error) {
+      if (fresh()) clear(list).append(errorBlock(error));
+      $("profile-summary").textContent = "";
+      return;
+    }
+    if (!fresh()) return;
+    clear(list);
+    const manager = state.me.role === "manager";
+    $("profile-title").textContent = "Skills of " + person.name + " (" + person.id + ")";
+    $("profile-summary").textContent = profile.skills.length + " skills the evidence supports " +
+      "(as of " + profile.as_of + ")." + (manager
+      ? " Endorse a skill you have seen " + person.name + " use: it adds to the evidence." : "");
+    for (const skill of profile.skills) {
+      let action = null;
+      if (manager) {
+        const status = el("span", { className: "action-status", role: "status" });
+        const endorse = el("button", { type: "button", className: "endorse", text: "Endorse" });
+        endorse.addEventListener("click", async () => {
+          endorse.disabled = true;
+          try {
+            await api("/v1/employees/" + enc(subject) + "/evidence", { method: "POST",
+              headers: { "Content-Type": "application/json",
+                "Idempotency-Key": "endorse-" + keyPart(subject).slice(0, 14) + "-" +
+                keyPart(skill.uri) },
+              body: JSON.stringify({ kind: "endorsement", skill_uri: skill.uri }) });
+            await renderReportSkills(subject, () => true); // the new evidence, the new level
+            const card = list.querySelector("li.profile-skill[data-uri='" +
+              CSS.escape(skill.uri) + "']");
+            if (card) {
+              card.querySelector(".action-status").textContent =
+                "Endorsed: it counts in their profile now.";
+              const again = card.querySelector("button.endorse");
+              again.textContent = "Endorsed";
+              again.disabled = true;
+            }
+          } catch (error) {
+            endorse.disabled = false;
+            status.textContent = describe(error);
+          }
+        });
+        action = el("div", { className: "card-actions" }, endorse, status);
+      }
+      list.append(skillCard(skill, action));
+    }
+    if (!profile.skills.length) {
+      list.append(el("p", { className: "hint", text: "No skill shown by the evidence yet." }));
+    }
   }
 
   async function addDescription(event) {

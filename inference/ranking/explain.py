@@ -96,3 +96,21 @@ def reasons(rows: np.ndarray, contributions: np.ndarray, feature_names: Sequence
                            text=third_person(r.text) if recruiter else r.text,
                            contribution=round(r.contribution, 6)) for r in found])
     return out
+
+
+PREFERRED_PLACE = "preferred_location"
+"""The reason's ``feature``: not a model feature (contribution 0); the person said so."""
+
+
+def place_reason(preferred: Sequence[str]) -> Callable[[str], list[Reason]]:
+    """location -> ``[Reason]`` when the location is one the person prefers (their profile's
+    preferred locations, compared case-insensitively), else ``[]``."""
+    wanted = {p.strip().casefold() for p in preferred if p.strip()}
+
+    def reason(location: str) -> list[Reason]:
+        if location.strip().casefold() not in wanted:
+            return []
+        return [Reason(feature=PREFERRED_PLACE, text=f"It is in a place you prefer ({location})",
+                       contribution=0.0)]
+
+    return reason

@@ -23,12 +23,33 @@ import numpy as np
 
 from features.domain import Opportunity, OpportunityKind, RequirementProfile
 from features.params import IndexParams, ListMixParams
-from features.ranking import EmployeeContext, Target
+from features.ranking import FEATURE_NAMES, EmployeeContext, Target
 from features.ranking_batch import TargetTable
 from inference.retrieval.indexes import OpportunityIndex
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 """Feature rows -> scores (the bundle's ranker, or a model under audit)."""
+
+_SKILL_COVERAGE = FEATURE_NAMES.index("skill_coverage")
+_ASPIRATION_MATCH = FEATURE_NAMES.index("aspiration_match")
+ASPIRATION_RELEVANT = 0.5
+"""An item with no skill in common is shown for an aspiration only when at least half the
+aspiration's content words are in it (one shared word such as "assistant" is not a wish)."""
+
+
+def relevant_rows(x: np.ndarray, *, aspirations: bool) -> np.ndarray:
+    """Mask of the feature rows worth showing: the person holds at least one of the item's
+    required skills (``skill_coverage > 0``: a matched skill the reasons can name), or, with
+    ``aspirations`` (the employee side), the item matches one of their stated aspirations
+    (``aspiration_match >= ASPIRATION_RELEVANT``: where they want to go, even with nothing in
+    common yet).
+    An item with neither is noise however the ranker scores it (docs/live.md, "Relevance")."""
+    if x.size == 0:
+        return np.zeros(len(x), dtype=bool)
+    keep = x[:, _SKILL_COVERAGE] > 0.0
+    if aspirations:
+        keep |= x[:, _ASPIRATION_MATCH] >= ASPIRATION_RELEVANT
+    return np.asarray(keep, dtype=bool)
 
 
 class OpportunityCatalog:
@@ -139,9 +160,10 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
     """Retrieve ``depth`` open opportunities in the employee's level window (not their own role,
     not ones they own or mentor, not ones they dismissed, only what ``wanted`` lets through, no
     mentoring by someone junior or by a peer in the same job), compute their features as of
-    ``ctx.as_of``, score and order; of several items with the same kind and title only the
-    best-scored stays (two openings of one role read as one item); then, with ``mix`` and
-    unless the list is of one kind, the default mix by kind (`mixed_order`)."""
+    ``ctx.as_of``, keep the relevant ones (`relevant_rows`), score and order; of several items
+    with the same kind and title only the best-scored stays (two openings of one role read as
+    one item); then, with ``mix`` and unless the list is of one kind, the default mix by kind
+    (`mixed_order`)."""
     employee = ctx.employee
     vector = ctx.vector if ctx.vector is not None else np.zeros(catalog.index.index.dim)
     opportunities = catalog.opportunities
@@ -169,6 +191,12 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
         return Slate([], np.empty((0, 0)), np.empty(0))
     rows = [c.row for c in found]
     x = catalog.features.matrix(ctx, rows, catalog.vectors[rows], adjacency)
+    keep = relevant_rows(x, aspirations=True)
+    if not keep.any():
+        return Slate([], np.empty((0, 0)), np.empty(0))
+    found = [c for c, k in zip(found, keep.tolist(), strict=True) if k]
+    rows = [c.row for c in found]
+    x = x[keep]
     scores = np.asarray(score(x), dtype=np.float64)
     ranked = sorted(range(len(rows)), key=lambda i: (-scores[i], found[i].id))
     seen: set[tuple[str, str]] = set()

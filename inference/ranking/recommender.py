@@ -18,7 +18,9 @@ Feedback that must act before the next model reload (events/discoverability rout
   the store on each candidate list (`refresh_discoverable`), so an opt-out or opt-in counts at
   once, without a reload.
 - *Dismissals.* "Not interested" (``not_interested`` events) is read from the store on every
-  list, so a dismissed item is gone from the next list on every worker.
+  list, so a dismissed item is gone from the next list on every worker. So are the person's
+  preferred locations: an item in one of them carries the reason "It is in a place you prefer"
+  (not a model feature: the order does not change; the page's "My places" filter uses them).
 - *Live evidence.* Evidence written through the API (`POST /v1/employees/{id}/evidence`) carries
   its observations in the store; a person's served profile is the bundle's with them added
   (`features.live_profiles.add_observations`, the profile maths of `features.profiles`), so
@@ -68,6 +70,7 @@ from features.live_store import (
     ensure_live_tables,
     live_observations,
     live_requirements,
+    preferred_locations,
 )
 from features.params import ProfileParams, load_params
 from features.profiles import Observation
@@ -96,6 +99,7 @@ from inference.ranking.pipeline import (
     Scorer,
     Slate,
     rank_opportunities,
+    relevant_rows,
 )
 from inference.ranking.responses import (
     CandidateList,
@@ -472,10 +476,12 @@ class Recommender:
             explain.reason_facts(catalog.requirements[r], catalog.targets[r].location)
             for r in slate.rows])
         entries = self._skill_entries(employee.id)
+        places = explain.place_reason(preferred_locations(self.store, employee.id))
         items = []
         for rank, (row, score, reasons) in enumerate(
                 zip(slate.rows, slate.scores.tolist(), why, strict=True), start=offset + 1):
             opp, reqs = catalog.opportunities[row], catalog.requirements[row]
+            reasons = places(opp.location) + reasons
             matched, missing = explain.skill_match(entries, reqs, self.label)
             items.append(OpportunityRecommendation(
                 rank=rank, opportunity_id=opp.id, kind=opp.kind, title=opp.title,
@@ -522,7 +528,8 @@ class Recommender:
                            target: Target, limit: int, *, list_key: str,
                            exclude: Collection[str] = ()) -> CandidateList:
         """The one recruiter-side pipeline: retrieve discoverable people in the target's level
-        window -> features -> score -> `fair_candidate_order` -> explain."""
+        window -> features -> keep those holding a required skill (`relevant_rows`) -> score ->
+        `fair_candidate_order` -> explain."""
         vector = self.vectorizer.requirements(reqs)
         live = self.refresh_discoverable()  # opt-ins and opt-outs since the model loaded
         pool = [self.employees[c.id] for c in self.employee_index.retrieve(
@@ -534,6 +541,11 @@ class Recommender:
         self._histories.prefetch(e.id for e in pool if e.id not in self._contexts)
         x = np.stack([feature_row(self.context(e), target, reqs, vector, self.adjacency)
                       for e in pool])
+        keep = relevant_rows(x, aspirations=False)  # a candidate holds a required skill
+        pool = [e for e, k in zip(pool, keep.tolist(), strict=True) if k]
+        if not pool:
+            return result
+        x = x[keep]
         scores = self.ranker.score(x)
         model_order = sorted(range(len(pool)), key=lambda i: (-scores[i], pool[i].id))
         position = {pool[i].id: i for i in model_order}

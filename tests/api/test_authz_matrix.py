@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -170,3 +171,78 @@ def test_matrix_tokens_work(client: TestClient, tokens: dict[UserRole, str], rol
                               headers={"Authorization": f"Bearer {tokens[role]}"})
         assert response.status_code == 200
         assert response.json()["id"] == own
+
+
+# ------------------------------------------------------------------ evidence, kind by kind
+# ``POST /v1/employees/{id}/evidence`` decides by the body's kind who may write; the generic
+# cases above send one kind. Here: every kind, every role, every kind of token.
+
+SKILL = "http://data.europa.eu/esco/skill/s00"
+EVIDENCE_BODIES: dict[str, dict[str, Any]] = {
+    "course_completion": {"kind": "course_completion", "course_id": "c1"},
+    "self_declared": {"kind": "self_declared", "skill_uri": SKILL},
+    "self_description": {"kind": "self_description", "text": "I wrote Python every day."},
+    "endorsement": {"kind": "endorsement", "skill_uri": SKILL},
+    "review": {"kind": "review", "text": "Strong Python work.", "rating": 4},
+}
+REPORT = "e4"
+"""Reports to e2 (the manager); e1, e3 and the admins have no line to them."""
+MAY_WRITE_FOR_REPORT: dict[str, set[UserRole]] = {
+    "course_completion": set(), "self_declared": set(), "self_description": set(),
+    "endorsement": {UserRole.MANAGER}, "review": {UserRole.MANAGER, UserRole.HR_ADMIN},
+}
+"""Who may add each kind about the report (the employee's own kinds: only e4 themself)."""
+
+
+def _evidence(client: TestClient, token: str, employee_id: str, kind: str) -> Any:
+    return client.post(f"/v1/employees/{employee_id}/evidence", json=EVIDENCE_BODIES[kind],
+                       headers={"Authorization": f"Bearer {token}",
+                                "Idempotency-Key": f"matrix-{kind}-{employee_id}"})
+
+
+class _NoSkillsEngine:
+    """Reads no skill in any text (the matrix app loads no skills engine: 503 otherwise)."""
+
+    def infer(self, text: str, source: Any) -> Any:
+        return SimpleNamespace(skills=())
+
+
+def _ready(client: TestClient) -> None:
+    """The matrix store has no reference data; the sample skill must be known (else 422), and
+    a text needs an engine (else 503)."""
+    from features import tables as t
+
+    app: Any = client.app
+    app.state.skills_engine = _NoSkillsEngine()
+    store = app.state.store
+    with store.engine.begin() as conn:
+        if not conn.execute(t.skills.select().where(t.skills.c.uri == SKILL)).first():
+            conn.execute(t.skills.insert(), [{
+                "uri": SKILL, "label": "Python", "alt_labels": [], "hidden_labels": [],
+                "description": "", "skill_type": "skill/competence", "reuse_level": ""}])
+
+
+@pytest.mark.parametrize("role", list(UserRole), ids=str)
+@pytest.mark.parametrize("kind", list(EVIDENCE_BODIES))
+def test_evidence_about_someone_else_is_refused(client: TestClient, tokens: dict[UserRole, str],
+                                                kind: str, role: UserRole) -> None:
+    other = OTHERS_IDS["employee_id"][role]
+    response = _evidence(client, tokens[role], other, kind)
+    assert response.status_code in {403, 404}, (kind, role, response.text[:300])
+    assert set(response.json()) == {"error"}
+
+
+@pytest.mark.parametrize("role", list(UserRole), ids=str)
+@pytest.mark.parametrize("kind", list(EVIDENCE_BODIES))
+def test_who_may_add_evidence_about_a_report(client: TestClient, tokens: dict[UserRole, str],
+                                             kind: str, role: UserRole) -> None:
+    """Positive and negative: an endorsement only by the report's manager (not HR, not an admin
+    account of a manager), a review by the manager or HR."""
+    _ready(client)
+    response = _evidence(client, tokens[role], REPORT, kind)
+    if role in MAY_WRITE_FOR_REPORT[kind]:
+        assert response.status_code in {200, 201}, (kind, role, response.text[:300])
+        assert response.json()["employee_id"] == REPORT
+    else:
+        assert response.status_code == 403, (kind, role, response.text[:300])
+        assert set(response.json()) == {"error"}

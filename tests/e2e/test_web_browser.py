@@ -12,9 +12,14 @@ Then the live views: filters and paging, apply and dismiss on cards, the profile
 with evidence, a self-description, a rejection), and a manager posting an opportunity, seeing
 its applicant and its fairly re-ranked candidates, and closing it.
 
+Then the saved list (save on a card, the list after a reload), the "My places" filter and its
+reason, and a manager endorsing a report's skill from the report's marketplace.
+
 Without Chromium (or Playwright) the module is skipped locally and fails under ``CI``.
-Screenshots of each view go to the test's tmp folder, and to ``$WAYPOINT_SCREENSHOTS`` when set
-(the README's are made with ``WAYPOINT_SCREENSHOTS=docs/screenshots``).
+Screenshots of each view go to the test's tmp folder; the live views' (``live-*``) also go to
+``$WAYPOINT_SCREENSHOTS`` when set (an absolute path: the README's are made with
+``WAYPOINT_SCREENSHOTS=$PWD/docs/screenshots``; its other screenshots are the demo's, taken by
+``tests/support/web_walkthrough.py``).
 """
 
 from __future__ import annotations
@@ -148,7 +153,7 @@ class Screen:
         self.page.wait_for_timeout(150)  # let the last layout settle
         self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=False)
         target = os.environ.get("WAYPOINT_SCREENSHOTS")
-        if target:
+        if target and name.startswith("live-"):  # the others are the demo's (web_walkthrough)
             Path(target).mkdir(parents=True, exist_ok=True)
             shutil.copy(self.shots / f"{name}.png", Path(target) / f"{name}.png")
 
@@ -454,7 +459,7 @@ def test_filters_paging_and_actions_on_cards(screen: Screen, site: tuple[str, Pr
         has_not_text="posted")))
     first = page.locator("li.opportunity").first
     expect(first.locator(".description")).to_be_visible()
-    screen.shot("marketplace-filters")
+    screen.shot("live-marketplace-filters")
 
     # apply, then dismiss: the dismissed card leaves the list at once
     gone = filtered["items"][0]["opportunity_id"]
@@ -494,7 +499,7 @@ def test_the_profile_page_shows_and_takes_evidence(screen: Screen, site: tuple[s
     expect(cards).to_have_count(len(served["skills"]))
     assert texts(page.locator(".skill-title")) == [s["label"] for s in served["skills"]]
     expect(page.locator("#discoverable-box")).to_be_checked()
-    screen.shot("profile")
+    screen.shot("live-profile")
     page.fill("#describe-text", "I gave presentations to our largest clients every month.")
     page.click("#describe-form button[type=submit]")
     expect(page.locator("#describe-result")).to_contain_text("Added")
@@ -546,7 +551,7 @@ def test_a_manager_posts_and_manages_an_opportunity(screen: Screen, site: tuple[
     card.first.locator(".applicants-button").click()
     expect(page.locator("#posting-detail .applicants li")).to_have_count(1)
     expect(page.locator("#posting-detail")).to_contain_text(OWNER)
-    screen.shot("manager-opportunities")
+    screen.shot("live-manager-opportunities")
 
     # the opening's candidates, fairly re-ranked, with the list's figures
     card.first.locator(".candidates-button").click()
@@ -554,7 +559,86 @@ def test_a_manager_posts_and_manages_an_opportunity(screen: Screen, site: tuple[
     assert served.status_code == 403  # not the employee's to see
     expect(page.locator("#candidates-title")).to_contain_text("Forecasting revamp")
     expect(page.locator("#fairness")).to_contain_text("Fairness of this list")
-    screen.shot("opening-candidates")
+    screen.shot("live-opening-candidates")
     page.click("#nav-postings")
     page.locator("li.posting .close-button").click()
     expect(page.locator("li.posting .status")).to_have_text("closed")
+
+
+def test_saved_items_and_my_places(screen: Screen, site: tuple[str, Product]) -> None:
+    """Runs after the profile test, which set OWNER's places to Oslo and Remote."""
+    from playwright.sync_api import expect
+
+    _, product = site
+    page = screen.page
+    screen.open()
+    screen.sign_in(OWNER, "employee")
+    expect(page.locator("#market-title")).to_have_text("Your opportunities")
+    expect(page.locator("#saved-panel")).to_be_visible()
+    before = product.call("GET", f"/v1/employees/{OWNER}/saved", "self").json()["items"]
+    card = page.locator("li.opportunity").nth(1)
+    title = card.locator(".opportunity-title").text_content()
+    oid = card.get_attribute("data-id")
+    card.locator("button.saved").click()
+    expect(card.locator(".action-status")).to_contain_text("Saved")
+    expect(page.locator("#saved li").first).to_contain_text(title or "")
+    saved = product.call("GET", f"/v1/employees/{OWNER}/saved", "self").json()["items"]
+    assert [i["opportunity_id"] for i in saved] == [oid] + [i["opportunity_id"] for i in before]
+    page.reload()  # durable: the list and the card's state come back from the store
+    expect(page.locator(f"#saved li[data-id='{oid}']")).to_have_count(1)
+    expect(page.locator(f"li.opportunity[data-id='{oid}'] button.saved")).to_be_disabled()
+
+    # My places: the profile's preferred locations as the list's filter, with the reason
+    places = page.locator("#my-places")
+    expect(places).to_have_text("My places (Oslo, Remote)")
+    places.click()
+    expect(page).to_have_url(re.compile(r"location=Oslo(%2C|,)Remote"))
+    served = product.call("GET", f"/v1/employees/{OWNER}/recommendations", "self",
+                          params={"limit": 10, "location": "Oslo,Remote"}).json()
+    assert served["items"], "the world has opportunities in Oslo"
+    expect(page.locator("li.opportunity")).to_have_count(len(served["items"]))
+    for item, shown in zip(served["items"], page.locator("li.opportunity").all(), strict=True):
+        expect(shown.locator(".reasons")).to_contain_text(
+            f"It is in a place you prefer ({item['location']})")
+    screen.shot("live-saved-and-places")
+
+
+def test_a_manager_endorses_a_reports_skill(screen: Screen, site: tuple[str, Product]) -> None:
+    from playwright.sync_api import expect
+
+    _, product = site
+    page = screen.page
+    screen.open()
+    screen.sign_in(MANAGER, "manager")
+    page.select_option("#subject-select", OWNER)
+    owner = next(e for e in product.world.org.employees if e.id == OWNER)
+    button = page.locator("#report-skills")
+    expect(button).to_have_text(f"{owner.name}'s skills and endorsements")
+    button.click()
+    expect(page.locator("#profile-title")).to_have_text(f"Skills of {owner.name} ({OWNER})")
+    expect(page.locator("#profile-aside")).to_be_hidden()  # the report's own settings
+    served = product.call("GET", f"/v1/employees/{OWNER}/skills", "self").json()
+    cards = page.locator("li.profile-skill")
+    expect(cards).to_have_count(len(served["skills"]))
+    assert page.locator("button.reject").count() == 0  # only the person rejects a skill
+    skill = served["skills"][-1]
+    target = page.locator(f"li.profile-skill[data-uri='{skill['uri']}']")
+    target.locator("button.endorse").click()
+    expect(target.locator(".action-status")).to_contain_text("Endorsed")
+    expect(target.locator("button.endorse")).to_be_disabled()
+    expect(target.locator(".evidence")).to_contain_text("manager endorsement")
+    after = next(s for s in product.call("GET", f"/v1/employees/{OWNER}/skills",
+                                         "self").json()["skills"] if s["uri"] == skill["uri"])
+    assert after["confidence"] >= skill["confidence"]
+    assert any(e["kind"] == "manager_endorsement" for e in after["evidence"])
+    screen.shot("live-manager-endorses")
+
+    # the report cannot endorse themself, nor see a colleague's skills
+    other = Screen(screen.page.context.browser, screen.url, screen.shots)
+    try:
+        other.open(f"/app/#/profile?employee={MANAGER}")
+        other.sign_in(OWNER, "employee")
+        expect(other.page.locator("#profile-skills .message")).to_contain_text("Not allowed")
+        expect(other.page.locator("button.endorse")).to_have_count(0)
+    finally:
+        other.close()

@@ -6,18 +6,32 @@ from datetime import date
 
 import numpy as np
 
-from features.domain import EmployeeProfile, Opportunity, OpportunityKind
+from features.domain import Opportunity, OpportunityKind
 from features.params import ListMixParams, load_params
-from features.ranking import EmployeeContext, employee_context, target_from_opportunity
+from features.ranking import (
+    FEATURE_NAMES,
+    EmployeeContext,
+    employee_context,
+    target_from_opportunity,
+)
 from features.ranking_history import history_before
 from inference.ranking.pipeline import (
+    ASPIRATION_RELEVANT,
     ListFilter,
     OpportunityCatalog,
     mixed_order,
     rank_opportunities,
+    relevant_rows,
 )
 from inference.retrieval.indexes import SkillProfileVectorizer
-from tests.support.factories import make_employee, make_opportunity, make_requirements
+from tests.support.factories import (
+    SKILLS,
+    make_employee,
+    make_opportunity,
+    make_profile,
+    make_requirements,
+    make_role,
+)
 
 AS_OF = date(2024, 6, 1)
 
@@ -44,7 +58,7 @@ def test_no_duplicate_titles_no_junior_mentors_nothing_of_ones_own() -> None:
         vectors, load_params().serving.index,
         mentors={"junior": (2, "role-it-manager"), "peer": (3, "role-it-manager"),
                  "senior": (5, "role-director")})
-    profile = EmployeeProfile(employee_id="me", as_of=AS_OF)
+    profile = make_profile("me", AS_OF)  # holds the factory requirements' skills
     ctx = employee_context(me, profile, history_before(AS_OF), AS_OF,
                            vector=vectorizer.employee(profile))
     slate = rank_opportunities(catalog, ctx, lambda x: np.arange(len(x), dtype=float), 50)
@@ -64,7 +78,7 @@ def _catalog(opportunities: list[Opportunity]) -> OpportunityCatalog:
 
 def _me_ctx(level: int = 3) -> EmployeeContext:
     me = make_employee(id="me", level=level, role_id="role-me")
-    profile = EmployeeProfile(employee_id="me", as_of=AS_OF)
+    profile = make_profile("me", AS_OF)  # holds the factory requirements' skills
     return employee_context(me, profile, history_before(AS_OF), AS_OF,
                             vector=SkillProfileVectorizer().employee(profile))
 
@@ -145,3 +159,41 @@ def test_the_pipeline_applies_the_shipped_mix_unless_one_kind_is_asked_for() -> 
                                    wanted=ListFilter(kinds=frozenset({OpportunityKind.GIG})))
     assert only_gigs.rows == [r for r in plain.rows
                               if opportunities[r].kind is OpportunityKind.GIG]
+
+
+def test_an_item_sharing_no_skill_is_shown_only_for_a_real_aspiration() -> None:
+    other = {SKILLS[30]: (1.0, 0.5, True)}
+    opportunities = [
+        make_opportunity(id="shared", title="Data Engineer", level=3),
+        make_opportunity(id="unrelated", title="Cardiologist", level=3),
+        make_opportunity(id="wished", title="Microbiologist", level=3,
+                         description="Virology research lab."),
+        make_opportunity(id="template", title="Oncology Nurse", level=3,
+                         description="We especially enjoy nursing."),
+    ]
+    requirements = [make_requirements(o.id, None if o.id == "shared" else other)
+                    for o in opportunities]
+    catalog = OpportunityCatalog(
+        opportunities, requirements, [target_from_opportunity(o) for o in opportunities],
+        SkillProfileVectorizer().requirement_profiles(requirements), load_params().serving.index)
+    me = make_employee(id="me", level=3, role_id="role-me", aspirations=(
+        "I enjoy my work as a Data Engineer and want to grow towards Microbiologist, "
+        "especially virology."))
+    profile = make_profile("me", AS_OF)
+    ctx = employee_context(me, profile, history_before(AS_OF), AS_OF,
+                           current_role=make_role(id="role-me", title="Data Engineer"),
+                           vector=SkillProfileVectorizer().employee(profile))
+    # phrasing words ("enjoy", "especially") and the person's current job are not a wish
+    assert ctx.aspiration_tokens == {"microbiologist", "virology"}
+    slate = rank_opportunities(catalog, ctx, _by_id, 50)
+    assert {opportunities[r].id for r in slate.rows} == {"shared", "wished"}
+
+
+def test_relevant_rows_reads_coverage_and_on_the_employee_side_aspirations() -> None:
+    x = np.zeros((3, len(FEATURE_NAMES)))
+    x[0, FEATURE_NAMES.index("skill_coverage")] = 0.2
+    x[1, FEATURE_NAMES.index("aspiration_match")] = ASPIRATION_RELEVANT
+    x[2, FEATURE_NAMES.index("aspiration_match")] = ASPIRATION_RELEVANT / 2
+    assert relevant_rows(x, aspirations=True).tolist() == [True, True, False]
+    assert relevant_rows(x, aspirations=False).tolist() == [True, False, False]
+    assert relevant_rows(np.zeros((0, len(FEATURE_NAMES))), aspirations=True).tolist() == []

@@ -8,6 +8,14 @@ Features are computed by ``features.ranking`` from what was known strictly befor
 decision date: each candidate's history is cut with ``history_before`` *before* the profile
 builder sees it, so no builder can read the future. Grades: 3 moved and thrived, 2 moved,
 1 applied, 0 retrieved but not chosen.
+
+Applications are the store's ``application`` events, the simulated history's and those made
+through the API alike (``POST /v1/events`` guards them: open opportunities only, never one's
+own, never an ``accepted_move`` from an employee; ingest brings HR's records). One withdrawn by
+a later "not interested" is not counted (`features.choices`). People's dismissals ("not
+interested", their latest word) are kept per decision (``Query.dismissed``,
+``RankingDataset.dismissed``): a weak pursue-side negative for a future pursue model; the shipped
+objective does not train on them (docs/ranking.md).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from features.choices import dismissed_pairs
 from features.domain import (
     Course,
     Employee,
@@ -79,6 +88,8 @@ class Query:
     """employee id -> grade for the people who applied or moved."""
     outcomes: Mapping[str, Outcome] = field(default_factory=dict)
     """employee id -> the recorded one-year outcome of their move (movers only)."""
+    dismissed: frozenset[str] = frozenset()
+    """People whose latest word on the opportunity is "not interested" (never graded)."""
 
 
 @dataclass
@@ -94,6 +105,9 @@ class RankingDataset:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     """``outcome_key(query id, employee id)`` -> the mover's recorded outcome. Keyed by
     (query, person) rather than by row, so row subsets and relabelled copies keep it valid."""
+    dismissed: dict[str, list[str]] = field(default_factory=dict)
+    """query id -> the people who said "not interested" (`Query.dismissed`): recorded for a
+    pursue-side model, not trained on by the shipped objective."""
 
     def row_query_ids(self) -> list[str]:
         """The query id of every row."""
@@ -104,13 +118,15 @@ class RankingDataset:
         """The queries where ``query_mask`` is true (rows follow)."""
         qmask = np.asarray(query_mask, dtype=bool)
         row_mask = np.repeat(qmask, self.group_sizes)
+        kept = {q for q, keep in zip(self.query_ids, qmask, strict=True) if keep}
         return RankingDataset(
             features=self.features[row_mask], labels=self.labels[row_mask],
             group_sizes=self.group_sizes[qmask],
             query_ids=[q for q, keep in zip(self.query_ids, qmask, strict=True) if keep],
             query_dates=[d for d, keep in zip(self.query_dates, qmask, strict=True) if keep],
             employee_ids=[e for e, keep in zip(self.employee_ids, row_mask, strict=True) if keep],
-            feature_names=self.feature_names, outcomes=self.outcomes)
+            feature_names=self.feature_names, outcomes=self.outcomes,
+            dismissed={q: v for q, v in self.dismissed.items() if q in kept})
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +136,8 @@ class RankingDataset:
             "feature_names": list(self.feature_names), "query_ids": self.query_ids,
             "query_dates": [d.isoformat() for d in self.query_dates],
             "employee_ids": self.employee_ids, "stats": self.stats,
-            "outcomes": {k: list(v) for k, v in self.outcomes.items()}}))
+            "outcomes": {k: list(v) for k, v in self.outcomes.items()},
+            "dismissed": self.dismissed}))
 
     @classmethod
     def load(cls, path: Path) -> RankingDataset:
@@ -131,7 +148,8 @@ class RankingDataset:
                    query_dates=[date.fromisoformat(d) for d in meta["query_dates"]],
                    employee_ids=meta["employee_ids"],
                    feature_names=tuple(meta["feature_names"]), stats=meta["stats"],
-                   outcomes={k: (v[0], v[1]) for k, v in meta.get("outcomes", {}).items()})
+                   outcomes={k: (v[0], v[1]) for k, v in meta.get("outcomes", {}).items()},
+                   dismissed=meta.get("dismissed", {}))
 
 
 def historical_queries(
@@ -147,11 +165,16 @@ def historical_queries(
     outcomes: dict[str, dict[str, Outcome]] = defaultdict(dict)
     decided: dict[str, date] = {}
     applied_on: dict[str, date] = {}
+    dismissed: dict[str, set[str]] = defaultdict(set)
+    for person, opp_id in dismissed_pairs(org.events):
+        dismissed[opp_id].add(person)
     for ev in org.events:
         if ev.opportunity_id is None or ev.opportunity_id not in opportunities:
             continue
         g = grades[ev.opportunity_id]
         day = ev.occurred_at.date()
+        if ev.kind is EventKind.APPLICATION and ev.employee_id in dismissed[ev.opportunity_id]:
+            continue  # withdrawn by a later "not interested"
         if ev.kind is EventKind.APPLICATION:
             g[ev.employee_id] = max(g.get(ev.employee_id, 0), APPLIED)
             applied_on[ev.opportunity_id] = max(applied_on.get(ev.opportunity_id, day), day)
@@ -178,11 +201,16 @@ def historical_queries(
                                                               move.retained_one_year)}))
     for opp_id, g in grades.items():
         opp = opportunities[opp_id]
-        as_of = decided.get(opp_id) or opp.closes_on or (applied_on[opp_id] + timedelta(days=1))
+        applied = applied_on.get(opp_id)
+        as_of = decided.get(opp_id) or opp.closes_on or (
+            applied + timedelta(days=1) if applied else None)
+        if as_of is None:  # only impressions, saves or dismissals: nobody was considered
+            continue
         queries.append(Query(id=f"opp:{opp_id}", as_of=as_of,
                              target=target_from_opportunity(opp, roles),
                              requirements=opportunity_requirements(opp), grades=dict(g),
-                             outcomes=dict(outcomes.get(opp_id, {}))))
+                             outcomes=dict(outcomes.get(opp_id, {})),
+                             dismissed=frozenset(dismissed.get(opp_id, set()) - set(g))))
     queries.sort(key=lambda q: (q.as_of, q.id))
     return queries
 
@@ -270,6 +298,7 @@ def build_dataset(
     qdates: list[date] = []
     eids: list[str] = []
     recorded: dict[str, Outcome] = {}
+    dismissals: dict[str, list[str]] = {}
     skipped = 0
     for q in queries:
         target_vec = vectorizer.requirements(q.requirements)
@@ -305,6 +334,8 @@ def build_dataset(
             eids.append(emp_id)
         recorded.update({outcome_key(q.id, e): o for e, o in q.outcomes.items()
                          if e in candidates})
+        if q.dismissed:
+            dismissals[q.id] = sorted(q.dismissed)
         sizes.append(len(order))
         qids.append(q.id)
         qdates.append(q.as_of)
@@ -313,5 +344,6 @@ def build_dataset(
         features=np.vstack(rows) if rows else np.zeros((0, width)),
         labels=np.asarray(labels, dtype=np.int32), group_sizes=np.asarray(sizes, dtype=np.int32),
         query_ids=qids, query_dates=qdates, employee_ids=eids,
-        stats={"queries": len(sizes), "rows": len(labels), "skipped_queries": skipped},
-        outcomes=recorded)
+        stats={"queries": len(sizes), "rows": len(labels), "skipped_queries": skipped,
+               "dismissals": sum(len(v) for v in dismissals.values())},
+        outcomes=recorded, dismissed=dismissals)

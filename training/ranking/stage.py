@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from features.domain import (
     Opportunity,
     RequirementProfile,
 )
+from features.live_store import ensure_live_tables, live_requirements
 from features.params import Params, load_params
 from features.profiles import ProfileParams, build_employee_profile
 from features.ranking import FEATURE_NAMES
@@ -143,15 +144,27 @@ def point_in_time_builder(profiles: ProfileArtifacts, params: ProfileParams | No
     return build
 
 
-def build_training_set(store: Store, profiles: ProfileArtifacts, params: RankerParams,
-                       vectorizer: SkillProfileVectorizer | None = None) -> RankingDataset:
-    org = store.organization()
+def training_requirements(store: Store, profiles: ProfileArtifacts
+                          ) -> Callable[[Opportunity], RequirementProfile]:
+    """An opportunity's requirements as serving used them: inferred when it was posted or
+    edited through the API, else the profiles stage's, else the basic ones."""
+    ensure_live_tables(store)  # a store made before the live tables
+    live = live_requirements(store)
 
-    def opportunity_requirements(opportunity: Opportunity) -> RequirementProfile:
-        found = profiles.opportunity_requirements.get(opportunity.id)
+    def requirements(opportunity: Opportunity) -> RequirementProfile:
+        found = live.get(opportunity.id) or profiles.opportunity_requirements.get(opportunity.id)
         return found if found is not None else basic_requirements(opportunity)
 
-    queries = historical_queries(org, opportunity_requirements, profiles.role_requirements)
+    return requirements
+
+
+def build_training_set(store: Store, profiles: ProfileArtifacts, params: RankerParams,
+                       vectorizer: SkillProfileVectorizer | None = None) -> RankingDataset:
+    """The dataset from the store's history, API-made applications and dismissals included
+    (`training.ranking.dataset.historical_queries`)."""
+    org = store.organization()
+    queries = historical_queries(org, training_requirements(store, profiles),
+                                 profiles.role_requirements)
     log.info("%d historical decisions", len(queries))
     return build_dataset(
         org, queries=queries,
