@@ -97,7 +97,9 @@ def test_old_labels_prefer_worse_fits_and_success_labels_do_not(
     truth = true_fit(org)
     figures = {}
     for labels in ("legacy", "success"):
-        params = ranker_params(min_data_in_leaf=5, num_threads=1, labels=labels, monotone=False)
+        # the labels alone: no monotone constraint, no skill prior (training.ranking.prior)
+        params = ranker_params(min_data_in_leaf=5, num_threads=1, labels=labels, monotone=False,
+                               prior_scales=[0.0])
         _, report = train_and_evaluate(dataset, params, truth=truth)
         figures[labels] = report
     legacy, success = figures["legacy"], figures["success"]

@@ -39,7 +39,8 @@ def models(org: Organization) -> dict[str, Ranker]:
     out = {}
     for name, labels, monotone in (("shipped", "success", True), ("legacy", "legacy", False)):
         params = ranker_params(min_data_in_leaf=5, num_threads=1, labels=labels,
-                              monotone=monotone)
+                              monotone=monotone,  # the old recipe had no skill prior either
+                              **({} if monotone else {"prior_scales": [0.0]}))
         out[name], _ = train_and_evaluate(data, params)
     return out
 

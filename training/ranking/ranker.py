@@ -50,6 +50,7 @@ from training.ranking.labels import (
     outcomes_known_by,
     training_view,
 )
+from training.ranking.prior import choose_prior, prior_tree, validation_score
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,35 @@ def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: Ranke
                      feature_names: Sequence[str]) -> lgb.Booster:
     """LambdaRank with early stopping on ``valid``: the one place LightGBM settings live.
 
-    Both sets are first reduced to what ``params.labels`` trains on (`training_view`)."""
-    train = training_view(train, params.labels)
-    valid = training_view(valid, params.labels)
+    Both sets are first reduced to what ``params.labels`` trains on (`training_view`). The
+    model boosts from a skill-fit prior (`training.ranking.prior`): the skill feature and the
+    scale (of ``params.prior_scales``; 0 = none) that order the validation period's applicants
+    best by the gate's metric; the returned booster's first tree is that prior."""
+    names = list(feature_names)
+    view_train = training_view(train, params.labels)
+    view_valid = training_view(valid, params.labels)
+    prior = (choose_prior(view_train.features, valid, names, params.eval_at, params.recall_k)
+             if len(valid.group_sizes) else None)
+    best: tuple[float, lgb.Booster] | None = None
+    for scale in (params.prior_scales if prior is not None else [0.0]):
+        init = None
+        if prior is not None and scale > 0.0:
+            init = prior_tree(prior, scale, view_train.features, names, params.seed,
+                              params.num_threads)
+        booster = _boost(view_train, view_valid, params, names, init)
+        value = (validation_score(valid, booster.predict(valid.features), params.eval_at,
+                                  params.recall_k) if len(valid.group_sizes) else 0.0)
+        log.info("prior %s x %.2f: validation %s %.4f", prior.name if prior else "none",
+                 scale, PRIMARY, value)
+        if best is None or value > best[0]:
+            best = (value, booster)
+    assert best is not None
+    return best[1]
+
+
+def _boost(train: RankingDataset, valid: RankingDataset, params: RankerParams,
+           names: list[str], init: lgb.Booster | None) -> lgb.Booster:
+    """LambdaRank on ``train`` (early stopping on ``valid``), continuing from ``init``."""
     lgb_params: dict[str, Any] = {
         "objective": "lambdarank", "metric": "ndcg", "eval_at": [params.eval_at],
         "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
@@ -95,7 +122,6 @@ def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: Ranke
         "label_gain": list(SUCCESS_GAIN), "seed": params.seed, "deterministic": True,
         "num_threads": params.num_threads, "verbosity": -1,
     }
-    names = list(feature_names)
     if params.monotone:
         lgb_params["monotone_constraints"] = monotone_constraints(names)
     dtrain = lgb.Dataset(train.features, train.labels, group=train.group_sizes,
@@ -108,7 +134,11 @@ def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: Ranke
         callbacks.append(lgb.early_stopping(params.early_stopping_rounds, verbose=False))
     booster: lgb.Booster = lgb.train(
         lgb_params, dtrain, num_boost_round=params.num_boost_round, valid_sets=valid_sets,
-        valid_names=["valid"][: len(valid_sets)], callbacks=callbacks)
+        valid_names=["valid"][: len(valid_sets)], callbacks=callbacks, init_model=init,
+        keep_training_booster=True)
+    if booster.best_iteration > 0:  # the trees early stopping kept, the prior's included
+        booster = lgb.Booster(model_str=booster.model_to_string(
+            num_iteration=booster.best_iteration))
     return booster
 
 
@@ -163,18 +193,28 @@ class EvaluationReport:
 
 def evaluate_models(ranker: Ranker, test: RankingDataset, params: RankerParams,
                     train: RankingDataset | None = None,
-                    truth: Mapping[TruthKey, float] | None = None) -> EvaluationReport:
+                    truth: Mapping[TruthKey, float] | None = None,
+                    valid: RankingDataset | None = None) -> EvaluationReport:
     """The ranker and every baseline on the same held-out rows (`training.ranking.evaluation`).
 
     ``train`` (the training period) fits the logistic-regression baseline; ``truth`` (the
-    simulator's true fits) adds the truth.* figures. Neither touches the ranker."""
+    simulator's true fits) adds the truth.* figures. Neither touches the ranker. The gate's
+    comparator, "the best baseline", is picked on ``valid`` (the validation period, by
+    `validation_score`) and then judged on ``test`` like the ranker: picking the best of ten
+    baselines on the test decisions themselves would hold the ranker to the luckiest of ten
+    noisy figures (docs/ranking.md, "The gate"). Without ``valid``, the best on ``test``."""
     ev = EvalData.of(test, params.eval_at, params.recall_k, truth)
     logistic = fit_logistic(train, params.seed) if train is not None else None
     scores = {"ranker": ranker.score(test.features),
               **baseline_scores(test.features, logistic)}
     result = compare(ev, scores, resamples=params.bootstrap, seed=params.seed)
     baselines = [b for b in scores if b != "ranker"]
-    best = max(baselines, key=lambda b: _or_minus_inf(result.metrics[b].get(PRIMARY)))
+    if valid is not None and len(valid.group_sizes):
+        on_valid = baseline_scores(valid.features, logistic)
+        best = max(baselines, key=lambda b: validation_score(
+            valid, on_valid[b], params.eval_at, params.recall_k))
+    else:
+        best = max(baselines, key=lambda b: _or_minus_inf(result.metrics[b].get(PRIMARY)))
     base = result.metrics[best].get(PRIMARY, float("nan"))
     mine = result.metrics["ranker"].get(PRIMARY, float("nan"))
     improvement = (mine - base) / base if base > 0 else float("-inf")
@@ -243,7 +283,7 @@ def outcome_backtest(data: RankingDataset, params: RankerParams, fit: Fit | None
     known = test.query_dates[0]
     train, valid = outcomes_known_by(train, known), outcomes_known_by(valid, known)
     ranker = fit(train, valid) if fit is not None else train_ranker(train, valid, params)
-    report = evaluate_models(ranker, test, params, train=train, truth=truth)
+    report = evaluate_models(ranker, test, params, train=train, truth=truth, valid=valid)
     report.split = split_summary(train, valid, test)
     return Backtest(ranker=ranker, report=report, test=test)
 
@@ -296,7 +336,7 @@ def fit_and_evaluate(train: RankingDataset, valid: RankingDataset, test: Ranking
     ranker = train_ranker(train, valid, params)
     report = evaluate_models(ranker, test, params,
                              train=evaluation_train if evaluation_train is not None else train,
-                             truth=truth)
+                             truth=truth, valid=valid)
     report.split = split_summary(train, valid, test)
     ranker.meta = {**ranker.meta, "evaluation": report.to_dict(),
                    "train_until": str(valid.query_dates[0] if valid.query_dates

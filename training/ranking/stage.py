@@ -358,7 +358,7 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
         ranker, _ = train_and_evaluate(data, params)
     # the shipped model's evaluation: the logistic baseline learns from the unmodified training
     # period, the true fits (simulated data) are read for the truth.* figures only
-    report = evaluate_models(ranker, test, params, train=train, truth=truth)
+    report = evaluate_models(ranker, test, params, train=train, truth=truth, valid=valid)
     report.split = split_summary(train, valid, test)
     backtest = outcome_backtest(data, params, shipped_fit(params, mitigation, grouping), truth)
     unmitigated = outcome_backtest(data, params) if grouping is not None else None
