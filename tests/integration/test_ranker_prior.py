@@ -54,7 +54,7 @@ def test_the_ranker_keeps_the_scale_that_does_best_on_validation(
     def score(scales: list[float]) -> float:
         params = ranker_params(min_data_in_leaf=5, num_threads=1, prior_scales=scales)
         booster = train_lambdarank(train, valid, params, NAMES)
-        return validation_score(valid, booster.predict(valid.features), 10, 10)
+        return validation_score(valid, np.asarray(booster.predict(valid.features)), 10, 10)
 
     alone = score([0.0])
     assert score([0.0, 1.0, 4.0]) >= alone  # never worse than no prior on validation

@@ -100,8 +100,9 @@ def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: Ranke
             init = prior_tree(prior, scale, view_train.features, names, params.seed,
                               params.num_threads)
         booster = _boost(view_train, view_valid, params, names, init)
-        value = (validation_score(valid, booster.predict(valid.features), params.eval_at,
-                                  params.recall_k) if len(valid.group_sizes) else 0.0)
+        predicted = np.asarray(booster.predict(valid.features))
+        value = (validation_score(valid, predicted, params.eval_at, params.recall_k)
+                 if len(valid.group_sizes) else 0.0)
         log.info("prior %s x %.2f: validation %s %.4f", prior.name if prior else "none",
                  scale, PRIMARY, value)
         if best is None or value > best[0]:
