@@ -33,9 +33,12 @@ from typing import Any
 import numpy as np
 
 from features.domain import (
+    Course,
     EmployeeProfile,
+    Evidence,
     EvidenceKind,
     OnetRatingKind,
+    Opportunity,
     RelationType,
     RequirementProfile,
     Role,
@@ -187,6 +190,23 @@ def role_occupations(roles: Sequence[Role], engine: SkillEngine, data_dir: Path,
     return out
 
 
+def profile_texts(evidence: Iterable[Evidence], courses: Iterable[Course],
+                  roles: Iterable[Role], opportunities: Iterable[Opportunity],
+                  ) -> dict[SourceKind, set[str]]:
+    """The texts the profiles stage infers skills from, by source kind."""
+    texts: dict[SourceKind, set[str]] = defaultdict(set)
+    for item in evidence:
+        if item.text.strip():
+            texts[EVIDENCE_SOURCE[item.kind]].add(item.text)
+    for course in courses:
+        texts[SourceKind.COURSE_DESCRIPTION].add(course.description)
+    for role in roles:
+        texts[SourceKind.JOB_DESCRIPTION].add(role.description)
+    for opp in opportunities:
+        texts[SourceKind.JOB_DESCRIPTION].add(opp.description)
+    return texts
+
+
 def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of: date,
                        out_dir: Path, params: ProfileParams,
                        crosswalk: Mapping[str, str | None] | None = None,
@@ -202,16 +222,7 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
     opportunities, courses = store.opportunities(), store.courses()
     evidence, moves = store.evidence(), store.moves()
 
-    texts: dict[SourceKind, set[str]] = defaultdict(set)
-    for item in evidence:
-        if item.text.strip():
-            texts[EVIDENCE_SOURCE[item.kind]].add(item.text)
-    for course in courses:
-        texts[SourceKind.COURSE_DESCRIPTION].add(course.description)
-    for role in roles:
-        texts[SourceKind.JOB_DESCRIPTION].add(role.description)
-    for opp in opportunities:
-        texts[SourceKind.JOB_DESCRIPTION].add(opp.description)
+    texts = profile_texts(evidence, courses, roles, opportunities)
     inferred = infer_texts(engine, texts, text_chunk, runner, engine_loader)
     inference_seconds = time.perf_counter() - started
 
