@@ -9,6 +9,11 @@ for each (the Ray figure with and without the pipeline's start: actors, engine l
 
     WAYPOINT_ARTIFACT_DIR=models WAYPOINT_DATABASE_URL=sqlite:///models/waypoint.db \\
     PYTHONPATH=. .venv/bin/python benchmarks/bench_ray.py --texts 3000 --actors 2
+
+``--dataset`` times the learning-to-rank set instead (`waypoint dataset`'s
+`build_training_set` over the store and ``WAYPOINT_ARTIFACT_DIR/profiles``), both ways, and
+checks the rows are identical. It writes nothing, but the store gets the live tables if it
+lacks them: point it at a copy.
 """
 
 from __future__ import annotations
@@ -37,9 +42,21 @@ def main() -> None:
                         help="CPUs of the local Ray instance")
     parser.add_argument("--actors", type=int, default=None,
                         help="engine actors (default: one per CPU)")
+    parser.add_argument("--dataset", action="store_true",
+                        help="time the training set instead of skills inference")
     args = parser.parse_args()
 
     import ray
+
+    if args.dataset:
+        ray.init(address="local", num_cpus=args.cpus, include_dashboard=False,
+                 log_to_driver=False)
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        try:
+            print(json.dumps(time_dataset(OnRay(actors=args.actors)), indent=2))
+        finally:
+            ray.shutdown()
+        return
 
     settings = get_settings()
     store = Store(settings.database_url)
@@ -84,6 +101,38 @@ def main() -> None:
         "ray_texts_per_second_after_start": round(n / max(ray_seconds - load_seconds, 1e-9), 1),
         "ray_first_pipeline_start_seconds": round(first_seconds, 2),
     }, indent=2))
+
+
+def time_dataset(runner: OnRay) -> dict[str, object]:
+    """`build_training_set` in-process and on ``runner``: seconds, rows, identical or not."""
+    import numpy as np
+
+    from inference.artifacts.profiles import read_profile_artifacts
+    from training.ranking.ranker import read_params
+    from training.ranking.stage import build_training_set
+
+    settings = get_settings()
+    store = Store(settings.database_url)
+    try:
+        profiles = read_profile_artifacts(settings.artifact_dir / "profiles", observations=True)
+        params = read_params()
+        started = time.perf_counter()
+        local = build_training_set(store, profiles, params)
+        local_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        remote = build_training_set(store, profiles, params, runner=runner)
+        ray_seconds = time.perf_counter() - started
+    finally:
+        store.dispose()
+    identical = (local.query_ids == remote.query_ids and local.employee_ids == remote.employee_ids
+                 and np.array_equal(local.features, remote.features)
+                 and np.array_equal(local.labels, remote.labels)
+                 and np.array_equal(local.group_sizes, remote.group_sizes)
+                 and local.outcomes == remote.outcomes and local.dismissed == remote.dismissed)
+    return {"queries": local.stats["queries"], "rows": local.stats["rows"],
+            "identical": identical, "actors": runner.pool_size(1 << 30),
+            "in_process_seconds": round(local_seconds, 1),
+            "ray_seconds": round(ray_seconds, 1)}
 
 
 def _engine_load_seconds(runner: OnRay, loader: Callable[[], SkillEngine]) -> float:
