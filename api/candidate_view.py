@@ -9,7 +9,7 @@ list. The rule:
 - items carry the shown ``rank`` and the explanation (skills, reasons in words), never a model
   score, a model rank or a reason's numeric contribution;
 - the figures always describe the top `FIGURES_PREFIX` positions of the re-ranked list, whatever
-  ``limit`` is, and are withheld when the qualified pool is smaller than that;
+  ``limit`` is, and are withheld when the pool of candidates retrieved is smaller than that;
 - shares are rounded to `SHARE_STEP`; a group's cell is suppressed (``None``) when it counts
   fewer than ``min_cell`` people, or all but fewer than ``min_cell`` of them;
 - no count before re-ranking, no moved positions: the detailed figures go to the served-lists
@@ -19,6 +19,7 @@ list. The rule:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
@@ -66,7 +67,8 @@ class CandidateView(_View):
 class GroupShare(_View):
     group: str
     pool_share: float | None
-    """Share of the qualified pool, rounded; None when the cell is suppressed."""
+    """Share of the candidates retrieved (the pool), rounded; None when the cell is
+    suppressed."""
     top_share: float | None
     """Share of the top ``prefix`` positions, rounded; None when the cell is suppressed."""
 
@@ -86,6 +88,33 @@ class CandidateListFairness(_View):
     """Every prefix of the re-ranked top keeps each group's floor (None: figures withheld)."""
     min_impact_ratio: float | None
     """Rounded; None when withheld or when a group's cell is suppressed."""
+    flag: str | None = None
+    """One plain sentence, with what to do, when a group's share of the top is under
+    `FOUR_FIFTHS` of its share of the candidates retrieved (`fairness_flag`); None otherwise."""
+
+
+FOUR_FIFTHS = 0.8
+"""The guideline a group's top share is held to, relative to its pool share."""
+
+
+def fairness_flag(prefix: int, groups: Sequence[GroupShare],
+                  min_impact_ratio: float | None) -> str | None:
+    """The recruiter's sentence for a low impact ratio: which group, its shares, what to do.
+    Only shown figures count (a suppressed cell or a withheld ratio is never a finding)."""
+    if min_impact_ratio is None or min_impact_ratio >= FOUR_FIFTHS:
+        return None
+    shown = [g for g in groups if g.pool_share and g.top_share is not None]
+    if not shown:
+        return None
+    worst = min(shown, key=lambda g: (g.top_share or 0.0) / (g.pool_share or 1.0))
+    return (f"{worst.group} make up {_percent(worst.pool_share)} of the candidates retrieved "
+            f"but {_percent(worst.top_share)} of the top {prefix}. Before you shortlist, look "
+            f"further down the list for qualified {worst.group} candidates, and tell HR if "
+            "this happens again for this role.")
+
+
+def _percent(share: float | None) -> str:
+    return f"{round((share or 0.0) * 100)}%"
 
 
 class CandidateListView(_View):
@@ -110,6 +139,20 @@ def rounded(share: float) -> float:
     return math.floor(share * steps + 0.5) / steps
 
 
+def rounded_shares(shares: Sequence[float]) -> list[float]:
+    """Shares that add up to one, each to a `SHARE_STEP` (largest remainders get the steps
+    rounding down left over; ties go to the earlier group), so that a panel never shows
+    groups summing to 110%."""
+    steps = round(1 / SHARE_STEP)
+    scaled = [s * steps for s in shares]
+    base = [math.floor(v) for v in scaled]
+    left = round(sum(scaled)) - sum(base)
+    order = sorted(range(len(shares)), key=lambda i: (-(scaled[i] - base[i]), i))
+    for i in order[:max(0, left)]:
+        base[i] += 1
+    return [b / steps for b in base]
+
+
 def shown_cell(count: int, total: int, min_cell: int) -> bool:
     """A cell is shown only when it and its complement both hold ``min_cell`` people or more."""
     return count >= min_cell and total - count >= min_cell
@@ -126,20 +169,24 @@ def public_fairness(figures: ListFairness | None) -> CandidateListFairness | Non
     groups: list[GroupShare] = []
     suppressed = False
     if shown:
-        for g in figures.groups:
+        pool_shares = rounded_shares([g.pool_share for g in figures.groups])
+        top_shares = rounded_shares([g.list_share for g in figures.groups])
+        for g, pool_share, top_share in zip(figures.groups, pool_shares, top_shares,
+                                            strict=True):
             in_pool = shown_cell(g.pool_count, figures.pool_size, figures.min_cell)
             in_top = shown_cell(g.list_count, figures.list_size, figures.min_cell)
             suppressed = suppressed or not in_top
             groups.append(GroupShare(group=g.group,
-                                     pool_share=rounded(g.pool_share) if in_pool else None,
-                                     top_share=rounded(g.list_share) if in_top else None))
+                                     pool_share=pool_share if in_pool else None,
+                                     top_share=top_share if in_top else None))
     ratio = figures.min_impact_ratio
+    public_ratio = rounded(ratio) if shown and not suppressed and ratio is not None else None
     return CandidateListFairness(
         dimension=figures.dimension, rerank_enabled=figures.rerank_enabled,
         prefix=FIGURES_PREFIX, pool_size=figures.pool_size, figures_shown=shown, groups=groups,
         floors_met=(figures.prefix_floor_violations == 0) if shown else None,
-        min_impact_ratio=rounded(ratio) if shown and not suppressed and ratio is not None
-        else None)
+        min_impact_ratio=public_ratio,
+        flag=fairness_flag(FIGURES_PREFIX, groups, public_ratio))
 
 
 def candidate_view(item: CandidateRecommendation) -> CandidateView:

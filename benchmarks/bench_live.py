@@ -11,7 +11,13 @@ left as it was) and the demo's MLflow champion, with the shipped ``live_refresh_
 - *evidence*: the employee posts a self-description naming a skill they lack, through A; the
   time until ``GET /v1/employees/{id}/skills`` on B lists it;
 - *dismiss*: the employee dismisses the posted project through A; the time until B's list
-  no longer has it.
+  no longer has it;
+- *plan*: the employee posts a self-description naming (by its label) a gap of their
+  development plan toward a role they are recommended, through A; the time until that plan,
+  served by B, has changed (the gap closed or narrowed, or readiness up);
+- *opening*: the manager posts an open-role opening through A and the employee applies to it
+  through A; the time until B shows the manager the application
+  (``GET /v1/opportunities/{id}/applicants``) and ranked candidates (``.../candidates``).
 
 Prints one row per measure (median and max over the trials) and the stated bound
 (``live_refresh_seconds`` plus the catalog rebuild). Run after ``make demo`` (or ``dvc repro
@@ -33,6 +39,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
@@ -73,6 +80,72 @@ def listed(client: TestClient, headers: dict[str, str], employee_id: str) -> lis
                           params={"limit": 100}, headers=headers)
     response.raise_for_status()
     return [i["opportunity_id"] for i in response.json()["items"]]
+
+
+def plan_effect(a: TestClient, b: TestClient, me_a: dict[str, str], me_b: dict[str, str],
+                employee: str, trial: int, poll: float) -> float | None:
+    """Seconds until B's development plan toward a recommended role changes after the
+    employee describes doing one of its gaps (None when no recommended role has a gap)."""
+    items = b.get(f"/v1/employees/{employee}/recommendations",
+                  params={"limit": 50, "kinds": "open_role"}, headers=me_b).json()["items"]
+    for item in items:
+        role_id = item.get("role_id")
+        if not role_id:
+            continue
+        before = plan_of(b, me_b, employee, role_id)
+        if not before["gaps"]:
+            continue
+        gap = before["gaps"][trial % len(before["gaps"])]
+        a.post(f"/v1/employees/{employee}/evidence", headers={
+            **me_a, "Idempotency-Key": f"bench-plan-{trial}-{time.time_ns()}"},
+            json={"kind": "self_description",
+                  "text": f"For two years I have been doing {gap['label']} every week."}
+        ).raise_for_status()
+
+        def changed(role_id: str = role_id, gap: dict[str, Any] = gap,
+                    before: dict[str, Any] = before) -> bool:
+            after = plan_of(b, me_b, employee, role_id)
+            level = {g["uri"]: g["current_level"] for g in after["gaps"]}
+            return (gap["uri"] not in level or level[gap["uri"]] > gap["current_level"]
+                    or after["readiness"] > before["readiness"])
+
+        return until(changed, poll)
+    return None
+
+
+def plan_of(client: TestClient, headers: dict[str, str], employee: str,
+            role_id: str) -> dict[str, Any]:
+    response = client.get(f"/v1/employees/{employee}/development-plan",
+                          params={"target_role_id": role_id}, headers=headers)
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def opening_effect(a: TestClient, b: TestClient, boss: dict[str, str], me_a: dict[str, str],
+                   boss_b: dict[str, str], employee: str, person: Any, trial: int,
+                   poll: float) -> float:
+    """Seconds until the manager sees, on B, the employee's application to an opening the
+    manager posted on A, and ranked candidates for it."""
+    made = a.post("/v1/opportunities", headers={
+        **boss, "Idempotency-Key": f"bench-opening-{trial}-{time.time_ns()}"}, json={
+        "kind": "open_role", "title": f"Live benchmark opening {trial}",
+        "description": "We need someone who can analyse data, write reports and present "
+                       "results to clients.",
+        "location": person.location, "level": person.level})
+    made.raise_for_status()
+    oid = made.json()["id"]
+    a.post("/v1/events", headers={**me_a, "Idempotency-Key": f"bench-apply-{oid}"},
+           json={"kind": "application", "opportunity_id": oid}).raise_for_status()
+
+    def seen() -> bool:
+        applied = b.get(f"/v1/opportunities/{oid}/applicants", headers=boss_b)
+        ranked = b.get(f"/v1/opportunities/{oid}/candidates", headers=boss_b)
+        return (applied.status_code == 200 and ranked.status_code == 200
+                and employee in {x["employee_id"] for x in applied.json()["items"]}
+                and bool(ranked.json()["items"]))
+
+    return until(seen, poll)
 
 
 def bundle_loader(path: Path, store: Store, settings: Settings) -> Callable[[], Recommender]:
@@ -122,10 +195,13 @@ def main() -> None:
             found_named: list[int] = []
             boss, me_a, me_b = (sign_in(a, manager, "manager"), sign_in(a, employee, "employee"),
                                 sign_in(b, employee, "employee"))
+            manager_b = sign_in(b, manager, "manager")
             timings: dict[str, list[float]] = {"post: same worker (A)": [],
                                                "post: other worker (B)": [],
                                                "evidence: other worker (B)": [],
-                                               "dismiss: other worker (B)": []}
+                                               "dismiss: other worker (B)": [],
+                                               "plan: other worker (B)": [],
+                                               "opening: applicants and candidates on B": []}
             texts = ["I wrote Python scripts to clean and analyse our sales data.",
                      "I negotiated supplier contracts and kept the budget on track.",
                      "I trained new colleagues and gave presentations to clients.",
@@ -168,6 +244,12 @@ def main() -> None:
 
                 if new:
                     timings["evidence: other worker (B)"].append(until(skills_on_b, args.poll))
+                plan_time = plan_effect(a, b, me_a, me_b, employee, trial, args.poll)
+                if plan_time is not None:
+                    timings["plan: other worker (B)"].append(plan_time)
+                timings["opening: applicants and candidates on B"].append(
+                    opening_effect(a, b, boss, me_a, manager_b, employee, person, trial,
+                                   args.poll))
                 dismissed = a.post("/v1/events", headers={
                     **me_a, "Idempotency-Key": f"bench-dismiss-{trial}-{time.time_ns()}"},
                     json={"kind": "not_interested", "opportunity_id": oid})

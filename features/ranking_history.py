@@ -53,7 +53,10 @@ def employee_as_of(employee: Employee, moves: Iterable[Move], roles: Mapping[str
     """The employee as they were on ``as_of`` (role, level, role_since, department).
 
     Returns None when they had not been hired yet. Moves on or after ``as_of`` are undone: the
-    role then is the ``from_role_id`` of the first such move.
+    role then is the ``from_role_id`` of the first such move. The aspiration text is blanked:
+    the store keeps only today's, undated, and it is written from the job the person holds now
+    ("I enjoy my work as <today's role> ..."), so on a past date it would tell which move they
+    went on to make (docs/ranking.md, "What a past decision could know").
     """
     if employee.hired_on >= as_of:
         return None
@@ -61,13 +64,14 @@ def employee_as_of(employee: Employee, moves: Iterable[Move], roles: Mapping[str
                  key=lambda m: (m.moved_on, m.id))
     later = [m for m in own if m.moved_on >= as_of]
     if not later:
-        return employee
+        return employee.model_copy(update={"aspirations": ""})
     earlier = [m for m in own if m.moved_on < as_of]
     role_id = later[0].from_role_id
     role = roles.get(role_id)
     update: dict[str, object] = {
         "role_id": role_id,
         "role_since": earlier[-1].moved_on if earlier else employee.hired_on,
+        "aspirations": "",
     }
     if role is not None:
         update["level"] = role.level

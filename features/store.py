@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, field_validator
-from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, Table, create_engine, event, exists, func, select
 from sqlalchemy.engine import make_url
 
 from features import live_tables as _live_tables  # noqa: F401  (its tables join the schema)
@@ -263,6 +263,19 @@ class Store:
     def employee(self, employee_id: str) -> Employee | None:
         return self._one(t.employees, Employee, employee_id)
 
+    def left_on(self, employee_id: str) -> date | None:
+        """The day ``employee_id`` left the organization (``employee_departures``, written by
+        ``waypoint import``), or None for someone still here (or unknown). One key read."""
+        c = t.employee_departures.c
+        with self.engine.connect() as conn:
+            found = conn.execute(select(c.left_on).where(c.employee_id == employee_id)).first()
+        return None if found is None else found[0]
+
+    def departed_ids(self) -> set[str]:
+        """Ids of every employee who left (their rows and history stay in the store)."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(t.employee_departures.c.employee_id)).scalars())
+
     def opportunities(self, status: OpportunityStatus | None = None,
                       kinds: Sequence[OpportunityKind] = ()) -> list[Opportunity]:
         where = []
@@ -359,10 +372,13 @@ class Store:
         return found.get(DISCOVERABILITY), found.get("organization")
 
     def discoverable_ids(self) -> set[str]:
-        """Ids of the employees who opted in to candidate search, as stored now."""
-        c = t.employees.c
+        """Ids of the employees who opted in to candidate search, as stored now; never someone
+        who left (the import also clears their flag, but an opt-in set later does not count)."""
+        c, d = t.employees.c, t.employee_departures.c
+        query = select(c.id).where(c.discoverable.is_(True),
+                                   ~exists().where(d.employee_id == c.id))
         with self.engine.connect() as conn:
-            return set(conn.execute(select(c.id).where(c.discoverable.is_(True))).scalars())
+            return set(conn.execute(query).scalars())
 
 
     # ------------------------------------------------------------------ serving

@@ -158,7 +158,9 @@ def promote(tracking_uri: str, model_name: str, version: str | None = None, *,
     if version is None:
         versions = client.search_model_versions(f"name='{model_name}'")
         if not versions:
-            raise PromotionRefused(f"no registered versions of {model_name!r}")
+            raise PromotionRefused(
+                f"no registered versions of {model_name!r}: `waypoint train` registers a "
+                "version only when it passes its quality gate (see models/train_summary.json)")
         version = str(max(int(v.version) for v in versions))
     decision = evaluate_gate(tracking_uri, model_name, version, metric=metric,
                              tolerance=tolerance, require_fairness=require_fairness)

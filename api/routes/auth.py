@@ -20,7 +20,14 @@ from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import SettingsDep, StoreDep
 from api.ratelimit import LIMITED, client_address, limiter_for, rate_limited, too_many
-from api.security import TOKEN_URL, Principal, UserRole, issue_token, unauthorized
+from api.security import (
+    TOKEN_URL,
+    Principal,
+    UserRole,
+    issue_token,
+    refuse_leaver,
+    unauthorized,
+)
 from api.security.principals import CredentialVerifier, DemoCredentials, NoCredentials
 from api.security.principals import resolve_principal as resolve
 
@@ -109,6 +116,7 @@ def sign_in(address: Annotated[str, Depends(address_throttle)],
     principal = resolve(store, form.username, role)
     if not verifier.verify(form.username, form.password) or principal is None:
         raise unauthorized("incorrect user name, password or role", error="invalid_grant")
+    refuse_leaver(store, principal.user_id)
     token, lifetime = issue_token(settings, principal.user_id, principal.role)
     response.headers["Cache-Control"] = "no-store"
     return Token(access_token=token, expires_in=lifetime, role=principal.role)

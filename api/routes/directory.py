@@ -97,7 +97,7 @@ def reports(
     """Direct and indirect reports of an employee, direct ones first, then by id (yourself,
     your reports as a manager, anyone for hr_admin)."""
     authorize_employee(principal, employee_id, store)
-    ids = report_ids(store, employee_id)
+    ids = report_ids(store, employee_id) - store.departed_ids()  # leavers report to no one
     e, r = t.employees, t.roles
     query = (select(e.c.id, e.c.name, e.c.role_id, r.c.title.label("role_title"), e.c.level,
                     e.c.manager_id)

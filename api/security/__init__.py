@@ -37,10 +37,12 @@ Use from a route module (the whole public API; details in docs/security.md)::
   open ones visible to all; closed/filled to owner and hr_admin; ``manage`` = owner or hr_admin.
 - ``report_ids(store, manager_id) -> set[str]`` to filter lists for a manager.
 
-Every check returns the object it loaded, 404 for an unknown id and 403 for a known id the
-caller may not see. No response model may carry a protected attribute
-(tests/unit/test_response_schemas.py walks the OpenAPI schema), and every path parameter is
-covered by the authorization matrix (tests/support/authz_matrix.py: add new parameter names there).
+Every check returns the object it loaded, 404 for an unknown id, 410 for an employee who left
+the organization (``waypoint import`` marks them; ``refuse_leaver`` closes their own sign-in
+with 403) and 403 for a known id the caller may not see. No response model may carry a
+protected attribute (tests/unit/test_response_schemas.py walks the OpenAPI schema), and every
+path parameter is covered by the authorization matrix (tests/support/authz_matrix.py: add new
+parameter names there).
 """
 
 from api.security.dependencies import (
@@ -49,6 +51,7 @@ from api.security.dependencies import (
     forbidden,
     get_current_principal,
     oauth2_scheme,
+    refuse_leaver,
     require_roles,
     unauthorized,
 )
@@ -92,6 +95,7 @@ __all__ = [
     "issue_token",
     "oauth2_scheme",
     "owned_role_ids",
+    "refuse_leaver",
     "report_ids",
     "require_roles",
     "resolve_principal",

@@ -13,6 +13,7 @@ from api.security.bearer import ROLE_HEADER, authenticate, principal_for
 from api.security.oidc import OidcVerifier, ProviderUnavailableError
 from api.security.principals import Principal, UserRole
 from api.security.tokens import InvalidTokenError
+from features.store import Store
 
 TOKEN_URL = "/v1/auth/token"
 
@@ -33,6 +34,16 @@ def unauthorized(message: str, error: str = "invalid_token") -> HTTPException:
 
 def forbidden(message: str = "you may not see this") -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, message)
+
+
+def refuse_leaver(store: Store, user_id: str) -> None:
+    """403 when ``user_id`` is an employee who left the organization (``waypoint import``
+    marks them; their rows and history stay): a leaver's sign-in is closed, whatever the token
+    or password (docs/data-format.md, "People who leave")."""
+    left = store.left_on(user_id)
+    if left is not None:
+        raise forbidden(f"employee {user_id!r} left the organization on {left.isoformat()}: "
+                        "their Waypoint account is closed")
 
 
 def provider_unavailable(exc: ProviderUnavailableError) -> HTTPException:
@@ -56,6 +67,7 @@ def get_current_principal(token: Annotated[str, Depends(oauth2_scheme)], request
         raise unauthorized(f"invalid bearer token: {exc}") from exc
     except ProviderUnavailableError as exc:
         raise provider_unavailable(exc) from exc
+    refuse_leaver(store, identity.subject)
     requested = request.headers.get(ROLE_HEADER) if identity.from_provider else None
     principal = principal_for(store, identity, requested)
     if principal is None and identity.from_provider:

@@ -1,10 +1,14 @@
 """Object-level authorization (OWASP API1): plain functions a handler calls with the id it got.
 
 Each returns the object when the principal may see it and raises ``HTTPException``: 404 when
-the id does not exist, 403 when it exists but the caller may not see it.
+the id does not exist, 410 when it names an employee who left the organization (their
+employee views are closed for every caller; history stays in the store), 403 when it exists but
+the caller may not see it.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from fastapi import HTTPException, status
 from sqlalchemy import select
@@ -18,6 +22,22 @@ from features.store import Store
 
 def not_found(what: str, key: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no {what} with id {key!r}")
+
+
+def gone(employee_id: str, left_on: date) -> HTTPException:
+    return HTTPException(status.HTTP_410_GONE, f"employee {employee_id!r} left the "
+                         f"organization on {left_on.isoformat()}: their employee views are closed")
+
+
+def current_employee(store: Store, employee_id: str) -> Employee:
+    """The employee, 404 when unknown, 410 when they left."""
+    employee = store.employee(employee_id)
+    if employee is None:
+        raise not_found("employee", employee_id)
+    left = store.left_on(employee_id)
+    if left is not None:
+        raise gone(employee_id, left)
+    return employee
 
 
 def report_ids(store: Store, manager_id: str) -> set[str]:
@@ -54,10 +74,9 @@ def owned_role_ids(store: Store, employee_id: str) -> set[str]:
 
 def authorize_employee(principal: Principal, employee_id: str, store: Store) -> Employee:
     """An employee's own data: self (any role), a manager's direct and indirect reports, or
-    anyone for hr_admin. Recruiters see others only as candidates; ml_admin sees no one."""
-    employee = store.employee(employee_id)
-    if employee is None:
-        raise not_found("employee", employee_id)
+    anyone for hr_admin. Recruiters see others only as candidates; ml_admin sees no one. 410
+    for someone who left."""
+    employee = current_employee(store, employee_id)
     if principal.role == UserRole.HR_ADMIN or principal.employee_id == employee_id:
         return employee
     if (principal.role == UserRole.MANAGER and principal.employee_id
@@ -68,10 +87,9 @@ def authorize_employee(principal: Principal, employee_id: str, store: Store) -> 
 
 def authorize_candidate_view(principal: Principal, employee_id: str, store: Store) -> Employee:
     """An employee as a candidate: hr_admin sees anyone; a recruiter, or a manager who owns an
-    open opportunity, sees only employees who chose to be discoverable."""
-    employee = store.employee(employee_id)
-    if employee is None:
-        raise not_found("employee", employee_id)
+    open opportunity, sees only employees who chose to be discoverable. 410 for someone who
+    left."""
+    employee = current_employee(store, employee_id)
     if principal.role == UserRole.HR_ADMIN:
         return employee
     if principal.role == UserRole.RECRUITER and employee.discoverable:

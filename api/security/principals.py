@@ -116,12 +116,16 @@ def employee_principal(store: Store, employee: Employee,
 
 def demo_user_for(store: Store, role: UserRole) -> str | None:
     """The first demo user (id order) of ``role``: employee = first employee who is neither a
-    manager nor a recruiter, manager = first with reports, recruiter = first recruiter."""
+    manager nor a recruiter, manager = first with reports, recruiter = first recruiter; never
+    someone who left."""
     if role in (UserRole.ML_ADMIN, UserRole.HR_ADMIN):
         return next(name for name, r in ADMIN_ACCOUNTS.items() if r == role)
     employees = store.employees()
     managers = {e.manager_id for e in employees if e.manager_id}
+    left = store.departed_ids()
     for employee in employees:
+        if employee.id in left:
+            continue
         if role == UserRole.MANAGER and employee.id in managers:
             return employee.id
         if role == UserRole.RECRUITER and employee.is_recruiter:

@@ -722,7 +722,8 @@
         " positions, whatever the list length; no person's attribute can be read off them. " +
         "Small cells are suppressed; detailed figures are in the HR audit." }),
       el("dl", { className: "facts" },
-        el("dt", { text: "Qualified pool" }), el("dd", { text: f.pool_size + " people" }),
+        el("dt", { text: "Candidates retrieved" }),
+        el("dd", { text: f.pool_size + " people" }),
         el("dt", { text: "Figures cover" }),
         el("dd", { text: f.figures_shown ? "the top " + f.prefix + " positions"
           : "withheld: the pool is under " + f.prefix + " people" }),
@@ -733,6 +734,7 @@
         el("dd", { className: "min-impact" + (low ? " warn" : ""),
           text: fixed(f.min_impact_ratio, 1) + (low ? " (below the four-fifths guideline)"
             : "") })));
+    if (f.flag) panel.append(el("p", { className: "flag warn", text: "Flag: " + f.flag }));
     if (!f.groups.length) return;
     const table = el("table", { className: "groups" },
       el("thead", {}, el("tr", {},

@@ -40,8 +40,13 @@ Schema of one row in [`docs/data-format/`](data-format/). Do not edit it by hand
   absent leaves that entity as it is. References may point at ids the store already holds.
 - **People who leave.** An employee absent from a later `employees.csv`, or present with
   `left_on`, is marked as left (table `employee_departures`, with the date) and is no longer
-  discoverable; their row, reviews and moves stay. `waypoint import --replace` instead replaces
-  the whole organization (a different company).
+  discoverable; their row, reviews and moves stay (training still learns from their history).
+  Serving treats them as gone: they are never in a candidate list (even if their flag is set
+  again), their own sign-in is refused with 403 (a Waypoint token or the identity provider's),
+  and their employee views (recommendations, plans, profile, candidate view) answer 410 to
+  every caller; managers' report lists leave them out. Someone who reappears in a later
+  `employees.csv` without `left_on` is back. `waypoint import --replace` instead replaces the
+  whole organization (a different company).
 - **Roles and occupations.** A role is linked to an occupation by, in this order: a row of
   `occupation_overrides.csv` (or an override stored by an earlier import: an HR admin's
   decision wins on every re-import); the `onet_code` / `occupation_uri` given in `roles.csv`;

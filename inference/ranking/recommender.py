@@ -541,11 +541,12 @@ class Recommender:
         self._histories.prefetch(e.id for e in pool if e.id not in self._contexts)
         x = np.stack([feature_row(self.context(e), target, reqs, vector, self.adjacency)
                       for e in pool])
-        keep = relevant_rows(x, aspirations=False)  # a candidate holds a required skill
-        pool = [e for e, k in zip(pool, keep.tolist(), strict=True) if k]
-        if not pool:
-            return result
-        x = x[keep]
+        if reqs.requirements:  # a candidate holds a required skill (none known: no rule)
+            keep = relevant_rows(x, aspirations=False)
+            pool = [e for e, k in zip(pool, keep.tolist(), strict=True) if k]
+            if not pool:
+                return result
+            x = x[keep]
         scores = self.ranker.score(x)
         model_order = sorted(range(len(pool)), key=lambda i: (-scores[i], pool[i].id))
         position = {pool[i].id: i for i in model_order}

@@ -89,13 +89,13 @@ def test_filters_are_applied_before_the_list_is_cut(product: Product) -> None:
 
 
 def test_pages_continue_each_other(product: Product) -> None:
-    whole = recommendations(product, limit=12)
-    assert whole["total"] >= 12 and whole["offset"] == 0
-    first = recommendations(product, limit=5)
-    second = recommendations(product, limit=5, offset=5)
-    third = recommendations(product, limit=5, offset=10)
+    whole = recommendations(product, limit=8)
+    assert whole["total"] >= 8 and whole["offset"] == 0
+    first = recommendations(product, limit=3)
+    second = recommendations(product, limit=3, offset=3)
+    third = recommendations(product, limit=3, offset=6)
     assert ids(first) + ids(second) + ids(third)[:2] == ids(whole)
-    assert [i["rank"] for i in second["items"]] == list(range(6, 11))
+    assert [i["rank"] for i in second["items"]] == list(range(4, 7))
     beyond = recommendations(product, offset=whole["total"])
     assert beyond["items"] == [] and beyond["total"] == whole["total"]
 

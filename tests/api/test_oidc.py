@@ -8,7 +8,7 @@ import hmac
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from api.app import create_app
 from api.security.oidc import OidcConfigurationError, OidcVerifier
+from features import tables as t
 from features.settings import Settings, get_settings
 from tests.support.authz_matrix import fill_store, never_limited, security_settings, sign_in
 from tests.support.oidc_provider import AUDIENCE, LocalProvider, rsa_key
@@ -204,6 +205,17 @@ def test_a_user_not_in_the_store_is_401(client: TestClient, idp: LocalProvider) 
     assert_refused(me(client, idp.token("hr-admin", groups=["waypoint-hr-admins"])), 401,
                    "not in Waypoint")
     assert_refused(me(client, idp.token(None)), 401, "no employee id")
+
+
+def test_a_user_who_left_is_refused_whatever_their_groups(client: TestClient,
+                                                         idp: LocalProvider) -> None:
+    with client.app.state.store.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(t.employee_departures.insert(), [
+            {"employee_id": "e1", "left_on": date(2026, 11, 30), "source": "absent"}])
+    assert_refused(me(client, idp.token("e1")), 403, "left the organization on 2026-11-30")
+    assert_refused(me(client, idp.token("e1", groups=["waypoint-hr-admins"])), 403,
+                   "account is closed")
+    assert me(client, idp.token("e2")).status_code == 200
 
 
 def test_the_guard_refuses_before_any_body_is_read(client: TestClient,

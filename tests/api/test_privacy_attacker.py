@@ -98,7 +98,7 @@ def test_the_lists_are_re_ranked_by_group(target: Target) -> None:
 def test_the_attacker_reads_groups_off_the_old_response(target: Target, name: str) -> None:
     found, blind, n = run(target, target.before, name)
     print(f"\nbefore {name}: accuracy {found:.3f} vs chance {blind:.3f} over {n} candidates")
-    assert found > blind + 0.15
+    assert found > blind + 1.5 * margin(n, blind)  # three standard errors above chance
     if name == "limit_difference":
         assert found == 1.0  # the 15 of 15, on every candidate
 

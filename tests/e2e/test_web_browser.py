@@ -296,7 +296,8 @@ def test_recruiter_candidates_and_fairness(screen: Screen, site: tuple[str, Prod
     panel = page.locator("#fairness")
     expect(panel).to_contain_text("Fairness of this list")
     facts = dict(zip(texts(panel.locator("dt")), texts(panel.locator("dd")), strict=True))
-    assert facts["Qualified pool"] == f"{fairness['pool_size']} people"
+    assert facts["Candidates retrieved"] == f"{fairness['pool_size']} people"
+    expect(panel.locator("p.flag")).to_have_count(1 if fairness["flag"] else 0)
     assert facts["Figures cover"] == f"the top {fairness['prefix']} positions"
     assert facts["Lowest impact ratio"].startswith(f"{fairness['min_impact_ratio']:.1f}")
     assert facts["Fair re-ranking"].startswith("on" if fairness["rerank_enabled"] else "off")

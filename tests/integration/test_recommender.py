@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from features.domain import OpportunityKind, ProtectedAttributes, Sex
-from features.ranking import target_from_opportunity
+from features.ranking import FEATURE_NAMES, target_from_opportunity
 from features.store import Store
 from inference.artifacts.bundle import BundleError, load_bundle
 from inference.fairness.serving import OTHER_GROUPS, fair_candidate_order
@@ -125,8 +125,17 @@ def test_serving_features_equal_the_training_path(world: ServingWorld,
                                  adjacency=career_adjacency(store), negatives=0,
                                  random_negatives=0)
             assert data.employee_ids == [emp_id]
-            np.testing.assert_allclose(data.features[0], served_features, rtol=0, atol=1e-9)
-            expected = float(world.bundle().ranker.predict(data.features[:1])[0])
+            # the one deliberate difference: a past decision cannot read today's undated
+            # aspiration (features.ranking_history.employee_as_of), serving can
+            asp = FEATURE_NAMES.index("aspiration_match")
+            assert data.features[0, asp] == 0.0
+            same = np.arange(len(FEATURE_NAMES)) != asp
+            np.testing.assert_allclose(data.features[0, same], served_features[same], rtol=0,
+                                       atol=1e-9)
+            # ... and a model trained without it never splits on it: the same score
+            expected = float(world.bundle().ranker.predict(served_features[None, :])[0])
+            assert float(world.bundle().ranker.predict(data.features[:1])[0]) == pytest.approx(
+                expected, abs=1e-9)
             assert served_score == pytest.approx(expected, abs=1e-9)
             checked += 1
     assert checked >= 10

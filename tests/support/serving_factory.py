@@ -4,6 +4,10 @@ point-in-time rows, and a bundle written with ``write_bundle`` (profiles include
 ``make_org()`` is extended with protected attributes (two sexes x two groups, so re-ranking has
 something to do), ESCO-style skill labels in the ``skills`` table, a recruiter owning an open
 ``open_role`` opening, an opportunity the employee under test owns, and a filled opportunity.
+Every role and open opportunity also asks for one skill everyone has some evidence of
+(`COMMON_SKILL`, like "communication" in a real catalog), so that the lists' relevance rule
+(an item shares a required skill with the person) leaves this 60-person world lists as long as
+the tests need; `tests/unit/test_pipeline.py` tests the rule itself.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import lightgbm as lgb
 
 from features import tables as t
 from features.domain import (
+    EvidenceKind,
     OpportunityKind,
     OpportunityStatus,
     Organization,
@@ -32,7 +37,7 @@ from features.ranking_history import basic_profile, basic_requirements, history_
 from features.store import Store
 from inference.artifacts.bundle import ModelBundle, load_bundle, write_bundle
 from inference.artifacts.profiles import PROFILES, REQUIREMENTS, SUMMARY
-from tests.support.factories import FAMILIES, SKILLS, make_opportunity, make_org
+from tests.support.factories import FAMILIES, SKILLS, make_evidence, make_opportunity, make_org
 from tests.support.params_factory import serving_policy
 from training.ranking.dataset import build_dataset
 
@@ -47,6 +52,8 @@ FILLED = "filled-opening"
 ROLE = "role-engineering-2"
 """The role the recruiter owns an open opening for."""
 RACES = ("Group A", "Group B")
+COMMON_SKILL = SKILLS[39]
+"""A skill every role and open opportunity asks for and everyone has been endorsed on once."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,14 @@ def serving_org() -> Organization:
                          posted_on=AS_OF - timedelta(days=40),
                          skill_uris=FAMILIES["engineering"][1][:3]),
     ]
+    org.evidence += [
+        make_evidence(id=f"ev-common-{e.id}", employee_id=e.id,
+                      kind=EvidenceKind.MANAGER_ENDORSEMENT, skill_uri=COMMON_SKILL, rating=3,
+                      occurred_on=max(e.hired_on, AS_OF - timedelta(days=400)))
+        for e in org.employees]
+    org.opportunities = [
+        o.model_copy(update={"skill_uris": (*o.skill_uris, COMMON_SKILL)})
+        if o.status is OpportunityStatus.OPEN else o for o in org.opportunities]
     return org
 
 
@@ -100,9 +115,10 @@ def role_requirements(org: Organization) -> list[RequirementProfile]:
     out = []
     for role in org.roles:
         skills = FAMILIES[role.job_family][1]
-        out.append(RequirementProfile(subject_id=role.id, requirements=tuple(
+        out.append(RequirementProfile(subject_id=role.id, requirements=(*(
             Requirement(skill_uri=uri, importance=1.0 - 0.08 * i, level=0.3 + 0.1 * role.level,
-                        essential=i < 2) for i, uri in enumerate(skills[:6]))))
+                        essential=i < 2) for i, uri in enumerate(skills[:6])),
+            Requirement(skill_uri=COMMON_SKILL, importance=0.3, level=0.2))))
     return out
 
 

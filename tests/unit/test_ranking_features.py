@@ -199,7 +199,24 @@ def test_employee_as_of_undoes_later_moves() -> None:
         "a", 1, date(2020, 1, 1))
     mid = employee_as_of(emp, moves, roles, date(2023, 1, 1))  # the move day itself: not yet
     assert mid is not None and (mid.role_id, mid.role_since) == ("b", date(2021, 1, 1))
-    assert employee_as_of(emp, moves, roles, date(2024, 1, 1)) == emp
+    now = employee_as_of(emp, moves, roles, date(2024, 1, 1))
+    assert now == emp.model_copy(update={"aspirations": ""})
+
+
+def test_a_past_decision_cannot_read_todays_aspiration() -> None:
+    # the stored text is today's and names today's job: on a past date it would tell which
+    # move the person went on to make, so the point-in-time employee has none
+    roles = {r.id: r for r in (make_role(id="a", title="Nurse"),
+                               make_role(id="b", title="Oncology Nurse"))}
+    emp = make_employee(id="p", role_id="b", aspirations=(
+        "I enjoy my work as an Oncology Nurse and want to grow towards Nurse Manager."))
+    moves = [make_move(employee_id="p", from_role_id="a", to_role_id="b",
+                       moved_on=date(2023, 1, 1))]
+    for day in (date(2022, 6, 1), date(2024, 6, 1)):
+        then = employee_as_of(emp, moves, roles, day)
+        assert then is not None and then.aspirations == ""
+        ctx = employee_context(then, make_profile("p", day), history_before(day), day)
+        assert ctx.aspiration_tokens == frozenset()
 
 
 # --------------------------------------------------------------------------- explanations

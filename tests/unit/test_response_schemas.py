@@ -83,3 +83,26 @@ def test_the_walker_finds_protected_attributes_behind_refs_and_lists() -> None:
     found = protected_properties(app.openapi())
     assert any(f.endswith("Person.age_band") for f in found), found
     assert any(f.endswith("Group.Gender") for f in found), found
+
+
+def test_rounded_shares_add_up_to_one() -> None:
+    from api.candidate_view import rounded_shares
+    assert rounded_shares([0.45, 0.55]) == [0.5, 0.5]  # halves up each would show 110%
+    assert rounded_shares([0.35, 0.65]) == [0.4, 0.6]
+    assert rounded_shares([0.3, 0.3, 0.4]) == [0.3, 0.3, 0.4]
+    assert rounded_shares([0.15, 0.15, 0.7]) == [0.2, 0.1, 0.7]
+    assert round(sum(rounded_shares([0.05, 0.15, 0.25, 0.55])), 9) == 1.0
+
+
+def test_a_low_impact_ratio_is_flagged_in_one_sentence_with_what_to_do() -> None:
+    from api.candidate_view import GroupShare, fairness_flag
+    groups = [GroupShare(group="female", pool_share=0.5, top_share=0.3),
+              GroupShare(group="male", pool_share=0.5, top_share=0.7)]
+    flag = fairness_flag(20, groups, 0.6)
+    assert flag is not None and flag.count(".") == 2  # what happened; what to do
+    assert flag.startswith("female make up 50% of the candidates retrieved but 30% of the top 20")
+    assert "look further down the list" in flag
+    assert fairness_flag(20, groups, 0.9) is None  # within the guideline
+    assert fairness_flag(20, groups, None) is None  # withheld or suppressed: never a finding
+    suppressed = [GroupShare(group="female", pool_share=None, top_share=None)]
+    assert fairness_flag(20, suppressed, 0.5) is None

@@ -149,6 +149,14 @@ class EvaluationReport:
     def passed(self) -> bool:
         return self.relative_improvement >= self.min_relative_improvement
 
+    @property
+    def gate_decisions(self) -> int:
+        """Decisions with a known outcome behind the gate's figure (0: nothing to gate on,
+        so the gate fails: too little history, not a worse ranker)."""
+        if self.gate_source == "backtest" and self.backtest is not None:
+            return int(self.backtest.get("counts", {}).get(self.primary_metric, 0))
+        return int(self.counts.get(self.primary_metric, 0))
+
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "passed": self.passed}
 

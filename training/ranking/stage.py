@@ -390,6 +390,9 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
                  extra_files=profile_files, metrics=metrics, rerank_offsets=offsets,
                  policy=serving_policy(load_params(), read_profile_artifacts(paths.profiles)))
     summary: dict[str, Any] = {"passed": report.passed, "metrics": metrics,
+                               "gate": {"source": report.gate_source,
+                                        "decisions": report.gate_decisions,
+                                        "queries": len(data.group_sizes)},
                                "split": report.split, "data_versions": dict(versions),
                                "rerank_offsets": offsets, "fairness_cost": costs}
     if register and report.passed:

@@ -20,6 +20,22 @@ def register(subparsers: Any) -> None:
     train.set_defaults(func=run_train)
 
 
+def failure_message(summary: dict[str, Any]) -> str:
+    """Why ``waypoint train`` registered nothing: a ranker no better than the baselines, or
+    (a small or young organization) no held-out decision with a known outcome to judge it."""
+    gate = summary.get("gate", {})
+    if gate.get("decisions", 1) == 0:
+        return (f"waypoint train: nothing to gate on: of the {gate.get('queries', 0)} "
+                "historical decisions, none in the held-out period has a recorded one-year "
+                "outcome, and too few are a year old for the backtest (it needs 10). The "
+                "ranker and the bundle are written for inspection but not registered, so "
+                "`waypoint promote` has nothing to promote. An imported organization needs "
+                "more history: moves with outcome_rating / retained_one_year, applications "
+                "to filled openings (docs/data-format.md)")
+    return ("waypoint train: the ranker did not beat the best baseline by the margin in "
+            "params.yaml (ranker.min_relative_improvement); nothing registered")
+
+
 def run_dataset(args: argparse.Namespace) -> int:
     from features.settings import get_settings
     from training.batch import runner_for
@@ -39,7 +55,6 @@ def run_train(args: argparse.Namespace) -> int:
     summary = run_train_stage(get_settings(), read_params(), register=not args.no_register)
     print(json.dumps(summary, indent=2))
     if not summary["passed"]:
-        print("waypoint train: the ranker did not beat the best baseline by the margin in "
-              "params.yaml (ranker.min_relative_improvement); nothing registered", flush=True)
+        print(failure_message(summary), flush=True)
         return 1
     return 0
