@@ -9,7 +9,6 @@ unset; with ``CI`` set they fail instead, so nothing is silently skipped.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,19 +84,10 @@ def postgres_server_url() -> str:
 @pytest.fixture
 def postgres_url(postgres_server_url: str) -> Iterator[str]:
     """A fresh, empty database per test, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from tests.support.postgres import scratch_database
 
-    name = f"waypoint_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

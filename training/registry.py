@@ -56,12 +56,15 @@ def log_and_register(
     """Log params, metrics, feature list, data version, reports and the bundle; register.
 
     ``artifact_root`` pins where a new experiment keeps its artifacts (default: MLflow's,
-    which is relative to the working directory)."""
+    which is relative to the working directory); not with an MLflow server (an ``http(s)://``
+    tracking URI), whose own artifact store every client and API worker reaches."""
     client = _client(tracking_uri)
     import mlflow
     import mlflow.lightgbm
 
-    if artifact_root is not None and client.get_experiment_by_name(EXPERIMENT) is None:
+    served = tracking_uri.startswith(("http://", "https://"))
+    if artifact_root is not None and not served \
+            and client.get_experiment_by_name(EXPERIMENT) is None:
         artifact_root.mkdir(parents=True, exist_ok=True)
         client.create_experiment(EXPERIMENT, artifact_location=artifact_root.resolve().as_uri())
     mlflow.set_experiment(EXPERIMENT)

@@ -73,14 +73,19 @@ class ServingWorld:
         return bundle.with_policy(serving_policy(AS_OF, **rerank))
 
 
-def serving_org() -> Organization:
-    org = make_org(seed=3, employees=60)
-    org.employees = [e.model_copy(update={"is_recruiter": True}) if e.id == RECRUITER else e
-                     for e in org.employees]
+def with_protected(org: Organization) -> Organization:
+    """``org`` with protected attributes: two sexes x two groups, alternating by employee."""
     org.protected_attributes = [
         ProtectedAttributes(employee_id=e.id, sex=Sex.FEMALE if i % 2 else Sex.MALE,
                             race_ethnicity=RACES[(i // 2) % 2], age_band="30-39")
         for i, e in enumerate(org.employees)]
+    return org
+
+
+def serving_org() -> Organization:
+    org = with_protected(make_org(seed=3, employees=60))
+    org.employees = [e.model_copy(update={"is_recruiter": True}) if e.id == RECRUITER else e
+                     for e in org.employees]
     org.opportunities = [
         o.model_copy(update={"owner_id": RECRUITER, "role_id": ROLE, "level": 2,
                              "kind": OpportunityKind.OPEN_ROLE})

@@ -84,3 +84,11 @@ def make_skill_engine(encoder: TextEncoder, config: EngineConfig | None = None) 
 
 def uri_of(engine: SkillEngine, label: str) -> str:
     return engine.catalog.skills[engine.catalog.label_to_index[label]].uri
+
+
+def load_small_engine() -> SkillEngine:
+    """The small engine, loaded from scratch (a Ray actor's setup: `training.batch`)."""
+    from features.settings import PACKAGED_ENCODER
+    from inference.skills.encoder import load_encoder
+
+    return make_skill_engine(load_encoder(PACKAGED_ENCODER))

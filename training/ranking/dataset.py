@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,7 @@ from features.ranking_history import (
     history_before,
 )
 from inference.retrieval.indexes import DEFAULT_LEVEL_WINDOW, EmployeeIndex, SkillProfileVectorizer
+from training.batch import IN_PROCESS, BatchRunner, same
 
 THRIVED, MOVED, APPLIED, NOT_CHOSEN = 3, 2, 1, 0
 
@@ -243,6 +245,136 @@ class OrgIndex:
         return history_before(day, self.evidence[employee_id], self.moves[employee_id])
 
 
+def quarter_start(day: date) -> date:
+    """The first day of ``day``'s quarter (negatives are searched among profiles as of it)."""
+    return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+
+
+@dataclass(frozen=True)
+class DatasetContext:
+    """What every part of the dataset build reads: the organization and the recipe."""
+
+    world: OrgIndex
+    build: ProfileBuilder
+    vectorizer: SkillProfileVectorizer
+    adjacency: Mapping[tuple[str, str], int] | None
+    negatives: int
+    random_negatives: int
+    level_window: tuple[int, int]
+    seed: int
+    pool: tuple[str, ...]
+
+
+@dataclass
+class DatasetPart:
+    """The rows of some consecutive queries (`dataset_part`); `merge_parts` joins them."""
+
+    rows: list[np.ndarray] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    qids: list[str] = field(default_factory=list)
+    qdates: list[date] = field(default_factory=list)
+    eids: list[str] = field(default_factory=list)
+    recorded: dict[str, Outcome] = field(default_factory=dict)
+    dismissals: dict[str, list[str]] = field(default_factory=dict)
+    skipped: int = 0
+
+
+def query_parts(queries: Sequence[Query]) -> list[tuple[Query, ...]]:
+    """Consecutive queries of the same quarter: each part searches one snapshot."""
+    parts: list[list[Query]] = []
+    current: date | None = None
+    for q in queries:
+        quarter = quarter_start(q.as_of)
+        if quarter != current or not parts:
+            parts.append([])
+            current = quarter
+        parts[-1].append(q)
+    return [tuple(part) for part in parts]
+
+
+def dataset_part(ctx: DatasetContext, queries: Sequence[Query]) -> DatasetPart:
+    """The rows of ``queries`` (the per-part work of both runners, `training.batch`)."""
+    world, vectorizer, build = ctx.world, ctx.vectorizer, ctx.build
+    courses = world.courses
+    snapshots: dict[date, tuple[EmployeeIndex, list[str]] | None] = {}
+
+    def snapshot(day: date) -> tuple[EmployeeIndex, list[str]] | None:
+        month = quarter_start(day)
+        if month not in snapshots:
+            emps = [e for i in ctx.pool if (e := world.as_of(i, month)) is not None]
+            if not emps:
+                snapshots[month] = None
+            else:
+                vecs = np.stack([vectorizer.employee(build(e, world.history(e.id, month)))
+                                 for e in emps])
+                snapshots[month] = (EmployeeIndex(emps, vecs), [e.id for e in emps])
+        return snapshots[month]
+
+    out = DatasetPart()
+    for q in queries:
+        target_vec = vectorizer.requirements(q.requirements)
+        graded = {e: g for e, g in q.grades.items() if world.as_of(e, q.as_of) is not None}
+        if not any(g > 0 for g in graded.values()):
+            out.skipped += 1
+            continue
+        candidates = dict(graded)
+        snap = snapshot(q.as_of)
+        if snap is not None and ctx.negatives > 0:
+            index, ids = snap
+            for c in index.retrieve(q.target.level, q.target.role_id, target_vec, ctx.negatives,
+                                    level_window=ctx.level_window, exclude_ids=set(graded)):
+                candidates[c.id] = NOT_CHOSEN
+            mask = index.allowed(q.target.level, q.target.role_id,
+                                 level_window=ctx.level_window, exclude_ids=set(candidates))
+            eligible = [ids[i] for i in np.flatnonzero(mask)]
+            qrng = random.Random(f"{ctx.seed}:neg:{q.id}")
+            for emp_id in qrng.sample(eligible, min(ctx.random_negatives, len(eligible))):
+                candidates[emp_id] = NOT_CHOSEN
+        order = sorted(candidates)
+        random.Random(f"{ctx.seed}:{q.id}").shuffle(order)
+        for emp_id in order:
+            emp = world.as_of(emp_id, q.as_of)
+            assert emp is not None
+            hist = world.history(emp_id, q.as_of)
+            profile = build(emp, hist)
+            context = employee_context(emp, profile, hist, q.as_of,
+                                       current_role=world.roles.get(emp.role_id),
+                                       courses=courses, vector=vectorizer.employee(profile))
+            out.rows.append(feature_row(context, q.target, q.requirements, target_vec,
+                                        ctx.adjacency))
+            out.labels.append(candidates[emp_id])
+            out.eids.append(emp_id)
+        out.recorded.update({outcome_key(q.id, e): o for e, o in q.outcomes.items()
+                             if e in candidates})
+        if q.dismissed:
+            out.dismissals[q.id] = sorted(q.dismissed)
+        out.sizes.append(len(order))
+        out.qids.append(q.id)
+        out.qdates.append(q.as_of)
+    return out
+
+
+def merge_parts(parts: Sequence[DatasetPart]) -> RankingDataset:
+    """The dataset of the parts, in part order."""
+    rows = [r for p in parts for r in p.rows]
+    labels = [v for p in parts for v in p.labels]
+    sizes = [v for p in parts for v in p.sizes]
+    recorded = {k: v for p in parts for k, v in p.recorded.items()}
+    dismissals = {k: v for p in parts for k, v in p.dismissals.items()}
+    width = len(FEATURE_NAMES)
+    return RankingDataset(
+        features=np.vstack(rows) if rows else np.zeros((0, width)),
+        labels=np.asarray(labels, dtype=np.int32), group_sizes=np.asarray(sizes, dtype=np.int32),
+        query_ids=[v for p in parts for v in p.qids],
+        query_dates=[v for p in parts for v in p.qdates],
+        employee_ids=[v for p in parts for v in p.eids],
+        stats={"queries": len(sizes), "rows": len(labels),
+               "skipped_queries": sum(p.skipped for p in parts),
+               "dismissals": sum(len(v) for v in dismissals.values())},
+        outcomes=recorded, dismissed=dismissals)
+
+
 def build_dataset(
     org: Organization,
     *,
@@ -255,6 +387,7 @@ def build_dataset(
     pool_fraction: float = 1.0,
     level_window: tuple[int, int] = DEFAULT_LEVEL_WINDOW,
     seed: int = 0,
+    runner: BatchRunner = IN_PROCESS,
 ) -> RankingDataset:
     """Rows for every query: the graded people plus up to ``negatives`` retrieved others.
 
@@ -262,88 +395,25 @@ def build_dataset(
     learn only the difference between how applicants and retrieved negatives were selected.
     Negatives are searched among a pool of employees (each kept with probability
     ``pool_fraction`` by a hash of their id, so the pool never depends on who else exists), using
-    their
-    profiles as of the first day of the decision's quarter (strictly past data, cached per
-    quarter: rebuilding every employee's profile is the costly part of this function);
+    their profiles as of the first day of the decision's quarter (strictly past data, built once
+    per quarter: rebuilding every employee's profile is the costly part of this function);
     the features of every chosen candidate are then computed exactly as of the decision date.
+    The queries are cut by quarter (`query_parts`) and built by ``runner`` (in this process,
+    or on Ray: `training.batch`), then joined in order: the same rows either way.
     """
     world = OrgIndex(org)
     queries = historical_queries(org) if queries is None else queries
-    vectorizer = vectorizer or SkillProfileVectorizer()
     courses = world.courses
 
     def default_builder(emp: Employee, hist: EmployeeHistory) -> EmployeeProfile:
         return basic_profile(emp.id, hist, courses, as_of=hist.as_of - timedelta(days=1))
 
-    build = profile_builder or default_builder
-    pool = sorted(i for i in world.employees if _unit_hash(f"{seed}:{i}") < pool_fraction)
-    snapshots: dict[date, tuple[EmployeeIndex, list[str]] | None] = {}
-
-    def snapshot(day: date) -> tuple[EmployeeIndex, list[str]] | None:
-        month = day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
-        if month not in snapshots:
-            emps = [e for i in pool if (e := world.as_of(i, month)) is not None]
-            if not emps:
-                snapshots[month] = None
-            else:
-                vecs = np.stack([vectorizer.employee(build(e, world.history(e.id, month)))
-                                 for e in emps])
-                snapshots[month] = (EmployeeIndex(emps, vecs), [e.id for e in emps])
-        return snapshots[month]
-
-    rows: list[np.ndarray] = []
-    labels: list[int] = []
-    sizes: list[int] = []
-    qids: list[str] = []
-    qdates: list[date] = []
-    eids: list[str] = []
-    recorded: dict[str, Outcome] = {}
-    dismissals: dict[str, list[str]] = {}
-    skipped = 0
-    for q in queries:
-        target_vec = vectorizer.requirements(q.requirements)
-        graded = {e: g for e, g in q.grades.items() if world.as_of(e, q.as_of) is not None}
-        if not any(g > 0 for g in graded.values()):
-            skipped += 1
-            continue
-        candidates = dict(graded)
-        snap = snapshot(q.as_of)
-        if snap is not None and negatives > 0:
-            index, ids = snap
-            for c in index.retrieve(q.target.level, q.target.role_id, target_vec, negatives,
-                                    level_window=level_window, exclude_ids=set(graded)):
-                candidates[c.id] = NOT_CHOSEN
-            mask = index.allowed(q.target.level, q.target.role_id, level_window=level_window,
-                                 exclude_ids=set(candidates))
-            eligible = [ids[i] for i in np.flatnonzero(mask)]
-            qrng = random.Random(f"{seed}:neg:{q.id}")
-            for emp_id in qrng.sample(eligible, min(random_negatives, len(eligible))):
-                candidates[emp_id] = NOT_CHOSEN
-        order = sorted(candidates)
-        random.Random(f"{seed}:{q.id}").shuffle(order)
-        for emp_id in order:
-            emp = world.as_of(emp_id, q.as_of)
-            assert emp is not None
-            hist = world.history(emp_id, q.as_of)
-            profile = build(emp, hist)
-            ctx = employee_context(emp, profile, hist, q.as_of,
-                                   current_role=world.roles.get(emp.role_id), courses=courses,
-                                   vector=vectorizer.employee(profile))
-            rows.append(feature_row(ctx, q.target, q.requirements, target_vec, adjacency))
-            labels.append(candidates[emp_id])
-            eids.append(emp_id)
-        recorded.update({outcome_key(q.id, e): o for e, o in q.outcomes.items()
-                         if e in candidates})
-        if q.dismissed:
-            dismissals[q.id] = sorted(q.dismissed)
-        sizes.append(len(order))
-        qids.append(q.id)
-        qdates.append(q.as_of)
-    width = len(FEATURE_NAMES)
-    return RankingDataset(
-        features=np.vstack(rows) if rows else np.zeros((0, width)),
-        labels=np.asarray(labels, dtype=np.int32), group_sizes=np.asarray(sizes, dtype=np.int32),
-        query_ids=qids, query_dates=qdates, employee_ids=eids,
-        stats={"queries": len(sizes), "rows": len(labels), "skipped_queries": skipped,
-               "dismissals": sum(len(v) for v in dismissals.values())},
-        outcomes=recorded, dismissed=dismissals)
+    ctx = DatasetContext(
+        world=world, build=profile_builder or default_builder,
+        vectorizer=vectorizer or SkillProfileVectorizer(), adjacency=adjacency,
+        negatives=negatives, random_negatives=random_negatives, level_window=level_window,
+        seed=seed,
+        pool=tuple(sorted(i for i in world.employees
+                          if _unit_hash(f"{seed}:{i}") < pool_fraction)))
+    parts = runner.map(dataset_part, query_parts(queries), setup=partial(same, ctx), state=ctx)
+    return merge_parts(parts)

@@ -42,6 +42,7 @@ from inference.artifacts.profiles import (
 )
 from inference.fairness.groups import Grouping
 from inference.retrieval.indexes import SkillProfileVectorizer
+from training.batch import IN_PROCESS, BatchRunner
 from training.fairness.audit import fit_rerank_offsets, read_audit_settings
 from training.fairness.mitigation import (
     MitigationSettings,
@@ -159,9 +160,11 @@ def training_requirements(store: Store, profiles: ProfileArtifacts
 
 
 def build_training_set(store: Store, profiles: ProfileArtifacts, params: RankerParams,
-                       vectorizer: SkillProfileVectorizer | None = None) -> RankingDataset:
+                       vectorizer: SkillProfileVectorizer | None = None,
+                       runner: BatchRunner = IN_PROCESS) -> RankingDataset:
     """The dataset from the store's history, API-made applications and dismissals included
-    (`training.ranking.dataset.historical_queries`)."""
+    (`training.ranking.dataset.historical_queries`), built in this process or on Ray
+    (``runner``, `training.batch`): the same rows either way."""
     org = store.organization()
     queries = historical_queries(org, training_requirements(store, profiles),
                                  profiles.role_requirements)
@@ -171,15 +174,16 @@ def build_training_set(store: Store, profiles: ProfileArtifacts, params: RankerP
         profile_builder=point_in_time_builder(profiles, rejected=rejected_skills(org.events)),
         vectorizer=vectorizer or SkillProfileVectorizer(), adjacency=career_adjacency(store),
         negatives=params.negatives, random_negatives=params.random_negatives,
-        pool_fraction=params.pool_fraction, seed=params.seed,
+        pool_fraction=params.pool_fraction, seed=params.seed, runner=runner,
     )
 
 
-def run_dataset_stage(settings: Settings, params: RankerParams) -> dict[str, Any]:
+def run_dataset_stage(settings: Settings, params: RankerParams,
+                      runner: BatchRunner = IN_PROCESS) -> dict[str, Any]:
     paths = TrainPaths(settings.artifact_dir)
     store = Store(settings.database_url)
     profiles = read_profile_artifacts(paths.profiles, observations=True)
-    data = build_training_set(store, profiles, params)
+    data = build_training_set(store, profiles, params, runner=runner)
     data.save(paths.dataset)
     log.info("dataset: %s", data.stats)
     return dict(data.stats)

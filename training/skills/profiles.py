@@ -1,7 +1,8 @@
 """Pipeline stage ``waypoint skills profiles``: skills for every text in the store, then profiles.
 
 1. Every distinct text (review and self-description evidence, course, role and opportunity
-   descriptions) goes through the engine once, per source kind, in batches.
+   descriptions) goes through the engine once, per source kind, in encoder batches
+   (``infer_batch``), in this process or on Ray (``training.batch``, ``--ray``).
 2. Roles are linked to an ESCO occupation for its essential/optional skills: a role with an
    O*NET code takes the published O*NET -> ESCO mapping (``models/crosswalk/onet_esco.csv``,
    docs/crosswalk.md, with the HR admin's overrides on top; "none" means no ESCO occupation, so
@@ -23,16 +24,21 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from features.domain import (
+    Course,
+    EmployeeProfile,
+    Evidence,
     EvidenceKind,
     OnetRatingKind,
+    Opportunity,
     RelationType,
     RequirementProfile,
     Role,
@@ -57,6 +63,7 @@ from features.taxonomy import (
 )
 from inference.artifacts.profiles import write_profile_artifacts
 from inference.skills.engine import SkillEngine
+from training.batch import IN_PROCESS, BatchRunner, same
 
 log = logging.getLogger(__name__)
 EVIDENCE_SOURCE = {
@@ -67,23 +74,59 @@ EVIDENCE_SOURCE = {
 }
 
 
-def infer_texts(engine: SkillEngine, texts: dict[SourceKind, set[str]], chunk: int = 512,
-                ) -> dict[tuple[SourceKind, str], tuple[InferredSkill, ...]]:
-    """Each distinct (source, text) once; progress in the log."""
-    out: dict[tuple[SourceKind, str], tuple[InferredSkill, ...]] = {}
-    total = sum(len(v) for v in texts.values())
-    done = 0
-    started = time.perf_counter()
+TextBatch = tuple[SourceKind, tuple[str, ...]]
+"""One encoder batch: a source kind and up to ``chunk`` of its distinct texts."""
+
+
+def text_batches(texts: Mapping[SourceKind, Iterable[str]], chunk: int = 512,
+                 ) -> list[TextBatch]:
+    """Each distinct non-blank text once, sorted within its source, in batches of ``chunk``."""
+    out: list[TextBatch] = []
     for source, items in texts.items():
-        ordered = sorted(t for t in items if t.strip())
-        for lo in range(0, len(ordered), chunk):
-            batch = ordered[lo:lo + chunk]
-            for text, result in zip(batch, engine.infer_many(batch, source), strict=True):
-                out[(source, text)] = result.skills
-            done += len(batch)
-            log.info("inferred skills for %d/%d distinct texts (%.0fs)", done, total,
-                     time.perf_counter() - started)
+        ordered = sorted({t for t in items if t.strip()})
+        out += [(source, tuple(ordered[lo:lo + chunk])) for lo in range(0, len(ordered), chunk)]
     return out
+
+
+def infer_batch(engine: SkillEngine, batch: TextBatch) -> list[tuple[InferredSkill, ...]]:
+    """The skills of one encoder batch (the per-batch work of both runners)."""
+    source, items = batch
+    return [result.skills for result in engine.infer_many(list(items), source)]
+
+
+def infer_texts(engine: SkillEngine | None, texts: Mapping[SourceKind, Iterable[str]],
+                chunk: int = 512, runner: BatchRunner = IN_PROCESS,
+                engine_loader: Callable[[], SkillEngine] | None = None,
+                ) -> dict[tuple[SourceKind, str], tuple[InferredSkill, ...]]:
+    """Each distinct (source, text) once, in encoder batches; on Ray each actor loads its
+    engine with ``engine_loader``."""
+    batches = text_batches(texts, chunk)
+    results = runner.map(infer_batch, batches, setup=engine_loader, state=engine)
+    return {(source, text): skills
+            for (source, items), found in zip(batches, results, strict=True)
+            for text, skills in zip(items, found, strict=True)}
+
+
+ProfileBatch = tuple[tuple[str, tuple[Observation, ...]], ...]
+"""Employees (id, their observations) whose profiles one part builds."""
+
+
+def profile_batch(context: tuple[date, ProfileParams], batch: ProfileBatch,
+                  ) -> list[EmployeeProfile]:
+    """Profiles as of the context's date (the per-batch work of both runners)."""
+    as_of, params = context
+    return [build_employee_profile(employee_id, as_of, observations, params)
+            for employee_id, observations in batch]
+
+
+def build_profiles(employee_ids: Sequence[str], observations: Mapping[str, Sequence[Observation]],
+                   as_of: date, params: ProfileParams, runner: BatchRunner = IN_PROCESS,
+                   chunk: int = 2000) -> list[EmployeeProfile]:
+    """Every employee's profile as of ``as_of``, in ``employee_ids`` order."""
+    batches = [tuple((e, tuple(observations.get(e, ()))) for e in employee_ids[lo:lo + chunk])
+               for lo in range(0, len(employee_ids), chunk)]
+    found = runner.map(profile_batch, batches, setup=partial(same, (as_of, params)))
+    return [profile for part in found for profile in part]
 
 
 def match_occupations(engine: SkillEngine, titles: Sequence[str], data_dir: Path,
@@ -147,14 +190,10 @@ def role_occupations(roles: Sequence[Role], engine: SkillEngine, data_dir: Path,
     return out
 
 
-def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of: date,
-                       out_dir: Path, params: ProfileParams,
-                       crosswalk: Mapping[str, str | None] | None = None) -> dict[str, Any]:
-    started = time.perf_counter()
-    employees, roles = store.employees(), store.roles()
-    opportunities, courses = store.opportunities(), store.courses()
-    evidence, moves = store.evidence(), store.moves()
-
+def profile_texts(evidence: Iterable[Evidence], courses: Iterable[Course],
+                  roles: Iterable[Role], opportunities: Iterable[Opportunity],
+                  ) -> dict[SourceKind, set[str]]:
+    """The texts the profiles stage infers skills from, by source kind."""
     texts: dict[SourceKind, set[str]] = defaultdict(set)
     for item in evidence:
         if item.text.strip():
@@ -165,7 +204,26 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
         texts[SourceKind.JOB_DESCRIPTION].add(role.description)
     for opp in opportunities:
         texts[SourceKind.JOB_DESCRIPTION].add(opp.description)
-    inferred = infer_texts(engine, texts)
+    return texts
+
+
+def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of: date,
+                       out_dir: Path, params: ProfileParams,
+                       crosswalk: Mapping[str, str | None] | None = None,
+                       runner: BatchRunner = IN_PROCESS,
+                       engine_loader: Callable[[], SkillEngine] | None = None,
+                       text_chunk: int = 512, profile_chunk: int = 2000) -> dict[str, Any]:
+    """Skills for every text, then requirement and employee profiles, written to ``out_dir``.
+    With a Ray ``runner`` the inference (encoder batches of ``text_chunk`` texts) and the
+    employee profiles (parts of ``profile_chunk`` people) run as Ray Data pipelines, each actor
+    loading its engine with ``engine_loader``; the results are the same."""
+    started = time.perf_counter()
+    employees, roles = store.employees(), store.roles()
+    opportunities, courses = store.opportunities(), store.courses()
+    evidence, moves = store.evidence(), store.moves()
+
+    texts = profile_texts(evidence, courses, roles, opportunities)
+    inferred = infer_texts(engine, texts, text_chunk, runner, engine_loader)
     inference_seconds = time.perf_counter() - started
 
     relations: dict[str, dict[str, RelationType]] = defaultdict(dict)
@@ -226,8 +284,8 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
         by_employee[emp.id].extend(role_observations(
             emp.role_id, emp.role_since, role_requirements(emp.role_id), emp.level,
             current=True))
-    profiles = [build_employee_profile(emp.id, as_of, by_employee.get(emp.id, []), params)
-                for emp in employees]
+    profiles = build_profiles([emp.id for emp in employees], by_employee, as_of, params, runner,
+                              profile_chunk)
 
     described = [{"kind": kind, "id": subject_id,
                   "skills": [s.model_dump(mode="json") for s in inferred.get(
@@ -251,4 +309,4 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
             "total_seconds": round(time.perf_counter() - started, 1),
             "roles_matched_to_esco": f"{len(occupation_of)}/{len(roles)}",
             "mean_skills_per_employee": round(float(np.mean(entries)), 1) if entries else 0.0,
-            "params": params.model_dump(mode="json")})
+            "runner": runner.name, "params": params.model_dump(mode="json")})

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from features.errors import WaypointError
+from waypoint.commands.ray_options import add_ray_arguments
 
 log = logging.getLogger("waypoint.skills")
 SOURCES = ("job_description", "course_description", "performance_review", "self_description")
@@ -80,6 +81,7 @@ def register(subparsers: Any) -> None:
     profiles.add_argument("--params", type=Path, default=None,
                           help="parameters file (default: the project's params.yaml)")
     profiles.add_argument("--out", type=Path, help="output folder (default: models/profiles)")
+    add_ray_arguments(profiles)
     profiles.set_defaults(func=run_profiles)
 
 
@@ -312,10 +314,13 @@ def run_infer(args: argparse.Namespace) -> int:
 
 
 def run_profiles(args: argparse.Namespace) -> int:
+    from functools import partial
+
     from features.params import load_params
     from features.settings import get_settings
     from features.store import Store
     from inference.skills.artifacts import load_engine
+    from training.batch import runner_for
     from training.simulation.crosswalk_file import read_mapping, read_overrides
     from training.skills.profiles import build_all_profiles
 
@@ -329,6 +334,7 @@ def run_profiles(args: argparse.Namespace) -> int:
     crosswalk = {**(read_mapping(mapping) if mapping.is_file() else {}),
                  **read_overrides(settings.crosswalk_overrides)}
     summary = build_all_profiles(store, engine, settings.data_dir, as_of, out, params.profiles,
-                                 crosswalk=crosswalk)
+                                 crosswalk=crosswalk, runner=runner_for(args.ray, args.ray_actors),
+                                 engine_loader=partial(load_engine, settings, args.variant))
     print(json.dumps(summary, indent=2))
     return 0

@@ -6,10 +6,13 @@ import argparse
 import json
 from typing import Any
 
+from waypoint.commands.ray_options import add_ray_arguments
+
 
 def register(subparsers: Any) -> None:
     dataset = subparsers.add_parser(
         "dataset", help="build the point-in-time learning-to-rank set from historical moves")
+    add_ray_arguments(dataset)
     dataset.set_defaults(func=run_dataset)
     train = subparsers.add_parser(
         "train", help="train and evaluate the ranker, write the bundle, log and register in MLflow")
@@ -33,12 +36,14 @@ def failure_message(summary: dict[str, Any]) -> str:
             "params.yaml (ranker.min_relative_improvement); nothing registered")
 
 
-def run_dataset(_args: argparse.Namespace) -> int:
+def run_dataset(args: argparse.Namespace) -> int:
     from features.settings import get_settings
+    from training.batch import runner_for
     from training.ranking.ranker import read_params
     from training.ranking.stage import run_dataset_stage
 
-    print(json.dumps(run_dataset_stage(get_settings(), read_params()), indent=2))
+    runner = runner_for(args.ray, args.ray_actors)
+    print(json.dumps(run_dataset_stage(get_settings(), read_params(), runner), indent=2))
     return 0
 
 

@@ -1,0 +1,150 @@
+"""Batch work in parts, in-process or as a Ray Data pipeline.
+
+The batch stages (skills inference over every text, employee profiles, the learning-to-rank
+set) cut their work into parts (an encoder batch of texts, a group of employees, the decisions
+of one quarter) and hand ``work(state, part)`` to a runner:
+
+- ``IN_PROCESS``: ``work`` over the parts in this process, one after the other (the default);
+- ``OnRay``: a Ray Data pipeline, one row per part, ``map_batches`` over a pool of stateful
+  actors; each actor builds its state once with ``setup()`` (the skills engine, the
+  organization's context) and calls the same ``work`` on every part it is given. Results come
+  back in part order, so both runners give identical results.
+
+``runner_for(use_ray)`` picks one: Ray when ``--ray`` is given or ``RAY_ADDRESS`` is set (the
+cluster to join; a local instance otherwise). Ray is the optional ``[scale]`` extra and is only
+imported on the Ray path. On a cluster, every node needs the project installed and the same
+artifact paths (docs/production.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+
+from features.errors import WaypointError
+
+log = logging.getLogger(__name__)
+S = TypeVar("S")
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+class BatchRunner(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def map(self, work: Callable[[S, P], R], parts: Sequence[P],
+            setup: Callable[[], S] | None = None, state: S | None = None) -> list[R]:
+        """``[work(state, part) for part in parts]``; ``state`` is ``setup()`` where the work
+        runs (a runner in this process may take a ``state`` already at hand instead)."""
+        ...
+
+
+class RayUnavailable(WaypointError):
+    pass
+
+
+@dataclass(frozen=True)
+class InProcess:
+    name: str = "in-process"
+
+    def map(self, work: Callable[[S, P], R], parts: Sequence[P],
+            setup: Callable[[], S] | None = None, state: S | None = None) -> list[R]:
+        if state is None:
+            if setup is None:
+                raise ValueError("InProcess.map needs a state or a setup")
+            state = setup()
+        started = time.perf_counter()
+        out: list[R] = []
+        for i, part in enumerate(parts, start=1):
+            out.append(work(state, part))
+            if i % 10 == 0 or i == len(parts):
+                log.info("%s: %d/%d parts (%.0fs)", getattr(work, "__name__", "work"), i,
+                         len(parts), time.perf_counter() - started)
+        return out
+
+
+IN_PROCESS = InProcess()
+
+
+class PartWorker:
+    """The Ray Data actor: builds its state once, then runs ``work`` on each row's part."""
+
+    def __init__(self, setup: Callable[[], Any], work: Callable[[Any, Any], Any]) -> None:
+        self.state = setup()
+        self.work = work
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        results = [pickle.dumps(self.work(self.state, pickle.loads(blob)))
+                   for blob in batch["part"]]
+        return {"index": batch["index"], "result": np.asarray(results, dtype=object)}
+
+
+@dataclass(frozen=True)
+class OnRay:
+    """Ray Data over the cluster at ``address`` (``None``: ``RAY_ADDRESS``, else a local
+    instance), ``actors`` actors of ``cpus_per_actor`` CPUs each (default: one per CPU)."""
+
+    address: str | None = None
+    actors: int | None = None
+    cpus_per_actor: float = 1.0
+    name: str = "ray"
+
+    def connect(self) -> Any:
+        try:
+            import ray
+        except ImportError as exc:  # pragma: no cover - the [scale] extra is installed in CI
+            raise RayUnavailable("--ray needs Ray: pip install -e '.[scale]'") from exc
+        if not ray.is_initialized():
+            ray.init(address=self.address or os.environ.get("RAY_ADDRESS") or None,
+                     include_dashboard=False, log_to_driver=False)
+        return ray
+
+    def pool_size(self, parts: int) -> int:
+        ray = self.connect()
+        wanted = self.actors or max(1, int(ray.cluster_resources().get("CPU", 1)
+                                           // self.cpus_per_actor))
+        return max(1, min(wanted, parts))
+
+    def map(self, work: Callable[[S, P], R], parts: Sequence[P],
+            setup: Callable[[], S] | None = None, state: S | None = None) -> list[R]:
+        if setup is None:
+            raise ValueError("OnRay.map needs a setup (the state is built in each actor)")
+        if not parts:
+            return []
+        self.connect()
+        import ray.data
+
+        size = self.pool_size(len(parts))
+        rows = [{"index": i, "part": pickle.dumps(p)} for i, p in enumerate(parts)]
+        started = time.perf_counter()
+        dataset = ray.data.from_items(rows, override_num_blocks=min(len(rows), 4 * size))
+        done = dataset.map_batches(
+            PartWorker, fn_constructor_kwargs={"setup": setup, "work": work}, batch_size=1,
+            compute=ray.data.ActorPoolStrategy(size=size), num_cpus=self.cpus_per_actor,
+        ).take_all()
+        results: list[R | None] = [None] * len(parts)
+        for row in done:
+            results[int(row["index"])] = pickle.loads(row["result"])
+        log.info("%s on Ray: %d parts, %d actors (%.0fs)", getattr(work, "__name__", "work"),
+                 len(parts), size, time.perf_counter() - started)
+        return results  # type: ignore[return-value]  # every index is filled
+
+
+def runner_for(use_ray: bool = False, actors: int | None = None) -> BatchRunner:
+    """Ray when asked (``--ray``) or when ``RAY_ADDRESS`` names a cluster; else in-process."""
+    if use_ray or os.environ.get("RAY_ADDRESS"):
+        return OnRay(actors=actors)
+    return IN_PROCESS
+
+
+def same(value: S) -> S:
+    """``functools.partial(same, x)``: a picklable setup that hands an actor ``x``."""
+    return value
