@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
+from features import store as store_module
 from features.domain import Employee, Event, EventKind, OpportunityKind, OpportunityStatus
 from features.live_store import ensure_live_tables, update_opportunity
 from features.protected import read_protected_attributes
-from features import store as store_module
 from features.store import Store, add_missing_columns
 from tests.support.store_factory import tiny_organization
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -12,9 +13,10 @@ from pydantic import ValidationError
 from features.domain import MAX_HOURS_PER_WEEK, Opportunity, OpportunityKind, OpportunityStatus
 from training.simulation.postings import COMMITMENT, time_commitment
 
-BASE = {"id": "o1", "kind": OpportunityKind.GIG, "title": "Gig", "description": "",
-        "department_id": "d", "location": "Lisbon", "level": 2,
-        "status": OpportunityStatus.OPEN, "posted_on": date(2026, 1, 5)}
+BASE: dict[str, Any] = {
+    "id": "o1", "kind": OpportunityKind.GIG, "title": "Gig", "description": "",
+    "department_id": "d", "location": "Lisbon", "level": 2,
+    "status": OpportunityStatus.OPEN, "posted_on": date(2026, 1, 5)}
 
 
 @pytest.mark.parametrize("hours", [0.5, 4, 37.5, MAX_HOURS_PER_WEEK])
@@ -28,7 +30,7 @@ def test_no_commitment_means_not_stated() -> None:
 
 
 @pytest.mark.parametrize("hours", [0, -1, 60.01, float("nan"), float("inf"), "lots"])
-def test_a_commitment_out_of_range_is_refused(hours: object) -> None:
+def test_a_commitment_out_of_range_is_refused(hours: Any) -> None:
     with pytest.raises(ValidationError, match="hours_per_week"):
         Opportunity(**BASE, hours_per_week=hours)
 
