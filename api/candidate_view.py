@@ -126,6 +126,7 @@ class CandidateListView(_View):
     location: str | None = None
     level: int | None = None
     closes_on: date | None = None
+    hours_per_week: float | None = None
     model_version: str
     as_of: date
     items: list[CandidateView]
@@ -204,6 +205,7 @@ def candidate_list_view(items: CandidateList, figures: CandidateList,
     return CandidateListView(
         role_id=items.role_id, role_title=items.role_title,
         opportunity_id=items.opportunity_id, title=items.title, location=items.location,
-        level=items.level, closes_on=items.closes_on, model_version=items.model_version,
+        level=items.level, closes_on=items.closes_on, hours_per_week=items.hours_per_week,
+        model_version=items.model_version,
         as_of=items.as_of, items=[candidate_view(i) for i in items.items],
         fairness=public_fairness(figures.fairness), served_list_id=served_list_id)

@@ -155,6 +155,12 @@ class Role(Frozen):
     description: str
 
 
+MAX_HOURS_PER_WEEK = 60.0
+"""The most an opportunity may ask for a week (`Opportunity.hours_per_week`)."""
+FULL_TIME_HOURS = 35.0
+"""From this many hours a week a commitment reads as full time."""
+
+
 class Opportunity(Frozen):
     id: str
     kind: OpportunityKind
@@ -166,6 +172,8 @@ class Opportunity(Frozen):
     status: OpportunityStatus
     posted_on: date
     closes_on: date | None = None
+    hours_per_week: float | None = Field(default=None, gt=0, le=MAX_HOURS_PER_WEEK)
+    """The expected time commitment in hours a week (None: not stated)."""
     role_id: str | None = None
     owner_id: str | None = None
     """The recruiter or hiring manager who owns it (an employee id)."""

@@ -21,7 +21,7 @@ from features.choices import PURSUIT, dismissed_pairs, first_per_person, saved
 from features.domain import Event, EventKind, Evidence, Opportunity, RequirementProfile
 from features.errors import WaypointError
 from features.profiles import Observation
-from features.store import Store, _plain
+from features.store import Store, _plain, add_missing_columns
 
 
 class KeyReused(WaypointError):
@@ -42,8 +42,11 @@ LIVE_TABLES = (lt.opportunity_requirements, lt.live_changes, lt.write_keys,
 
 
 def ensure_live_tables(store: Store) -> None:
-    """Create the live tables in a store made before they existed (idempotent)."""
+    """Create the live tables in a store made before they existed, and the columns added
+    since (`features.store.ADDED_COLUMNS`: an API-posted opportunity's time commitment);
+    idempotent."""
     t.metadata.create_all(store.engine, tables=list(LIVE_TABLES), checkfirst=True)
+    add_missing_columns(store.engine)
 
 
 def change_counter(store: Store) -> int:

@@ -13,8 +13,20 @@ from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, field_validator
-from sqlalchemy import Connection, Engine, Table, create_engine, event, exists, func, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    event,
+    exists,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from features import live_tables as _live_tables  # noqa: F401  (its tables join the schema)
 from features import tables as t
@@ -39,6 +51,10 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 DISCOVERABILITY = "discoverability"
 """The ``dataset_versions`` row `Store.set_discoverable` renews on every change."""
 CHUNK = 5_000
+ADDED_COLUMNS: tuple[tuple[Table, str], ...] = ((t.opportunities, "hours_per_week"),)
+"""Nullable columns added to a table after stores were made with it: `add_missing_columns`
+(run by `Store.create_schema` and `features.live_store.ensure_live_tables`) adds each one an
+older store lacks, and its rows read ``None`` there."""
 
 
 def make_engine(url: str) -> Engine:
@@ -61,6 +77,38 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _column_names(engine: Engine, table: Table) -> set[str] | None:
+    """The columns the database's table has (None: no such table yet)."""
+    inspector = inspect(engine)
+    if not inspector.has_table(table.name):
+        return None
+    return {str(column["name"]) for column in inspector.get_columns(table.name)}
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add every `ADDED_COLUMNS` column its (existing) table lacks, as a store made before the
+    column has it; idempotent, and safe when two processes race (the one that loses finds the
+    column there). Returns the columns it added, as ``table.column``."""
+    added: list[str] = []
+    quote = engine.dialect.identifier_preparer.quote
+    for table, name in ADDED_COLUMNS:
+        present = _column_names(engine, table)
+        if present is None or name in present:
+            continue
+        column = table.c[name]
+        kind = column.type.compile(dialect=engine.dialect)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(name)} "
+                                  f"{kind}"))
+        except DBAPIError:
+            if name not in (_column_names(engine, table) or set()):
+                raise
+            continue
+        added.append(f"{table.name}.{name}")
+    return added
 
 
 def _rows(models: Iterable[BaseModel]) -> Iterator[dict[str, Any]]:
@@ -141,7 +189,10 @@ class Store:
         self.engine = make_engine(url)
 
     def create_schema(self) -> None:
+        """Create missing tables, and the columns added since a store was made
+        (`ADDED_COLUMNS`)."""
         t.metadata.create_all(self.engine)
+        add_missing_columns(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

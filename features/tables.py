@@ -189,6 +189,7 @@ opportunities = Table(
     Column("owner_id", String(64)),
     Column("mentor_id", String(64)),
     Column("skill_uris", JSON, nullable=False),
+    Column("hours_per_week", Float),
 )
 
 courses = Table(

@@ -47,6 +47,7 @@ from api.security import (
 from api.security.objects import not_found
 from api.serving import AuditLogDep, ServingModelDep, recommender_of
 from features.domain import (
+    MAX_HOURS_PER_WEEK,
     Opportunity,
     OpportunityKind,
     OpportunityStatus,
@@ -73,6 +74,7 @@ router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"],
 POSTERS = frozenset({UserRole.MANAGER, UserRole.RECRUITER, UserRole.HR_ADMIN})
 MAX_SKILLS = 30
 MAX_DESCRIPTION = 8_000
+HOURS = "Expected time commitment in hours a week (more than 0, at most 60)."
 
 
 class OpportunityIn(BaseModel):
@@ -86,6 +88,8 @@ class OpportunityIn(BaseModel):
     department_id: str | None = Field(default=None, min_length=1, max_length=64,
                                       description="Default: the poster's department.")
     closes_on: date | None = None
+    hours_per_week: float | None = Field(default=None, gt=0, le=MAX_HOURS_PER_WEEK,
+                                         description=HOURS)
     role_id: str | None = Field(default=None, min_length=1, max_length=64)
     mentor_id: str | None = Field(default=None, min_length=1, max_length=64,
                                   description="Mentorships: default the poster.")
@@ -104,6 +108,8 @@ class OpportunityPatch(BaseModel):
     location: str | None = Field(default=None, min_length=1, max_length=64)
     level: int | None = Field(default=None, ge=1, le=5)
     closes_on: date | None = None
+    hours_per_week: float | None = Field(default=None, gt=0, le=MAX_HOURS_PER_WEEK,
+                                         description=HOURS + " null: no longer stated.")
     status: OpportunityStatus | None = None
     skill_uris: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
 
@@ -127,6 +133,8 @@ class OpportunityOut(BaseModel):
     status: OpportunityStatus
     posted_on: date
     closes_on: date | None
+    hours_per_week: float | None
+    """The expected time commitment in hours a week (None: not stated)."""
     role_id: str | None
     owner_id: str | None
     mentor_id: str | None
@@ -247,7 +255,8 @@ def create_opportunity(
         id=f"opp-{uuid.uuid4().hex[:16]}", kind=body.kind, title=body.title.strip(),
         description=body.description, department_id=department_id,
         location=body.location.strip(), level=body.level, status=OpportunityStatus.OPEN,
-        posted_on=today, closes_on=body.closes_on, role_id=body.role_id, owner_id=owner_id,
+        posted_on=today, closes_on=body.closes_on, hours_per_week=body.hours_per_week,
+        role_id=body.role_id, owner_id=owner_id,
         mentor_id=mentor_id, skill_uris=_check_skills(store, body.skill_uris))
     scoped = f"{principal.user_id}:{key}"
     reqs = _requirements(request, opportunity)

@@ -38,6 +38,8 @@ class SavedItem(BaseModel):
     department_id: str
     owner_id: str | None
     closes_on: date | None
+    hours_per_week: float | None = None
+    """The expected time commitment in hours a week (None: not stated)."""
     saved_at: datetime
 
 
@@ -67,6 +69,6 @@ def saved_items(
             opportunity_id=opportunity.id, title=opportunity.title, kind=opportunity.kind,
             status=opportunity.status, location=opportunity.location, level=opportunity.level,
             department_id=opportunity.department_id, owner_id=opportunity.owner_id,
-            closes_on=opportunity.closes_on,
+            closes_on=opportunity.closes_on, hours_per_week=opportunity.hours_per_week,
             saved_at=moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment))
     return SavedList(employee_id=employee_id, items=items, total=len(items))

@@ -7,6 +7,7 @@
   const TOKEN_KEY = "waypoint.token";
   const FOUR_FIFTHS = 0.8;
   const PLAN_GAPS_SHOWN = 10;
+  const FULL_TIME_HOURS = 35; // features.domain.FULL_TIME_HOURS
   const state = { token: null, me: null, self: null, renderId: 0 };
 
   // ---------- small DOM helpers (text only) ----------
@@ -50,6 +51,14 @@
 
   function humanKind(kind) {
     return String(kind).replace(/_/g, " ");
+  }
+
+  // An opportunity's time commitment in plain words (null: not stated).
+  function commitment(hours) {
+    if (hours === null || hours === undefined) return null;
+    if (hours >= FULL_TIME_HOURS) return "full time";
+    if (hours < 1) return "under an hour a week";
+    return "about " + String(Math.round(hours * 2) / 2) + " h a week";
   }
 
   // ---------- messages and errors ----------
@@ -452,6 +461,9 @@
           item.posted_on ? "posted " + item.posted_on : null,
           item.closes_on ? "closes " + item.closes_on : "no closing date",
         ].filter(Boolean).join(" · ") }),
+        el("p", { className: "meta commitment", text: commitment(item.hours_per_week)
+          ? "Time commitment: " + commitment(item.hours_per_week)
+          : "Time commitment not stated" }),
         skillLists(item.matched_skills, item.missing_skills, 6),
         item.reasons.length ? el("h4", { text: "Why it is suggested" }) : null,
         reasonList(item.reasons),
@@ -496,8 +508,9 @@
       list.append(el("li", { dataset: { id: i.opportunity_id } },
         el("span", { className: "saved-title", text: i.title }),
         el("span", { className: "meta", text: humanKind(i.kind) + " · level " + i.level +
-          " · " + i.location + (i.status === "open" ? (i.closes_on ? " · closes " +
-            i.closes_on : "") : " · " + i.status) })));
+          " · " + i.location + (commitment(i.hours_per_week) ? " · " +
+            commitment(i.hours_per_week) : "") + (i.status === "open" ? (i.closes_on
+            ? " · closes " + i.closes_on : "") : " · " + i.status) })));
     }
     if (!items.length) {
       list.append(el("li", { className: "hint", text: "Nothing saved yet: “Save” on a card " +
@@ -682,7 +695,9 @@
     clear(list);
     $("candidates-title").textContent = "Candidates for " + (result.opportunity_id
       ? result.title + " (" + result.location + ", level " + result.level +
-        (result.closes_on ? ", closes " + result.closes_on : "") + ")" : result.role_title);
+        (result.closes_on ? ", closes " + result.closes_on : "") +
+        (commitment(result.hours_per_week) ? ", " + commitment(result.hours_per_week) : "") +
+        ")" : result.role_title);
     $("candidates-summary").textContent = result.items.length + " discoverable internal " +
       "candidates, ranked by model " + result.model_version + " and fairly re-ranked.";
     for (const c of result.items) {
@@ -999,7 +1014,8 @@
         el("span", { className: "badge status", text: o.status })),
       el("p", { className: "meta", text: "Level " + o.level + " · " + o.location + " · " +
         o.department_id + " · posted " + o.posted_on +
-        (o.closes_on ? " · closes " + o.closes_on : "") }),
+        (o.closes_on ? " · closes " + o.closes_on : "") +
+        (commitment(o.hours_per_week) ? " · " + commitment(o.hours_per_week) : "") }),
       el("h4", { text: "Required skills (" + o.required_skills.length + ")" }), skills,
       actions);
   }
@@ -1028,6 +1044,7 @@
       description: $("posting-description").value.trim(),
       location: $("posting-location").value.trim(), level: Number($("posting-level").value) };
     if ($("posting-closes").value) body.closes_on = $("posting-closes").value;
+    if ($("posting-hours").value) body.hours_per_week = Number($("posting-hours").value);
     const key = "post-" + Date.now().toString(36);
     try {
       const made = await api("/v1/opportunities", { method: "POST", headers: {
@@ -1035,6 +1052,7 @@
         body: JSON.stringify(body) });
       $("posting-title").value = "";
       $("posting-description").value = "";
+      $("posting-hours").value = "";
       $("posting-result").textContent = "Posted " + made.title + ": it needs " +
         made.required_skills.slice(0, 6).map((s) => s.label).join(", ") +
         ". People it fits see it within seconds.";

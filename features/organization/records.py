@@ -14,7 +14,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from features.domain import EventKind, OpportunityKind, OpportunityStatus, Sex
+from features.domain import (
+    MAX_HOURS_PER_WEEK,
+    EventKind,
+    OpportunityKind,
+    OpportunityStatus,
+    Sex,
+)
 
 
 def _space_separated(value: Any) -> Any:
@@ -39,6 +45,8 @@ Rating = Annotated[int | None, BeforeValidator(_blank_is_none), Field(ge=1, le=5
 OptionalDate = Annotated[date | None, BeforeValidator(_blank_is_none)]
 OptionalBool = Annotated[bool | None, BeforeValidator(_blank_is_none)]
 OptionalText = Annotated[str | None, BeforeValidator(_blank_is_none)]
+HoursPerWeek = Annotated[Annotated[float, Field(gt=0, le=MAX_HOURS_PER_WEEK)] | None,
+                         BeforeValidator(_blank_is_none)]
 
 
 class Record(BaseModel):
@@ -144,6 +152,9 @@ class OpportunityRecord(Record):
     posted_on: date = Field(description="Date posted.", examples=["2026-10-01"])
     closes_on: OptionalDate = Field(default=None, description="Closing date, if any.",
                                     examples=["2026-12-15"])
+    hours_per_week: HoursPerWeek = Field(
+        default=None, description="Expected time commitment in hours a week, more than 0 and "
+        "at most 60 (empty: not stated).", examples=[6])
     role_id: OptionalId = Field(default=None, description="The role it fills (open roles).",
                                 examples=["R-DATA-ENG-2"])
     owner_id: OptionalId = Field(default=None, description="Employee id of the recruiter or "

@@ -490,7 +490,8 @@ class Recommender:
                 missing_skills=missing,
                 courses=explain.closing_courses(missing, self.courses_by_skill),
                 reasons=reasons, description=opp.description, owner_id=opp.owner_id,
-                posted_on=opp.posted_on, closes_on=opp.closes_on))
+                posted_on=opp.posted_on, closes_on=opp.closes_on,
+                hours_per_week=opp.hours_per_week))
         return result.model_copy(update={"items": items})
 
     # ------------------------------------------------------------------ recruiter-facing
@@ -517,7 +518,9 @@ class Recommender:
                                role_title=role.title if role else opportunity.title,
                                opportunity_id=opportunity.id, title=opportunity.title,
                                location=opportunity.location, level=opportunity.level,
-                               closes_on=opportunity.closes_on, model_version=self.version,
+                               closes_on=opportunity.closes_on,
+                               hours_per_week=opportunity.hours_per_week,
+                               model_version=self.version,
                                as_of=self.as_of, items=[], fairness=None)
         return self._ranked_candidates(
             result, self.opportunity_requirements(opportunity),

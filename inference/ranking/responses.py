@@ -79,6 +79,8 @@ class OpportunityRecommendation(_Model):
     """The recruiter or hiring manager who owns it (an employee id)."""
     posted_on: date | None = None
     closes_on: date | None = None
+    hours_per_week: float | None = None
+    """The expected time commitment in hours a week (None: not stated)."""
 
 
 class RecommendationList(_Model):
@@ -117,11 +119,13 @@ class CandidateList(_Model):
     """The role (None for an opening that names no role, e.g. a project)."""
     role_title: str
     opportunity_id: str | None = None
-    """Set for an opening's list: its title, location, level and closing date follow."""
+    """Set for an opening's list: its title, location, level, closing date and time commitment
+    follow."""
     title: str | None = None
     location: str | None = None
     level: int | None = None
     closes_on: date | None = None
+    hours_per_week: float | None = None
     model_version: str
     as_of: date
     items: list[CandidateRecommendation]

@@ -158,6 +158,54 @@ def test_a_posted_project_is_recommended_at_once_and_closing_removes_it(
     assert posted["id"] not in ids(recommendations(product, kinds="project"))
 
 
+def test_a_posting_states_its_time_commitment_and_every_view_carries_it(
+        product: Product) -> None:
+    body = _posting(product, title="Pipeline gig", kind="gig", hours_per_week=4)
+    made = product.call("POST", "/v1/opportunities", "manager", json=body,
+                        headers={"Idempotency-Key": "post-hours"})
+    assert made.status_code == 201, made.text
+    oid = made.json()["id"]
+    assert made.json()["hours_per_week"] == 4.0
+    assert product.app.state.store.opportunity(oid).hours_per_week == 4.0
+    item = next(i for i in recommendations(product, kinds="gig")["items"]
+                if i["opportunity_id"] == oid)
+    assert item["hours_per_week"] == 4.0
+    shown = product.call("GET", f"/v1/opportunities/{oid}", "self")
+    assert shown.status_code == 200 and shown.json()["hours_per_week"] == 4.0
+    mine = product.call("GET", "/v1/opportunities", "manager", params={"owner": "me"})
+    assert {o["id"]: o["hours_per_week"] for o in mine.json()["items"]}[oid] == 4.0
+    assert post_event(product, "self", {"kind": "saved", "opportunity_id": oid},
+                      "save-hours").status_code == 201
+    saved = product.call("GET", f"/v1/employees/{OWNER}/saved", "self").json()["items"]
+    assert {s["opportunity_id"]: s["hours_per_week"] for s in saved}[oid] == 4.0
+    candidates = product.call("GET", f"/v1/opportunities/{oid}/candidates", "manager")
+    assert candidates.status_code == 200 and candidates.json()["hours_per_week"] == 4.0
+    # an edit changes it, null clears it (not stated), a bad value is a 422 that changes nothing
+    url = f"/v1/opportunities/{oid}"
+    edited = product.call("PATCH", url, "manager", json={"hours_per_week": 37.5})
+    assert edited.status_code == 200 and edited.json()["hours_per_week"] == 37.5
+    item = next(i for i in recommendations(product, kinds="gig")["items"]
+                if i["opportunity_id"] == oid)
+    assert item["hours_per_week"] == 37.5
+    for bad in (0, -2, 60.5, "lots", [4]):
+        refused = product.call("PATCH", url, "manager", json={"hours_per_week": bad})
+        assert refused.status_code == 422 and set(refused.json()) == {"error"}, bad
+        posted = product.call("POST", "/v1/opportunities", "manager",
+                              json={**body, "hours_per_week": bad},
+                              headers={"Idempotency-Key": "post-bad-hours"})
+        assert posted.status_code == 422 and set(posted.json()) == {"error"}, bad
+    assert product.app.state.store.opportunity(oid).hours_per_week == 37.5
+    cleared = product.call("PATCH", url, "manager", json={"hours_per_week": None})
+    assert cleared.status_code == 200 and cleared.json()["hours_per_week"] is None
+    unstated = product.call("POST", "/v1/opportunities", "manager",
+                            json={k: v for k, v in body.items() if k != "hours_per_week"},
+                            headers={"Idempotency-Key": "post-no-hours"})
+    assert unstated.status_code == 201 and unstated.json()["hours_per_week"] is None
+    for posted_id in (oid, unstated.json()["id"]):
+        product.call("PATCH", f"/v1/opportunities/{posted_id}", "manager",
+                     json={"status": "closed"})
+
+
 def test_who_may_post_and_what_is_refused(product: Product) -> None:
     body = _posting(product)
     for who in ("self", "ml"):

@@ -41,6 +41,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from features import tables as t
+from features.domain import FULL_TIME_HOURS
 from tests.support.live_factory import add_opportunities
 from tests.support.product_app import Product, product_app
 from tests.support.serving_factory import OWNER, RECRUITER, ROLE
@@ -425,6 +426,15 @@ def test_the_page_is_served_with_a_strict_policy(site: tuple[str, Product]) -> N
 
 
 # --------------------------------------------------------------------------- live updates
+
+
+def commitment(hours: float | None) -> str:
+    """A card's time commitment line, as the page words it (`commitment` in app.js)."""
+    if hours is None:
+        return "Time commitment not stated"
+    if hours >= FULL_TIME_HOURS:
+        return "Time commitment: full time"
+    return f"Time commitment: about {round(hours * 2) / 2:g} h a week"
 # These run last: they post, apply and dismiss, which changes the lists the tests above read.
 
 
@@ -456,10 +466,14 @@ def test_filters_paging_and_actions_on_cards(screen: Screen, site: tuple[str, Pr
     filtered = product.call("GET", f"/v1/employees/{OWNER}/recommendations", "self",
                             params={"limit": 10, "location": place}).json()
     expect(page.locator("li.opportunity")).to_have_count(len(filtered["items"]))
-    assert all(place in m for m in texts(page.locator("li.opportunity > .meta").filter(
-        has_not_text="posted")))
+    assert all(place in m for m in texts(page.locator(
+        "li.opportunity > .meta:not(.commitment)").filter(has_not_text="posted")))
     first = page.locator("li.opportunity").first
     expect(first.locator(".description")).to_be_visible()
+    # every card says its time commitment in plain words, as the API states it
+    shown = texts(page.locator("li.opportunity .commitment"))
+    assert shown == [commitment(i["hours_per_week"]) for i in filtered["items"]]
+    assert any("h a week" in c or "full time" in c for c in shown), shown
     screen.shot("live-marketplace-filters")
 
     # apply, then dismiss: the dismissed card leaves the list at once
@@ -534,6 +548,7 @@ def test_a_manager_posts_and_manages_an_opportunity(screen: Screen, site: tuple[
     page.fill("#posting-description", "Build machine learning forecasts with Python and SQL.")
     page.fill("#posting-location", owner.location)
     page.select_option("#posting-level", str(owner.level))
+    page.fill("#posting-hours", "6")
     page.click("#posting-form button[type=submit]")
     expect(page.locator("#posting-result")).to_contain_text("Posted Forecasting revamp")
     card = page.locator("li.posting")
@@ -542,6 +557,8 @@ def test_a_manager_posts_and_manages_an_opportunity(screen: Screen, site: tuple[
     assert mine.status_code == 200  # OWNER owns OWN_PROJECT, not this one
     oid = card.first.get_attribute("data-id")
     assert oid and product.app.state.store.opportunity(oid).owner_id == MANAGER
+    assert product.app.state.store.opportunity(oid).hours_per_week == 6.0
+    expect(card.first.locator(".meta")).to_contain_text("about 6 h a week")
     expect(card.first.locator(".required-skills li").first).to_be_visible()
 
     # the report applies through the API; the manager sees the applicant

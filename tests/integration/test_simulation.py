@@ -27,6 +27,7 @@ from features.domain import (
 from features.taxonomy import ReferenceData
 from tests.support.params_factory import repo_params, simulation_params
 from training.simulation import SimulationResult, load_params, simulate
+from training.simulation.postings import COMMITMENT
 
 pytestmark = pytest.mark.data
 
@@ -198,6 +199,10 @@ def test_every_opportunity_kind_is_open_and_history_is_filled(result: Simulation
             assert employees[opportunity.mentor_id or ""].level >= 4
         if opportunity.kind is OpportunityKind.OPEN_ROLE:
             assert opportunity.role_id is not None
+        low, high = (2.0, 8.0) if opportunity.kind is OpportunityKind.GIG \
+            else COMMITMENT[opportunity.kind]  # a gig: the hours its text states
+        assert opportunity.hours_per_week is not None
+        assert low <= opportunity.hours_per_week <= high, opportunity.id
     by_id = {o.id: o for o in org.opportunities}
     backed = [m for m in org.moves if m.opportunity_id]
     assert len(backed) > 200

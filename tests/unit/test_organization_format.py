@@ -162,3 +162,19 @@ def test_a_missing_required_file(tmp_path: Path) -> None:
 def test_committed_data_format_docs_match_the_models() -> None:
     stale = stale_docs(REPO_ROOT / "docs")
     assert stale == [], f"run `waypoint data-format`: {stale}"
+
+
+def test_the_time_commitment_column_is_optional_and_checked(tmp_path: Path) -> None:
+    folder = copy_company(tmp_path / "org")
+    path = folder / "opportunities.csv"
+    lines = path.read_text().splitlines()
+    hours = ["hours_per_week", "40", "", "61", "7.5", "lots"]
+    path.write_text("\n".join(f"{line},{h}" for line, h in zip(lines, hours, strict=True))
+                    + "\n")
+    problems = problems_of(folder)
+    assert sorted((p.file, p.line, p.column, p.field) for p in problems.found) == [
+        ("opportunities.csv", 4, 15, "hours_per_week"),
+        ("opportunities.csv", 6, 15, "hours_per_week")], problems.lines()
+    parsed = read_folder(copy_company(tmp_path / "without"), Problems(limit=10))
+    assert all(r.record.hours_per_week is None  # type: ignore[attr-defined]
+               for r in parsed.rows["opportunities.csv"])

@@ -29,6 +29,7 @@ from training.simulation.postings import (
     project_posting,
     role_posting,
     rotation_posting,
+    time_commitment,
 )
 from training.simulation.roles import Catalog
 from training.simulation.skillsets import fit_score
@@ -197,6 +198,8 @@ class _Simulator:
             status=OpportunityStatus.CLOSED if winner is None else OpportunityStatus.FILLED,
             posted_on=day(when), closes_on=day(when + 30), role_id=posting.role_id,
             skill_uris=posting.skill_uris,
+            hours_per_week=time_commitment(kind, opp_id, self.params.seed,
+                                           posting.hours_per_week),
         ))
         for k, person in enumerate(applicants):
             self.history.applications.append(

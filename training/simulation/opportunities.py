@@ -19,6 +19,7 @@ from training.simulation.postings import (
     project_posting,
     role_posting,
     rotation_posting,
+    time_commitment,
 )
 from training.simulation.roles import Catalog
 
@@ -63,13 +64,16 @@ def current_openings(catalog: Catalog, people: list[Person], params: SimulationP
                 dept = dept_names[spec.role.department_id]
                 location = mentor.location
                 posting = mentorship_posting(catalog, spec, mentor.name, dept)
+            opp_id = f"O{len(drafts) + 1:06d}"
             drafts.append(Draft(
-                id=f"O{len(drafts) + 1:06d}", kind=kind, title=posting.title,
+                id=opp_id, kind=kind, title=posting.title,
                 description=posting.description, department_id=spec.role.department_id,
                 location=location, level=posting.level, status=OpportunityStatus.OPEN,
                 posted_on=day(as_of - int(rng.integers(0, 61))),
                 closes_on=day(as_of + int(rng.integers(14, 61))), role_id=posting.role_id,
                 mentor_id=None if mentor is None else mentor.id, skill_uris=posting.skill_uris,
+                hours_per_week=time_commitment(kind, opp_id, params.seed,
+                                               posting.hours_per_week),
             ))
     return drafts
 

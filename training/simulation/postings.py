@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import random
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,6 +31,7 @@ class Draft:
     role_id: str | None = None
     mentor_id: str | None = None
     skill_uris: tuple[str, ...] = ()
+    hours_per_week: float | None = None
 
     def build(self, owner_id: str | None) -> Opportunity:
         return Opportunity(
@@ -36,7 +39,7 @@ class Draft:
             department_id=self.department_id, location=self.location, level=self.level,
             status=self.status, posted_on=self.posted_on, closes_on=self.closes_on,
             role_id=self.role_id, owner_id=owner_id, mentor_id=self.mentor_id,
-            skill_uris=self.skill_uris,
+            skill_uris=self.skill_uris, hours_per_week=self.hours_per_week,
         )
 
 
@@ -48,6 +51,30 @@ class Posting:
     level: int
     role_id: str | None = None
     skill_uris: tuple[str, ...] = ()
+    hours_per_week: float | None = None
+    """The time commitment the text states, if it states a number (gigs)."""
+
+
+COMMITMENT: dict[OpportunityKind, tuple[float, float]] = {
+    OpportunityKind.GIG: (2.0, 6.0), OpportunityKind.PROJECT: (6.0, 9.0),
+    OpportunityKind.MENTORSHIP: (1.0, 2.0), OpportunityKind.ROTATION: (37.5, 40.0),
+    OpportunityKind.OPEN_ROLE: (37.5, 40.0),
+}
+"""Hours a week each kind asks for, lowest to highest: a project "about a day a week", a
+mentorship a session or two a month plus preparation, rotations and roles full time."""
+
+
+def time_commitment(kind: OpportunityKind, opportunity_id: str, seed: int,
+                    stated: float | None = None) -> float:
+    """Hours a week for a simulated opportunity: what its text states, else a half-hour step
+    in its kind's `COMMITMENT` range, drawn from a generator of its own (seeded by the
+    simulation's seed and the id), so no other draw of the simulation changes."""
+    if stated is not None:
+        return stated
+    low, high = COMMITMENT[kind]
+    digest = hashlib.sha256(f"{seed}:time-commitment:{opportunity_id}".encode()).digest()
+    steps = int((high - low) * 2)
+    return low + random.Random(int.from_bytes(digest[:8], "big")).randint(0, steps) / 2
 
 
 def _top_skills(catalog: Catalog, spec: RoleSpec, count: int) -> list[str]:
@@ -118,7 +145,7 @@ def gig_posting(catalog: Catalog, spec: RoleSpec, department: str,
         text += f" You will use {join_words(spec.technologies[:3])}."
     text += f" A chance to practise {join_words(_labels(catalog, skills))}."
     return Posting(OpportunityKind.GIG, f"Gig: {_short_task(task, 7)}", text,
-                   max(1, spec.level - 1), None, tuple(skills))
+                   max(1, spec.level - 1), None, tuple(skills), float(hours))
 
 
 def mentorship_posting(catalog: Catalog, spec: RoleSpec, mentor_name: str,
