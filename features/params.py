@@ -180,7 +180,7 @@ class RankerParams(_Section):
     bootstrap: int = Field(ge=0)
     """Bootstrap resamples for the evaluation's intervals."""
     num_threads: int = Field(ge=1)
-    prior_scales: list[float] = Field(default_factory=lambda: [0.0, 1.0, 2.0, 4.0, 8.0])
+    prior_scales: list[float] = Field(min_length=1)
     """Scales of the skill-fit prior the ranker boosts from (`training.ranking.prior`), the
     best on the validation period kept; 0 is no prior."""
 
