@@ -451,8 +451,9 @@
           el("span", { className: "rank", text: "#" + item.rank }),
           el("h3", { className: "opportunity-title", text: item.title }),
           el("span", { className: "badge kind", text: humanKind(item.kind) })),
+        // no model score: a raw (often negative) number tells a person nothing (issue 14)
         el("p", { className: "meta", text: "Level " + item.level + " · " + item.location +
-          " · " + item.department_id + " · score " + fixed(item.score, 2) }),
+          " · " + item.department_id }),
         item.description ? el("p", { className: "description", text:
           item.description.length > 280 ? item.description.slice(0, 277) + "…"
             : item.description }) : null,
@@ -1111,8 +1112,7 @@
           el("span", { className: "badge direction " + step.direction, text: step.direction,
             title: step.direction === "upward" ? "a step up" : "same level" })),
         el("p", { className: "meta", text: "Level " + step.level + " · " + step.role_id +
-          (step.onet_code ? " · O*NET " + step.onet_code : "") + " · score " +
-          fixed(step.score, 2) }),
+          (step.onet_code ? " · O*NET " + step.onet_code : "") }),
         el("p", { className: "reason", text: step.reasons.summary }),
         el("p", { className: "meta", text: "Relatedness " + pct(step.relatedness) + "% · " +
           step.observed.moves + " internal move" + (step.observed.moves === 1 ? "" : "s") +

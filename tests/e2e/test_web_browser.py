@@ -201,6 +201,8 @@ def test_employee_marketplace_bars_and_plan(screen: Screen, site: tuple[str, Pro
     expect(cards).to_have_count(len(served["items"]))
     assert texts(page.locator(".opportunity-title")) == [i["title"] for i in served["items"]]
     assert page.locator("#nav-candidates").is_hidden()
+    # no raw model score on a person's cards (issue 14): it is not a figure anyone can read
+    assert "score" not in (page.locator("#opportunities").text_content() or "").lower()
 
     # each shown skill is a bar: the required level and the current level as widths
     first, first_card = served["items"][0], cards.nth(0)
