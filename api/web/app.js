@@ -436,7 +436,9 @@
       offset: Math.max(0, recs.offset - PAGE) || "" });
     $("page-next").onclick = () => go("marketplace", { ...here, offset: recs.offset + PAGE });
     if (!recs.items.length) {
-      list.append(el("p", { className: "hint", text: "No open opportunity matches right now." }));
+      list.append(el("p", { className: "hint", text: "No open opportunity shares a skill " +
+        "with your profile or matches your aspirations right now. Add skills you have or " +
+        "where you want to go on your profile, and new openings will show here." }));
     }
     const saved = subject === ownId ? await ownChoices(here, fresh) : new Set();
     if (!fresh()) return;
