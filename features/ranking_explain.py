@@ -19,18 +19,18 @@ from features.ranking import FEATURE_NAMES, NO_EVENT_DAYS
 
 # feature -> (sentence when it helped, sentence when it hurt); {v} is the formatted value
 TEMPLATES: dict[str, tuple[str, str]] = {
-    "embedding_cosine": ("Your overall skill profile is close to this one ({v})",
-                         "Your overall skill profile is far from this one ({v})"),
+    "embedding_cosine": ("Your overall skill profile is close to this one",
+                         "Your overall skill profile is far from this one"),
     "skill_coverage": ("You already cover {v} of the skills it needs",
                        "You cover only {v} of the skills it needs"),
-    "skill_gap": ("The skill gap to close is small ({v})",
-                  "There is a sizeable skill gap to close ({v})"),
+    "skill_gap": ("Only a small skill gap is left to close",
+                  "There is a sizeable skill gap to close"),
     "essential_coverage": ("You meet {v} of the essential skills",
                            "You meet only {v} of the essential skills"),
     "missing_essentials": ("No essential skill is missing",
                            "{v} essential skills are missing from your profile"),
-    "required_confidence": ("The evidence for your matching skills is solid ({v})",
-                            "The evidence for your matching skills is thin ({v})"),
+    "required_confidence": ("The evidence for your matching skills is solid",
+                            "The evidence for your matching skills is thin"),
     "level_delta": ("The level step ({v}) fits a next move",
                     "The level step ({v}) is unusual for a next move"),
     "level_distance": ("The level is close to yours", "The level is far from yours ({v})"),
@@ -119,6 +119,8 @@ def _fmt(name: str, value: float) -> str:
         return "never"
     if float(value).is_integer():
         return f"{int(value)}"
+    if name.startswith("years_"):
+        return f"{value:.1f}"  # "1.4 years", not "1.40"
     return f"{value:.2f}"
 
 

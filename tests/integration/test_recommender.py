@@ -5,6 +5,7 @@ fair re-ranking with hand-computed figures, the audit log and model reloads."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -142,6 +143,10 @@ def test_serving_features_equal_the_training_path(world: ServingWorld,
     store.dispose()
 
 
+RAW_FRACTION = re.compile(r"\(-?\d*\.\d+\)")
+"""A bare decimal in brackets: a similarity, gap or confidence shown as a number."""
+
+
 def test_reasons_are_true_of_their_items(world: ServingWorld,
                                          recommender: Recommender) -> None:
     checked = 0
@@ -152,6 +157,8 @@ def test_reasons_are_true_of_their_items(world: ServingWorld,
                 recommender.opportunities.index(opp)][1].requirements)
             for reason in item.reasons:
                 checked += 1
+                # no raw feature value a person cannot read ("close to this one (0.62)")
+                assert not RAW_FRACTION.search(reason.text), reason.text
                 if reason.feature in ("essential_coverage", "missing_essentials"):
                     assert essentials, (item.title, reason.text)
                 if reason.feature == "same_location":
