@@ -239,8 +239,11 @@ class Recommender:
     # ------------------------------------------------------------------ the live catalog
 
     def _build_catalog(self) -> OpportunityCatalog:
-        """The store's open opportunities with their requirements, vectors and index."""
-        opportunities = self.store.opportunities(status=OpportunityStatus.OPEN)
+        """The store's open opportunities with their requirements, vectors and index; not one
+        whose owner or mentor has left the organization (nobody would answer an application)."""
+        left = self.store.departed_ids()
+        opportunities = [o for o in self.store.opportunities(status=OpportunityStatus.OPEN)
+                         if not ({o.owner_id, o.mentor_id} & left)]
         live = live_requirements(self.store)
         requirements = [live.get(o.id) or self._bundle_requirements.get(o.id)
                         or basic_requirements(o) for o in opportunities]

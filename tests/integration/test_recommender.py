@@ -379,3 +379,20 @@ def test_failed_reload_keeps_the_serving_recommender(world: ServingWorld, tmp_pa
     assert empty.wait(1) and empty.state == "unavailable"
     assert "no champion" in (empty.status().last_error or "")
     store.dispose()
+
+
+def test_an_opportunity_whose_owner_left_is_not_offered(tmp_path: Path) -> None:
+    from datetime import date
+
+    from features import tables as t
+
+    world = build_world(tmp_path)
+    store = world.store()
+    before = {o.id for o in Recommender(world.bundle(), store).opportunities}
+    assert OWN_PROJECT in before
+    with store.engine.begin() as conn:  # what an import marking the departure writes
+        conn.execute(t.employee_departures.insert(), [
+            {"employee_id": OWNER, "left_on": date(2023, 12, 1), "source": "file"}])
+    after = {o.id for o in Recommender(world.bundle(), store).opportunities}
+    assert after == before - {OWN_PROJECT}  # nobody would answer an application to it
+    store.dispose()
