@@ -29,7 +29,6 @@ test runs this on tests/data/organization/small-company). Exit 0 when every chec
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import filecmp
 import json
@@ -39,14 +38,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks.store_fingerprint import EXCLUDED, TableFingerprint, fingerprint
 from features.settings import REPO_ROOT
+from tests.support.postgres import scratch_database
 
 WAYPOINT = str(Path(sys.executable).with_name("waypoint"))
 CORRUPT_FILE, CORRUPT_COLUMN, CORRUPT_VALUE = "employees.csv", "hired_on", "2019-02-30"
@@ -104,24 +103,6 @@ def check(run: CliRun) -> CliRun:
     if run.code:
         raise RuntimeError(f"waypoint {' '.join(run.args)} exited {run.code}:\n{run.stderr}")
     return run
-
-
-@contextlib.contextmanager
-def scratch_postgres(server_url: str) -> Iterator[str]:
-    """A fresh database on the server (created, yielded as a URL, dropped afterwards)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"waypoint_round_trip_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def corrupt_copy(export: Path, target: Path) -> int:
@@ -257,7 +238,7 @@ def round_trip(source_url: str, work: Path, *, postgres: str | None = None,
     targets = [run_target("sqlite", f"sqlite:///{work / 'target.db'}", export, source, work,
                           env)]
     if postgres:
-        with scratch_postgres(postgres) as url:
+        with scratch_database(postgres, "waypoint_round_trip") as url:
             targets.append(run_target("postgresql", url, export, source, work, env))
     return source, targets
 
