@@ -36,6 +36,7 @@ from features.params import EncoderParams, load_params
 from features.taxonomy import ESCO_FILES, read_esco_occupations, read_occupation_skills
 from inference.skills.catalog import SkillCatalog, normalize
 from inference.skills.encoder import TextEncoder
+from training.skills.pseudo_labels import PSEUDO_LABELS, nearest_labels
 
 log = logging.getLogger(__name__)
 TEMPLATES = (
@@ -122,13 +123,14 @@ def skillspan_spans(path: Path, excluded: set[str]) -> Iterator[tuple[str, list[
 
 
 def skillspan_pairs(path: Path, excluded: set[str], catalog: SkillCatalog,
-                    labeler: TextEncoder, min_sim: float,
-                    ) -> tuple[list[Pair], dict[str, int]]:
+                    labeler: TextEncoder, min_sim: float, cache: Path | None = PSEUDO_LABELS,
+                    refresh: bool = False) -> tuple[list[Pair], dict[str, Any]]:
     """Pseudo-label each span with an ESCO preferred label when it is confident: the label
     whose alias table entry the span is verbatim (one skill only), else the nearest preferred
-    label by ``labeler`` (the packaged MiniLM over the 13.9k preferred labels only: ~1 min on
-    2 cores, instead of a label cache of all 113k skill texts) when similarity >= ``min_sim``.
-    """
+    label by ``labeler`` (the packaged MiniLM over the 13.9k preferred labels only, instead of
+    a label cache of all 113k skill texts) when similarity >= ``min_sim``. The nearest labels
+    are read from ``cache`` when it is fresh (`training.skills.pseudo_labels`: about a minute
+    of encoding on 2 cores otherwise)."""
     rows = list(skillspan_spans(path, excluded))
     spans = sorted({span for _, found in rows for span in found})
     label_of: dict[str, str] = {}
@@ -139,17 +141,11 @@ def skillspan_pairs(path: Path, excluded: set[str], catalog: SkillCatalog,
             label_of[span] = catalog.skills[owners[0]].label
             verbatim += 1
     rest = [span for span in spans if span not in label_of]
-    if rest:
-        labels = [skill.label for skill in catalog.skills]
-        label_vectors = labeler.encode(labels, batch_size=512)
-        vectors = labeler.encode(rest, batch_size=256)
-        for lo in range(0, len(rest), 512):
-            sims = vectors[lo:lo + 512] @ label_vectors.T
-            best = sims.argmax(axis=1)
-            for span, skill, sim in zip(rest[lo:lo + 512], best.tolist(),
-                                        sims[np.arange(len(best)), best].tolist(), strict=True):
-                if sim >= min_sim:
-                    label_of[span] = labels[skill]
+    nearest, source = nearest_labels(rest, [skill.label for skill in catalog.skills], labeler,
+                                     cache, refresh)
+    for span in rest:
+        if nearest[span].similarity >= min_sim:
+            label_of[span] = nearest[span].label
     pairs: list[Pair] = []
     for sentence, found in rows:
         for span in found:
@@ -159,7 +155,8 @@ def skillspan_pairs(path: Path, excluded: set[str], catalog: SkillCatalog,
                 if normalize(span) != normalize(label):
                     pairs.append((span, label))
     stats = {"sentences": len(rows), "spans": len(spans), "pseudo_labelled_spans": len(label_of),
-             "verbatim_alias_spans": verbatim, "pairs": len(pairs)}
+             "verbatim_alias_spans": verbatim, "pairs": len(pairs),
+             "nearest_labels": source}
     return pairs, stats
 
 
@@ -282,6 +279,8 @@ def train_encoder(pairs: Sequence[Pair], params: EncoderParams, base_path: Path,
 
 def build_training_pairs(catalog: SkillCatalog, data_dir: Path, excluded: set[str],
                          labeler: TextEncoder, params: EncoderParams,
+                         pseudo_labels: Path | None = PSEUDO_LABELS,
+                         refresh_pseudo_labels: bool = False,
                          ) -> tuple[list[Pair], dict[str, Any]]:
     rng = random.Random(params.seed)
     total = params.steps * params.batch_size
@@ -290,7 +289,7 @@ def build_training_pairs(catalog: SkillCatalog, data_dir: Path, excluded: set[st
     sources["occupation"] = occupation_pairs(catalog, data_dir, rng, occ_count)
     span_pairs, span_stats = skillspan_pairs(
         data_dir / "skillspan" / "json" / "train.json", excluded, catalog, labeler,
-        params.pseudo_label_min_sim)
+        params.pseudo_label_min_sim, pseudo_labels, refresh_pseudo_labels)
     sources["skillspan"] = span_pairs
     pairs = mix_pairs(sources, params.mix, total, rng)
     stats: dict[str, Any] = {"available_pairs": {k: len(v) for k, v in sources.items()},

@@ -54,6 +54,9 @@ def register(subparsers: Any) -> None:
     train.add_argument("--no-static", action="store_true", help="skip the static distillation")
     train.add_argument("--static-only", action="store_true",
                        help="only distill the static model from the trained encoder")
+    train.add_argument("--refresh-pseudo-labels", action="store_true",
+                       help="recompute the SkillSpan spans' nearest ESCO labels and rewrite "
+                            "data/skillspan_pseudo_labels.tsv (training/skills/pseudo_labels.py)")
     train.set_defaults(func=run_train)
 
     evaluate = verbs.add_parser("evaluate", help="MRR / RP@5 / speed on TECH and HOUSE")
@@ -195,7 +198,8 @@ def run_train(args: argparse.Namespace) -> int:
                            threads=params.threads)
     excluded = benchmark_sentences(settings.benchmarks_dir)
     started = time.perf_counter()
-    pairs, stats = build_training_pairs(catalog, settings.data_dir, excluded, labeler, params)
+    pairs, stats = build_training_pairs(catalog, settings.data_dir, excluded, labeler, params,
+                                        refresh_pseudo_labels=args.refresh_pseudo_labels)
     stats["pair_building_seconds"] = round(time.perf_counter() - started, 1)
     log.info("training on %d pairs: %s", len(pairs), stats)
     report = train_encoder(pairs, params, resolve_transformer_path(params.base),
