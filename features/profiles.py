@@ -12,8 +12,8 @@ Observations dated after ``as_of`` are ignored, so profiles can be rebuilt as of
 
 Role requirements are weak evidence: holding a role is an observation only of the role's
 *essential* skills, dated from the day the person took the role (so it decays like any other);
-a skill seen only through the sources listed in ``profiles.needs_corroboration`` (shipped:
-``past_role``, the roles a person no longer holds) stays out of the profile until some other
+a skill seen only through the sources listed in ``profiles.needs_corroboration`` (none are
+shipped: params.yaml says why) stays out of the profile until some other
 evidence (a review, course, endorsement, self-declaration, the current role) names it.
 
 A **requirement profile** (role or opportunity) reconciles up to three sources per skill:
@@ -33,9 +33,11 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.domain import (
+    Employee,
     EmployeeProfile,
     Evidence,
     EvidenceKind,
+    Move,
     ProfileEntry,
     RelationType,
     Requirement,
@@ -135,6 +137,40 @@ def role_observations(role_id: str, since: date, requirements: RequirementProfil
                         level=min(req.level, role_level(role_level_value)),
                         score=req.importance)
             for req in requirements.requirements if req.essential]
+
+
+def held_role_observations(employee: Employee, moves: Iterable[Move],
+                           requirements: Mapping[str, RequirementProfile],
+                           role_levels: Mapping[str, int],
+                           records_since: date | None = None) -> list[Observation]:
+    """The roles ``employee`` held, as `role_observations`: each role a recorded move left
+    (``current=False``, dated from the move into it, the first one from the hire date), then
+    the role they hold (dated ``employee.role_since``).
+
+    A start before ``records_since`` (where the store's records of moves and openings begin:
+    `features.ranking_history.records_begin`) is counted from it, as
+    `features.ranking_history.employee_as_of` counts time in role: the same rule for a
+    profile built today and one rebuilt as of a past decision, so that neither says who went
+    on to move. Pass the employee as they were on the profile's date and the moves before it.
+    """
+    def floor(day: date) -> date:
+        return records_since if records_since is not None and day < records_since else day
+
+    out: list[Observation] = []
+    since = floor(employee.hired_on)
+    for move in sorted(moves, key=lambda m: (m.moved_on, m.id)):
+        out.extend(role_observations(move.from_role_id, since,
+                                     requirements.get(move.from_role_id),
+                                     role_levels.get(move.from_role_id, 1), current=False))
+        since = move.moved_on
+    out.extend(role_observations(employee.role_id, floor(employee.role_since),
+                                 requirements.get(employee.role_id), employee.level,
+                                 current=True))
+    return out
+
+
+def is_role_observation(observation: Observation) -> bool:
+    return observation.source in (ObservationSource.CURRENT_ROLE, ObservationSource.PAST_ROLE)
 
 
 # ------------------------------------------------------------------ aggregation

@@ -48,8 +48,16 @@ def history_before(as_of: date, evidence: Iterable[Evidence] = (),
     )
 
 
+def records_begin(moves: Iterable[Move], opportunities: Iterable[Opportunity] = ()
+                  ) -> date | None:
+    """The first day the store's records of moves and openings cover (None when it has none):
+    the earliest move or opening. Before it, who held which role since when is not recorded."""
+    days = [m.moved_on for m in moves] + [o.posted_on for o in opportunities]
+    return min(days) if days else None
+
+
 def employee_as_of(employee: Employee, moves: Iterable[Move], roles: Mapping[str, Role],
-                   as_of: date) -> Employee | None:
+                   as_of: date, records_since: date | None = None) -> Employee | None:
     """The employee as they were on ``as_of`` (role, level, role_since, department).
 
     Returns None when they had not been hired yet. Moves on or after ``as_of`` are undone: the
@@ -57,26 +65,41 @@ def employee_as_of(employee: Employee, moves: Iterable[Move], roles: Mapping[str
     the store keeps only today's, undated, and it is written from the job the person holds now
     ("I enjoy my work as <today's role> ..."), so on a past date it would tell which move they
     went on to make (docs/ranking.md, "What a past decision could know").
+
+    ``role_since`` is counted from ``records_since`` at the earliest (`records_begin`), for
+    everyone alike. The store keeps the start of the role a person holds *today*; the start
+    of an earlier role is known only from a recorded move into it. For a person who later
+    moved and has no earlier move on record, taking the hire date instead would make their
+    time in role on a past date longer than everyone else's (a role held since hire, for
+    exactly the people who went on to move): a feature that tells who will be chosen.
     """
     if employee.hired_on >= as_of:
         return None
     own = sorted((m for m in moves if m.employee_id == employee.id),
                  key=lambda m: (m.moved_on, m.id))
     later = [m for m in own if m.moved_on >= as_of]
-    if not later:
-        return employee.model_copy(update={"aspirations": ""})
-    earlier = [m for m in own if m.moved_on < as_of]
-    role_id = later[0].from_role_id
-    role = roles.get(role_id)
-    update: dict[str, object] = {
-        "role_id": role_id,
-        "role_since": earlier[-1].moved_on if earlier else employee.hired_on,
-        "aspirations": "",
-    }
-    if role is not None:
-        update["level"] = role.level
-        update["department_id"] = role.department_id
-    return employee.model_copy(update=update)
+    update: dict[str, object] = {"aspirations": ""}
+    role_since = employee.role_since
+    if later:
+        earlier = [m for m in own if m.moved_on < as_of]
+        role_id = later[0].from_role_id
+        role_since = earlier[-1].moved_on if earlier else employee.hired_on
+        update["role_id"] = role_id
+        role = roles.get(role_id)
+        if role is not None:
+            update["level"] = role.level
+            update["department_id"] = role.department_id
+    update["role_since"] = role_since
+    return role_counted_from(employee.model_copy(update=update), records_since)
+
+
+def role_counted_from(employee: Employee, records_since: date | None) -> Employee:
+    """``employee`` with time in role counted from ``records_since`` at the earliest: the rule
+    of `employee_as_of`, which serving applies to today's employee too (one meaning of
+    ``years_in_role`` in training and in a list)."""
+    if records_since is None or employee.role_since >= records_since:
+        return employee
+    return employee.model_copy(update={"role_since": records_since})
 
 
 def basic_profile(employee_id: str, history: EmployeeHistory,

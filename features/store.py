@@ -354,6 +354,15 @@ class Store:
         queried in pages of `ID_PAGE` ids; employees without evidence are left out."""
         return _by_employee(self._paged(t.evidence, Evidence, employee_ids))
 
+    def records_begin(self) -> date | None:
+        """The first day the moves and openings on record cover (None when there are none):
+        `features.ranking_history.records_begin`, in the database."""
+        with self.engine.connect() as conn:
+            days = [conn.execute(select(func.min(column))).scalar()
+                    for column in (t.moves.c.moved_on, t.opportunities.c.posted_on)]
+        found = [d for d in days if d is not None]
+        return min(found) if found else None
+
     def moves_of(self, employee_ids: Iterable[str]) -> dict[str, list[Move]]:
         """Moves of these employees only (indexed on ``employee_id``), paged like `evidence_of`."""
         return _by_employee(self._paged(t.moves, Move, employee_ids))

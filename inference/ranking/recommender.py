@@ -83,7 +83,7 @@ from features.ranking import (
     target_from_role,
 )
 from features.ranking_explain import ReasonFacts
-from features.ranking_history import basic_requirements, history_before
+from features.ranking_history import basic_requirements, history_before, role_counted_from
 from features.ranking_model import Ranker
 from features.store import Store
 from inference.artifacts.bundle import BundleError, ModelBundle
@@ -178,6 +178,7 @@ class Recommender:
 
         employees = store.employees()
         self.employees: dict[str, Employee] = {e.id: e for e in employees}
+        self.records_since = store.records_begin()  # time in role counted as in training
         self.roles = {r.id: r for r in store.roles()}
         courses = store.courses()
         self.courses_by_skill: dict[str, list[Course]] = defaultdict(list)
@@ -382,7 +383,8 @@ class Recommender:
         if ctx is None:
             profile = self.profile(employee.id)
             history = history_before(self.as_of, *self._histories.take(employee.id))
-            ctx = employee_context(employee, profile, history, self.as_of,
+            ctx = employee_context(role_counted_from(employee, self.records_since), profile,
+                                   history, self.as_of,
                                    current_role=self.roles.get(employee.role_id),
                                    courses=self._courses,
                                    vector=self.vectorizer.employee(profile))

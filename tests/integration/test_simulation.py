@@ -255,6 +255,34 @@ def test_evidence_mentions_strengths_and_growth_areas(result: SimulationResult) 
 # --------------------------------------------------------------------------- dynamics
 
 
+def test_evidence_of_a_held_skill_is_dated_after_it_was_picked_up(
+        result: SimulationResult) -> None:
+    # A self-declaration, endorsement or course dated before the skill was held would show a
+    # past decision the skills of a role the person only went on to take (a leak of the move
+    # into the ranker's training rows, docs/ranking.md "What a past decision could know").
+    as_of = max(ev.occurred_on for ev in result.organization.evidence).toordinal()
+    since = {p.id: {result.skill_uris[int(i)]: int(d) for i, d in
+                    zip(p.skills.idx.tolist(), p.skills.since.tolist(), strict=True)
+                    if d <= as_of}  # the truth also holds skills picked up after today
+             for p in result.people}
+    courses = {c.id: c.skill_uris for c in result.organization.courses}
+    checked = early = 0
+    for ev in result.organization.evidence:
+        if ev.kind is EvidenceKind.COURSE_COMPLETION:
+            uris = courses.get(ev.course_id or "", ())
+        elif ev.kind in (EvidenceKind.SELF_DECLARED, EvidenceKind.MANAGER_ENDORSEMENT):
+            uris = (ev.skill_uri,) if ev.skill_uri else ()
+        else:
+            continue
+        held = [since[ev.employee_id][u] for u in uris if u in since[ev.employee_id]]
+        if not held:
+            continue  # an over-claim, or a course's other skills
+        checked += 1
+        early += ev.occurred_on.toordinal() < min(held)
+    assert checked > 500
+    assert early == 0
+
+
 def test_moves_follow_career_changer_adjacency_more_than_chance(
         result: SimulationResult, reference_data: ReferenceData) -> None:
     edges = {(c.source, c.target) for c in reference_data.career_changers}

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from features.domain import Event, EventKind
-from features.profiles import Observation, ObservationSource
-from features.ranking_history import history_before
+from features.profiles import Observation, ObservationSource, held_role_observations
+from features.ranking_history import employee_as_of, history_before
 from inference.artifacts.profiles import ProfileArtifacts
-from tests.support.factories import make_employee
+from tests.support.factories import make_employee, make_move, make_requirements
 from training.ranking.stage import point_in_time_builder, rejected_skills
 
 PY, SQL = "uri:python", "uri:sql"
@@ -27,7 +27,7 @@ def test_profiles_use_only_the_past_and_drop_skills_rejected_before_the_decision
                       observation("uri:future", date(2025, 6, 1))]})
     events = [Event(id="x", kind=EventKind.SKILL_REJECTED, employee_id=employee.id,
                     skill_uri=SQL, occurred_at=datetime(2025, 3, 1, tzinfo=UTC))]
-    build = point_in_time_builder(artifacts, rejected=rejected_skills(events))
+    build = point_in_time_builder(artifacts, rejected=rejected_skills(events), role_levels={})
 
     before_rejection = build(employee, history_before(date(2025, 1, 1)))
     assert {e.skill_uri for e in before_rejection.entries} == {PY, SQL}
@@ -71,3 +71,38 @@ def test_train_fits_rerank_offsets_from_the_protected_table(tmp_path: Path) -> N
     fitted = offsets[settings.rerank.dimension]
     assert set(fitted) <= {"female", "male"}  # the sexes of serving_org, never a person
     assert all(0.0 < v <= settings.rerank.offsets.max for v in fitted.values())
+
+
+def test_a_past_profile_sees_the_role_held_then_alike_for_the_mover_and_the_stayer() -> None:
+    # The stored observations are today's: the mover's role "a" is a past role dated from the
+    # hire, the stayer's a current role. Rebuilt as of a decision before the move, both
+    # profiles must read role "a" the same way, or the profile tells who went on to move.
+    roles = {"a": 2, "b": 3}
+    requirements = {"a": make_requirements("a", {PY: (0.8, 0.6, True)}),
+                    "b": make_requirements("b", {SQL: (0.8, 0.6, True)})}
+    records = date(2021, 1, 1)
+    stayer = make_employee(id="s", role_id="a", hired_on=date(2015, 1, 1),
+                           role_since=date(2018, 1, 1))
+    mover_now = make_employee(id="m", role_id="b", level=3, hired_on=date(2015, 1, 1),
+                              role_since=date(2024, 1, 1))
+    move = make_move(employee_id="m", from_role_id="a", to_role_id="b",
+                     moved_on=date(2024, 1, 1))
+    stored = {
+        "s": held_role_observations(stayer, [], requirements, roles, records),
+        "m": held_role_observations(mover_now, [move], requirements, roles, records)}
+    assert {o.source for o in stored["m"]} == {ObservationSource.PAST_ROLE,
+                                               ObservationSource.CURRENT_ROLE}
+    artifacts = ProfileArtifacts(folder=Path("."), as_of=date(2026, 1, 1),
+                                 role_requirements=requirements, observations=stored)
+    build = point_in_time_builder(artifacts, role_levels=roles, records_since=records)
+    day = date(2023, 6, 1)
+    mover_then = employee_as_of(mover_now, [move], {}, day, records)
+    assert mover_then is not None
+    mover_then = mover_then.model_copy(update={"level": 2})
+    stayer_then = employee_as_of(stayer, [], {}, day, records)
+    assert stayer_then is not None
+    a = build(stayer_then, history_before(day))
+    b = build(mover_then, history_before(day, moves=[move]))
+    assert [(e.skill_uri, e.proficiency, e.confidence) for e in a.entries] == [
+        (e.skill_uri, e.proficiency, e.confidence) for e in b.entries]
+    assert {e.skill_uri for e in b.entries} == {PY}

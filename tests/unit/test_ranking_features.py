@@ -293,3 +293,30 @@ def test_skill_history_by_hand() -> None:
     assert history == {"a": (0, date(2026, 6, 1), 2, date(2026, 6, 1)),
                        "b": (3, None, 0, date(2024, 2, 2)),  # endorsements capped at 3
                        "c": (1, None, 0, None)}
+
+
+def test_time_in_role_on_a_past_date_does_not_tell_who_went_on_to_move() -> None:
+    # Two people in role "a" since before the records begin; one moves to "b" in 2024. On a
+    # 2023 decision date both had held "a" just as long as far as the store can know: the start
+    # of a role someone has since left is recorded only by a move into it, so taking the hire
+    # date for the mover (and the true start for the stayer) would flag the mover.
+    roles = {r.id: r for r in (make_role(id="a", level=2), make_role(id="b", level=3))}
+    records = date(2021, 1, 1)
+    stayer = make_employee(id="s", role_id="a", hired_on=date(2015, 1, 1),
+                           role_since=date(2018, 1, 1))
+    mover = make_employee(id="m", role_id="b", level=3, hired_on=date(2015, 1, 1),
+                          role_since=date(2024, 1, 1))
+    moves = [make_move(employee_id="m", from_role_id="a", to_role_id="b",
+                       moved_on=date(2024, 1, 1))]
+    day = date(2023, 6, 1)
+    then_stayer = employee_as_of(stayer, [], roles, day, records)
+    then_mover = employee_as_of(mover, moves, roles, day, records)
+    assert then_stayer is not None and then_mover is not None
+    assert then_stayer.role_since == then_mover.role_since == records
+    assert (then_mover.role_id, then_mover.level) == ("a", 2)
+    # without the records' start the old rule shows the difference it must not
+    assert employee_as_of(mover, moves, roles, day).role_since == date(2015, 1, 1)  # type: ignore[union-attr]
+    # a role begun after the records begin keeps its start
+    recent = make_employee(id="r", role_id="a", hired_on=date(2022, 3, 1),
+                           role_since=date(2022, 3, 1))
+    assert employee_as_of(recent, [], roles, day, records).role_since == date(2022, 3, 1)  # type: ignore[union-attr]

@@ -59,6 +59,7 @@ from features.ranking_history import (
     basic_requirements,
     employee_as_of,
     history_before,
+    records_begin,
 )
 from inference.retrieval.indexes import DEFAULT_LEVEL_WINDOW, EmployeeIndex, SkillProfileVectorizer
 from training.batch import IN_PROCESS, BatchRunner, same
@@ -235,11 +236,12 @@ class OrgIndex:
         for mv in org.moves:
             self.moves[mv.employee_id].append(mv)
         self.courses: dict[str, Course] = {c.id: c for c in org.courses}
+        self.records_begin = records_begin(org.moves, org.opportunities)
 
     def as_of(self, employee_id: str, day: date) -> Employee | None:
         emp = self.employees.get(employee_id)
         return None if emp is None else employee_as_of(emp, self.moves[employee_id], self.roles,
-                                                       day)
+                                                       day, self.records_begin)
 
     def history(self, employee_id: str, day: date) -> EmployeeHistory:
         return history_before(day, self.evidence[employee_id], self.moves[employee_id])

@@ -28,9 +28,14 @@ from features.domain import (
 )
 from features.live_store import ensure_live_tables, live_requirements
 from features.params import Params, load_params
-from features.profiles import ProfileParams, build_employee_profile
+from features.profiles import (
+    ProfileParams,
+    build_employee_profile,
+    held_role_observations,
+    is_role_observation,
+)
 from features.ranking import FEATURE_NAMES
-from features.ranking_history import EmployeeHistory, basic_requirements
+from features.ranking_history import EmployeeHistory, basic_requirements, records_begin
 from features.ranking_model import Ranker
 from features.settings import Settings
 from features.store import Store
@@ -127,17 +132,28 @@ def rejected_skills(events: Iterable[Event]) -> dict[str, dict[str, date]]:
 
 
 def point_in_time_builder(profiles: ProfileArtifacts, params: ProfileParams | None = None,
-                          rejected: Mapping[str, Mapping[str, date]] | None = None,
-                          ) -> ProfileBuilder:
+                          rejected: Mapping[str, Mapping[str, date]] | None = None, *,
+                          role_levels: Mapping[str, int],
+                          records_since: date | None = None) -> ProfileBuilder:
     """Rebuild a profile from observations strictly before the history's date, without the
-    skills the person had rejected before that date."""
+    skills the person had rejected before that date.
+
+    The roles held are observed afresh from the employee *as they were* then and the moves
+    before then (`features.profiles.held_role_observations`): the stored observations say
+    which role a person holds today, so for someone who went on to move they would file the
+    role of the decision date as a past role, dated from the hire, which no one else's
+    profile does (docs/ranking.md, "What a past decision could know").
+    """
     params = params or load_params().profiles
     rejected = rejected or {}
 
     def build(employee: Employee, history: EmployeeHistory) -> EmployeeProfile:
         mine = rejected.get(employee.id, {})
-        before = [o for o in profiles.observations.get(employee.id, ())
-                  if o.occurred_on < history.as_of
+        held = held_role_observations(employee, history.moves, profiles.role_requirements,
+                                      role_levels, records_since)
+        observed = [o for o in profiles.observations.get(employee.id, ())
+                    if not is_role_observation(o)]
+        before = [o for o in (*observed, *held) if o.occurred_on < history.as_of
                   and not (o.skill_uri in mine and mine[o.skill_uri] < history.as_of)]
         return build_employee_profile(employee.id, history.as_of - timedelta(days=1), before,
                                       params)
@@ -171,7 +187,10 @@ def build_training_set(store: Store, profiles: ProfileArtifacts, params: RankerP
     log.info("%d historical decisions", len(queries))
     return build_dataset(
         org, queries=queries,
-        profile_builder=point_in_time_builder(profiles, rejected=rejected_skills(org.events)),
+        profile_builder=point_in_time_builder(
+            profiles, rejected=rejected_skills(org.events),
+            role_levels={r.id: r.level for r in org.roles},
+            records_since=records_begin(org.moves, org.opportunities)),
         vectorizer=vectorizer or SkillProfileVectorizer(), adjacency=career_adjacency(store),
         negatives=params.negatives, random_negatives=params.random_negatives,
         pool_fraction=params.pool_fraction, seed=params.seed, runner=runner,

@@ -84,15 +84,19 @@ class EvidenceWriter:
                 continue
             course_id = course_ids[below(rnd, len(course_ids))]
             title, hours = self.courses[course_id]
-            when = min(max(int(skills.since[k]) + between(rnd, -90, 60), person.hired_on),
+            # never before the skill was picked up: a course dated earlier would show, on a
+            # past decision, a skill the person learned only in a role they moved to later
+            when = min(max(int(skills.since[k]) + between(rnd, 0, 60), person.hired_on),
                        self.as_of)
             self._add(person, EvidenceKind.COURSE_COMPLETION, when, course_id=course_id,
                       text=f"Completed the course '{title}' ({hours} hours).")
-        # manager endorsements of well-held skills, during the current role
+        # manager endorsements of well-held skills, any time after the skill was picked up
+        # (not only in the current role: then everyone who moved would have none before their
+        # move, and "no endorsement yet" would tell a past decision who was chosen)
         strong: list[int] = held[skills.prof[held] >= 0.55].tolist()
         if manager is not None:
             for j in rnd.sample(strong, min(len(strong), rnd.choice((0, 1, 2, 3)))):
-                low = max(person.role_since, int(skills.since[j]))
+                low = max(person.hired_on, int(skills.since[j]))
                 if low > self.as_of:
                     continue
                 skill = self.catalog.skills[int(skills.idx[j])]
@@ -105,14 +109,17 @@ class EvidenceWriter:
         rnd, skills = self.rnd, person.skills
         confident: list[int] = held[skills.prof[held] >= 0.3].tolist()
         picks = rnd.sample(confident, min(len(confident), between(rnd, 2, 6)))
-        declared = [int(skills.idx[k]) for k in sorted(picks)]
+        # each declared on a day the person held it (a skill learned after a move, declared
+        # before it, would show a past decision the skills of the role they went on to take)
+        declared = [(int(skills.idx[k]), max(person.hired_on, int(skills.since[k])))
+                    for k in sorted(picks)]
         spec = self.catalog.roles[person.role]
-        if rnd.random() < 0.15:  # an over-claim: a role skill the person does not hold
+        if rnd.random() < 0.15:  # an over-claim: a skill of their role they do not hold
             missing = np.setdiff1d(spec.skill_idx, skills.idx[held])
             if len(missing):
-                declared.append(int(missing[below(rnd, len(missing))]))
-        for index in declared:
+                declared.append((int(missing[below(rnd, len(missing))]), person.role_since))
+        for index, earliest in declared:
             skill = self.catalog.skills[index]
             self._add(person, EvidenceKind.SELF_DECLARED,
-                      between(rnd, person.hired_on, self.as_of), skill_uri=skill.uri,
+                      between(rnd, min(earliest, self.as_of), self.as_of), skill_uri=skill.uri,
                       text=f"Added '{skill.label}' to their profile.")

@@ -37,6 +37,7 @@ from features.domain import (
     EmployeeProfile,
     Evidence,
     EvidenceKind,
+    Move,
     OnetRatingKind,
     Opportunity,
     RelationType,
@@ -51,8 +52,9 @@ from features.profiles import (
     build_employee_profile,
     build_requirements,
     evidence_observations,
-    role_observations,
+    held_role_observations,
 )
+from features.ranking_history import records_begin
 from features.store import Store
 from features.taxonomy import (
     ESCO_FILES,
@@ -232,9 +234,6 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
     occupation_of = role_occupations(roles, engine, data_dir, crosswalk or {})
     onet = onet_ratings_by_code(engine, data_dir)
 
-    def role_requirements(role_id: str) -> RequirementProfile | None:
-        return role_profiles.get(role_id)
-
     role_profiles: dict[str, RequirementProfile] = {}
     for role in roles:
         occ = occupation_of.get(role.id)
@@ -269,21 +268,14 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
                               "skills": [s.model_dump(mode="json") for s in found]})
         by_employee[item.employee_id].extend(
             evidence_observations(item, found, course_skills, params))
-    moves_by_employee: dict[str, list[Any]] = defaultdict(list)
+    moves_by_employee: dict[str, list[Move]] = defaultdict(list)
     for move in moves:
         moves_by_employee[move.employee_id].append(move)
+    role_levels = {role.id: role.level for role in roles}
+    since = records_begin(moves, opportunities)
     for emp in employees:
-        history = sorted(moves_by_employee.get(emp.id, []), key=lambda m: m.moved_on)
-        since = emp.hired_on
-        for move in history:
-            by_employee[emp.id].extend(role_observations(
-                move.from_role_id, since, role_requirements(move.from_role_id),
-                role_by_id[move.from_role_id].level if move.from_role_id in role_by_id else 1,
-                current=False))
-            since = move.moved_on
-        by_employee[emp.id].extend(role_observations(
-            emp.role_id, emp.role_since, role_requirements(emp.role_id), emp.level,
-            current=True))
+        by_employee[emp.id].extend(held_role_observations(
+            emp, moves_by_employee.get(emp.id, []), role_profiles, role_levels, since))
     profiles = build_profiles([emp.id for emp in employees], by_employee, as_of, params, runner,
                               profile_chunk)
 

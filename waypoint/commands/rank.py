@@ -22,6 +22,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_rank(args: argparse.Namespace) -> int:
+    from features.ranking_history import records_begin
     from features.ranking_model import Ranker
     from features.settings import get_settings
     from features.store import Store
@@ -51,7 +52,9 @@ def run_rank(args: argparse.Namespace) -> int:
         store.dispose()
     folder = TrainPaths(settings.artifact_dir).profiles
     profiles = read_profile_artifacts(folder, observations=(folder / OBSERVATIONS).is_file())
-    builder = (point_in_time_builder(profiles, rejected=rejected_skills(org.events))
+    builder = (point_in_time_builder(profiles, rejected=rejected_skills(org.events),
+                                     role_levels={r.id: r.level for r in org.roles},
+                                     records_since=records_begin(org.moves, org.opportunities))
                if profiles.observations else None)
     scorer = SlateScorer(org, Ranker(booster=bundle.ranker), profiles=profiles,
                          profile_builder=builder, adjacency=adjacency)
