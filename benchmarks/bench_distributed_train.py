@@ -8,8 +8,11 @@ local Ray instance (``--workers`` workers of one CPU each; the training view sha
 decision). Before that it times an empty Ray Train run of as many workers (the worker group's
 start, LightGBM's network set-up: the fixed cost of every distributed fit). Then it evaluates
 both models on the held-out period with `evaluate_models` (the truth.* figures when the
-simulator's truth is beside the dataset) and, with ``--backtest`` (default), the outcome
-backtest the gate reads when the held-out period has no one-year outcomes::
+simulator's truth is beside the dataset) and, unless ``--no-backtest``, the outcome backtest
+the gate reads when the held-out period has few one-year outcomes (the backtest's fits are
+timed too). ``--seed-runs K`` (default 2) fits in-process K more times with ``ranker.seed``
++ 1 ... + K: the figures' spread under a change of seed alone, the noise the distributed
+model is to be judged against::
 
     WAYPOINT_ARTIFACT_DIR=models PYTHONPATH=. .venv/bin/python \\
         benchmarks/bench_distributed_train.py --workers 2
@@ -23,12 +26,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from features.params import RankerParams
+from features.ranking_model import Ranker
 from features.settings import get_settings
 from training.ranking.dataset import RankingDataset
 from training.ranking.distributed import RayTrainBoosting
@@ -46,7 +52,7 @@ from training.ranking.ranker import (
 from training.ranking.stage import TrainPaths
 
 FIGURES = ("applicants_outcome.ndcg", "applicants_chosen.ndcg", "applicants_chosen.top1",
-           "truth.ndcg", "truth.spearman")
+           "truth.spearman", "truth.top1")
 
 
 def _noop_worker() -> None:
@@ -73,9 +79,8 @@ def figures(report: EvaluationReport) -> dict[str, Any]:
                 "decisions": report.counts.get(m, 0)} for m in FIGURES if m in mine}
 
 
-def run(name: str, data: RankingDataset, boosting: Boosting,
+def run(name: str, data: RankingDataset, params: RankerParams, boosting: Boosting,
         truth: dict[Any, float] | None, backtest: bool) -> dict[str, Any]:
-    params = read_params()
     train, valid, test = training_split(data, params)
     started = time.perf_counter()
     ranker = train_ranker(train, valid, params, boosting)
@@ -87,9 +92,16 @@ def run(name: str, data: RankingDataset, boosting: Boosting,
                            "relative_improvement": report.relative_improvement,
                            "scores": ranker.score(test.features)}
     if backtest:
-        started = time.perf_counter()
-        found = outcome_backtest(data, params, truth=truth, boosting=boosting)
-        out["backtest_fit_seconds"] = time.perf_counter() - started
+        fit_seconds: list[float] = []
+
+        def fit(tr: RankingDataset, va: RankingDataset) -> Ranker:
+            started = time.perf_counter()
+            model = train_ranker(tr, va, params, boosting)
+            fit_seconds.append(time.perf_counter() - started)
+            return model
+
+        found = outcome_backtest(data, params, fit, truth)
+        out["backtest_fit_seconds"] = sum(fit_seconds)
         if found is not None:
             out["backtest"] = figures(found.report)
             out["backtest_relative_improvement"] = found.report.relative_improvement
@@ -105,8 +117,11 @@ def table(rows: list[dict[str, Any]]) -> str:
         return f"{fig[m]['value']:.3f} [{lo:.3f}, {hi:.3f}]"
 
     names = [m for m in FIGURES if any(m in r["test"] for r in rows)]
-    lines = ["| path | fit s | trees | " + " | ".join(f"test {m}" for m in names)
-             + " | backtest fit s | backtest " + PRIMARY + " | gate (backtest) |",
+    decisions = {m: rows[0]["test"].get(m, {}).get("decisions", 0) for m in names}
+    backtest = rows[0].get("backtest", {}).get(PRIMARY, {}).get("decisions", 0)
+    lines = ["| path | fit s | trees | "
+             + " | ".join(f"test {m} ({decisions[m]})" for m in names)
+             + f" | backtest fit s | backtest {PRIMARY} ({backtest}) | gate (backtest) |",
              "|---|---|---|" + "---|" * len(names) + "---|---|---|"]
     for r in rows:
         bt = r.get("backtest", {})
@@ -129,7 +144,12 @@ def main() -> None:
                         help="CPUs of the local Ray instance (default: --workers)")
     parser.add_argument("--no-backtest", dest="backtest", action="store_false",
                         help="skip the outcome backtest (a second fit each way)")
+    parser.add_argument("--seed-runs", type=int, default=2,
+                        help="in-process fits with ranker.seed + 1, + 2, ...: how much the "
+                             "seed alone moves the figures (default: 2)")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    logging.getLogger("training.ranking").setLevel(logging.INFO)  # each scale's validation
     paths = TrainPaths(get_settings().artifact_dir)
     dataset = args.dataset or paths.dataset
     data = RankingDataset.load(dataset)
@@ -140,20 +160,24 @@ def main() -> None:
 
     import ray
 
-    rows = [run("in-process", data, IN_PROCESS_BOOSTING, truth, args.backtest)]
+    params = read_params()
+    rows = [run("in-process", data, params, IN_PROCESS_BOOSTING, truth, args.backtest)]
+    for k in range(1, args.seed_runs + 1):  # what the seed alone changes: the noise floor
+        reseeded = params.model_copy(update={"seed": params.seed + k})
+        rows.append(run(f"in-process, seed {reseeded.seed}", data, reseeded,
+                        IN_PROCESS_BOOSTING, truth, args.backtest))
     ray.init(address="local", num_cpus=args.cpus or args.workers, include_dashboard=False,
              log_to_driver=False)
     try:
         empty = empty_run_seconds(args.workers)
         boosting = RayTrainBoosting(workers=args.workers, cpus_per_worker=1)
-        rows.append(run(f"Ray Train, {args.workers} workers", data, boosting, truth,
+        rows.append(run(f"Ray Train, {args.workers} workers", data, params, boosting, truth,
                         args.backtest))
     finally:
         ray.shutdown()
-    params = read_params()
     test = training_split(data, params)[2]
     paired = compare(EvalData.of(test, params.eval_at, params.recall_k, truth),
-                     {"ranker": rows[1]["scores"], "in_process": rows[0]["scores"]},
+                     {"ranker": rows[-1]["scores"], "in_process": rows[0]["scores"]},
                      resamples=params.bootstrap, seed=params.seed)
     print(table(rows))
     print(f"empty Ray Train run ({args.workers} workers): {empty:.1f} s; shards (decisions / "
