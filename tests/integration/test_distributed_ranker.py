@@ -35,8 +35,6 @@ from training.ranking.ranker import (
 from waypoint.cli import build_parser
 from waypoint.commands.train import boosting_for
 
-pytestmark = pytest.mark.integration
-
 TOLERANCE = 0.05
 """Largest allowed |distributed - single process| of a within-applicant NDCG on the held-out
 period. The two models differ only in the feature bins (found from one shard per feature) and
