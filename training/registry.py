@@ -52,8 +52,12 @@ def log_and_register(
     data_version: str,
     reports: list[Path] | None = None,
     artifact_root: Path | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> RegisteredRun:
     """Log params, metrics, feature list, data version, reports and the bundle; register.
+
+    ``tags`` are set on the run besides ``data_version`` and ``feature_count`` (`waypoint
+    train` records where the boosting ran: ``boosting``, `training.ranking.ranker.Boosting`).
 
     ``artifact_root`` pins where a new experiment keeps its artifacts (default: MLflow's,
     which is relative to the working directory); not with an MLflow server (an ``http(s)://``
@@ -72,7 +76,8 @@ def log_and_register(
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
         mlflow.log_dict({"feature_names": feature_names}, "feature_names.json")
-        mlflow.set_tags({"data_version": data_version, "feature_count": str(len(feature_names))})
+        mlflow.set_tags({**(tags or {}), "data_version": data_version,
+                         "feature_count": str(len(feature_names))})
         for report in reports or []:
             mlflow.log_artifact(str(report), artifact_path="reports")
         mlflow.log_artifacts(str(bundle_dir), artifact_path=BUNDLE_ARTIFACT)

@@ -56,6 +56,7 @@ from inference.fairness.groups import SEX, Grouping, group_of, protected_groupin
 from inference.fairness.metrics import small_groups
 from training.ranking.dataset import APPLIED, MOVED, RankingDataset
 from training.ranking.ranker import (
+    Boosting,
     EvaluationReport,
     RankerParams,
     fit_and_evaluate,
@@ -199,12 +200,12 @@ class AugmentedRanker:
         return np.asarray(self.booster.predict(x, num_threads=1), dtype=np.float64)
 
 
-def train_with_fields(train: RankingDataset, valid: RankingDataset, params: RankerParams
-                      ) -> AugmentedRanker:
+def train_with_fields(train: RankingDataset, valid: RankingDataset, params: RankerParams,
+                      boosting: Boosting | None = None) -> AugmentedRanker:
     """`training.ranking.ranker.train_lambdarank` (same LightGBM settings) on
     ``train.feature_names``."""
     names = list(train.feature_names)
-    booster = train_lambdarank(train, valid, params, names)
+    booster = train_lambdarank(train, valid, params, names, boosting)
     gain = booster.feature_importance("gain")
     return AugmentedRanker(booster=booster, feature_names=tuple(names), meta={
         "best_iteration": booster.best_iteration,
@@ -316,8 +317,10 @@ def mitigate_training_set(train: RankingDataset, grouping: Grouping,
                           valid: RankingDataset | None = None,
                           bias_group: str | None = None,
                           report: MitigationReport | None = None,
+                          boosting: Boosting | None = None,
                           ) -> tuple[RankingDataset, RankingDataset | None, MitigationReport]:
-    """The training (and validation) rows as the mitigated model learns from them."""
+    """The training (and validation) rows as the mitigated model learns from them
+    (``boosting``: where the preliminary model of massaging boosts, `train_lambdarank`)."""
     report = report or MitigationReport(settings=settings)
     report.chosen_rates_before = chosen_rates(train, grouping)
     if bias_group is not None and not report.association:
@@ -331,9 +334,9 @@ def mitigate_training_set(train: RankingDataset, grouping: Grouping,
                                     query_dates=[], employee_ids=[])
         prelim_valid = valid if valid is not None else empty
         preliminary: Ranker | AugmentedRanker = (
-            train_ranker(train, prelim_valid, params)
+            train_ranker(train, prelim_valid, params, boosting)
             if tuple(train.feature_names) == FEATURE_NAMES
-            else train_with_fields(train, prelim_valid, params))
+            else train_with_fields(train, prelim_valid, params, boosting))
         train, report.promoted = massage_labels(
             train, grouping, preliminary.score(train.features), settings.small_group_threshold,
             steps=("chosen",) if params.labels == "success" else MASSAGE_STEPS)
@@ -343,21 +346,23 @@ def mitigate_training_set(train: RankingDataset, grouping: Grouping,
 
 def train_mitigated(data: RankingDataset, params: RankerParams, grouping: Grouping | None,
                     settings: MitigationSettings, bias_group: str | None = None,
+                    boosting: Boosting | None = None,
                     ) -> tuple[Ranker, EvaluationReport, MitigationReport]:
     """`training.ranking.ranker.train_and_evaluate` with the mitigation applied to train/valid rows.
 
-    The test period is evaluated on its real rows and labels (what serving will see)."""
+    The test period is evaluated on its real rows and labels (what serving will see);
+    ``boosting``: where every model's boosting runs (`train_lambdarank`)."""
     train, valid, test = training_split(data, params)
     if settings.active and grouping is not None:
         train, valid_m, report = mitigate_training_set(train, grouping, settings, params,
-                                                       valid, bias_group)
+                                                       valid, bias_group, boosting=boosting)
         valid = valid_m if valid_m is not None else valid
     else:
         report = MitigationReport(settings=settings)
     if tuple(train.feature_names) != FEATURE_NAMES:
         raise ValueError("train_mitigated trains the shipped feature list; use "
                          "train_pipeline for a dataset with HR fields")
-    ranker, evaluation = fit_and_evaluate(train, valid, test, params)
+    ranker, evaluation = fit_and_evaluate(train, valid, test, params, boosting=boosting)
     ranker.meta = {**ranker.meta, "fairness_mitigation": report.to_dict()}
     return ranker, evaluation, report
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import lightgbm as lgb
 import numpy as np
@@ -81,25 +81,31 @@ def time_split(data: RankingDataset, valid_fraction: float, test_fraction: float
 
 
 def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: RankerParams,
-                     feature_names: Sequence[str]) -> lgb.Booster:
+                     feature_names: Sequence[str],
+                     boosting: Boosting | None = None) -> lgb.Booster:
     """LambdaRank with early stopping on ``valid``: the one place LightGBM settings live.
 
     Both sets are first reduced to what ``params.labels`` trains on (`training_view`). The
     model boosts from a skill-fit prior (`training.ranking.prior`): the skill feature and the
     scale (of ``params.prior_scales``; 0 = none) that order the validation period's applicants
-    best by the gate's metric; the returned booster's first tree is that prior."""
+    best by the gate's metric; the returned booster's first tree is that prior.
+
+    ``boosting`` runs the LambdaRank boosting of every scale (default `IN_PROCESS_BOOSTING`;
+    `training.ranking.distributed.RayTrainBoosting` on Ray Train workers); the prior, its tree
+    and the choice among the scales are made here, in this process, either way."""
+    boosting = boosting or IN_PROCESS_BOOSTING
     names = list(feature_names)
     view_train = training_view(train, params.labels)
     view_valid = training_view(valid, params.labels)
     prior = (choose_prior(view_train.features, valid, names, params.eval_at, params.recall_k)
              if len(valid.group_sizes) else None)
+    scales = params.prior_scales if prior is not None else [0.0]
+    inits = [prior_tree(prior, scale, view_train.features, names, params.seed,
+                        params.num_threads)
+             if prior is not None and scale > 0.0 else None for scale in scales]
+    boosters = boosting.boost(view_train, view_valid, params, names, inits)
     best: tuple[float, lgb.Booster] | None = None
-    for scale in (params.prior_scales if prior is not None else [0.0]):
-        init = None
-        if prior is not None and scale > 0.0:
-            init = prior_tree(prior, scale, view_train.features, names, params.seed,
-                              params.num_threads)
-        booster = _boost(view_train, view_valid, params, names, init)
+    for scale, booster in zip(scales, boosters, strict=True):
         predicted = np.asarray(booster.predict(valid.features))
         value = (validation_score(valid, predicted, params.eval_at, params.recall_k)
                  if len(valid.group_sizes) else 0.0)
@@ -111,9 +117,8 @@ def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: Ranke
     return best[1]
 
 
-def _boost(train: RankingDataset, valid: RankingDataset, params: RankerParams,
-           names: list[str], init: lgb.Booster | None) -> lgb.Booster:
-    """LambdaRank on ``train`` (early stopping on ``valid``), continuing from ``init``."""
+def lambdarank_params(params: RankerParams, names: Sequence[str]) -> dict[str, Any]:
+    """The LightGBM parameters of the ranker's boosting (``params``, ``ranker:`` section)."""
     lgb_params: dict[str, Any] = {
         "objective": "lambdarank", "metric": "ndcg", "eval_at": [params.eval_at],
         "learning_rate": params.learning_rate, "num_leaves": params.num_leaves,
@@ -124,7 +129,18 @@ def _boost(train: RankingDataset, valid: RankingDataset, params: RankerParams,
         "num_threads": params.num_threads, "verbosity": -1,
     }
     if params.monotone:
-        lgb_params["monotone_constraints"] = monotone_constraints(names)
+        lgb_params["monotone_constraints"] = monotone_constraints(list(names))
+    return lgb_params
+
+
+def boost(train: RankingDataset, valid: RankingDataset, params: RankerParams,
+          names: list[str], init: lgb.Booster | None,
+          overrides: Mapping[str, Any] | None = None) -> lgb.Booster:
+    """LambdaRank on ``train`` (early stopping on ``valid``), continuing from ``init``.
+
+    ``overrides`` replace some of `lambdarank_params` (a distributed worker's tree learner,
+    threads and machine count: `training.ranking.distributed`); never the model's settings."""
+    lgb_params = {**lambdarank_params(params, names), **(overrides or {})}
     dtrain = lgb.Dataset(train.features, train.labels, group=train.group_sizes,
                          feature_name=names, free_raw_data=False)
     callbacks: list[Any] = [lgb.log_evaluation(0)]
@@ -143,10 +159,43 @@ def _boost(train: RankingDataset, valid: RankingDataset, params: RankerParams,
     return booster
 
 
-def train_ranker(train: RankingDataset, valid: RankingDataset, params: RankerParams) -> Ranker:
-    booster = train_lambdarank(train, valid, params, FEATURE_NAMES)
+class Boosting(Protocol):
+    """Where the ranker's LambdaRank boosting runs (`train_lambdarank`)."""
+
+    def boost(self, train: RankingDataset, valid: RankingDataset, params: RankerParams,
+              names: list[str], inits: Sequence[lgb.Booster | None]) -> list[lgb.Booster]:
+        """One booster per init model (a prior tree, or None: from scratch), each trained by
+        `boost` on ``train`` with early stopping on ``valid`` (both training views)."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """What the ranker's metadata, the train summary and the MLflow run record of it."""
+        ...
+
+
+@dataclass(frozen=True)
+class InProcessBoosting:
+    """`boost` in this process, one init model after the other (the default)."""
+
+    def boost(self, train: RankingDataset, valid: RankingDataset, params: RankerParams,
+              names: list[str], inits: Sequence[lgb.Booster | None]) -> list[lgb.Booster]:
+        return [boost(train, valid, params, names, init) for init in inits]
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "in-process"}
+
+
+IN_PROCESS_BOOSTING = InProcessBoosting()
+
+
+def train_ranker(train: RankingDataset, valid: RankingDataset, params: RankerParams,
+                 boosting: Boosting | None = None) -> Ranker:
+    """`train_lambdarank` on the shipped features (``boosting``: where the boosting runs)."""
+    boosting = boosting or IN_PROCESS_BOOSTING
+    booster = train_lambdarank(train, valid, params, FEATURE_NAMES, boosting)
     return Ranker(booster=booster, meta={"params": params.model_dump(),
-                                         "best_iteration": booster.best_iteration})
+                                         "best_iteration": booster.best_iteration,
+                                         "boosting": boosting.describe()})
 
 
 @dataclass
@@ -262,15 +311,16 @@ class Backtest:
 
 
 def outcome_backtest(data: RankingDataset, params: RankerParams, fit: Fit | None = None,
-                     truth: Mapping[TruthKey, float] | None = None) -> Backtest | None:
+                     truth: Mapping[TruthKey, float] | None = None,
+                     boosting: Boosting | None = None) -> Backtest | None:
     """The same recipe as of an earlier date, evaluated where one-year outcomes are known.
 
     A move's outcome is recorded a year after it, so the latest period never has any. The
     backtest keeps the decisions at least `OUTCOME_DAYS` before the last one, splits them by
     time like the shipped model (train / validation / latest ``test_fraction``), forgets the
     outcomes not yet known when its test window starts (`outcomes_known_by`), trains with
-    ``fit`` (default `train_ranker`) and evaluates the ranker and the baselines there. None when
-    the history is too short."""
+    ``fit`` (default `train_ranker`, boosting with ``boosting``) and evaluates the ranker and
+    the baselines there. None when the history is too short."""
     if not data.query_dates:
         return None
     horizon = data.query_dates[-1] - timedelta(days=OUTCOME_DAYS)
@@ -283,7 +333,8 @@ def outcome_backtest(data: RankingDataset, params: RankerParams, fit: Fit | None
         return None
     known = test.query_dates[0]
     train, valid = outcomes_known_by(train, known), outcomes_known_by(valid, known)
-    ranker = fit(train, valid) if fit is not None else train_ranker(train, valid, params)
+    ranker = (fit(train, valid) if fit is not None
+              else train_ranker(train, valid, params, boosting))
     report = evaluate_models(ranker, test, params, train=train, truth=truth, valid=valid)
     report.split = split_summary(train, valid, test)
     return Backtest(ranker=ranker, report=report, test=test)
@@ -303,11 +354,14 @@ def training_split(data: RankingDataset, params: RankerParams
 
 
 def train_and_evaluate(data: RankingDataset, params: RankerParams,
-                       truth: Mapping[TruthKey, float] | None = None
+                       truth: Mapping[TruthKey, float] | None = None,
+                       boosting: Boosting | None = None
                        ) -> tuple[Ranker, EvaluationReport]:
-    """Train and evaluate on the latest period, with the outcome backtest (the gate)."""
-    ranker, report = fit_and_evaluate(*training_split(data, params), params, truth=truth)
-    backtest = outcome_backtest(data, params, truth=truth)
+    """Train and evaluate on the latest period, with the outcome backtest (the gate);
+    ``boosting``: where both models' boosting runs (`train_lambdarank`)."""
+    ranker, report = fit_and_evaluate(*training_split(data, params), params, truth=truth,
+                                      boosting=boosting)
+    backtest = outcome_backtest(data, params, truth=truth, boosting=boosting)
     with_backtest(report, backtest.report if backtest else None)
     ranker.meta = {**ranker.meta, "evaluation": report.to_dict()}
     return ranker, report
@@ -328,13 +382,14 @@ def split_summary(train: RankingDataset, valid: RankingDataset, test: RankingDat
 
 def fit_and_evaluate(train: RankingDataset, valid: RankingDataset, test: RankingDataset,
                      params: RankerParams, *, evaluation_train: RankingDataset | None = None,
-                     truth: Mapping[TruthKey, float] | None = None
+                     truth: Mapping[TruthKey, float] | None = None,
+                     boosting: Boosting | None = None
                      ) -> tuple[Ranker, EvaluationReport]:
     """Train on ``train`` (early stopping on ``valid``), evaluate on ``test``; the evaluation
     and the split are saved in the model's metadata. ``evaluation_train`` (default ``train``)
     is what the logistic-regression baseline learns from: the unmodified training period when
-    ``train`` carries mitigated labels."""
-    ranker = train_ranker(train, valid, params)
+    ``train`` carries mitigated labels. ``boosting``: see `train_lambdarank`."""
+    ranker = train_ranker(train, valid, params, boosting)
     report = evaluate_models(ranker, test, params,
                              train=evaluation_train if evaluation_train is not None else train,
                              truth=truth, valid=valid)

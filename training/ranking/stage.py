@@ -64,7 +64,9 @@ from training.ranking.dataset import (
 from training.ranking.evaluation import PRIMARY, TruthKey, fairness_costs, load_truth
 from training.ranking.model_card import model_card, write_model_card
 from training.ranking.ranker import (
+    IN_PROCESS_BOOSTING,
     Backtest,
+    Boosting,
     EvaluationReport,
     Fit,
     RankerParams,
@@ -347,20 +349,28 @@ def serving_policy(params: Params, profiles: ProfileArtifacts) -> ServingPolicy:
 
 
 def shipped_fit(params: RankerParams, mitigation: MitigationSettings,
-                grouping: Grouping | None) -> Fit:
-    """The shipped recipe on a (train, valid) pair: mitigation (when on), then `train_ranker`."""
+                grouping: Grouping | None, boosting: Boosting = IN_PROCESS_BOOSTING) -> Fit:
+    """The shipped recipe on a (train, valid) pair: mitigation (when on), then `train_ranker`
+    (boosting with ``boosting``)."""
     def fit(train: RankingDataset, valid: RankingDataset) -> Ranker:
         if mitigation.active and grouping is not None:
-            train, valid_m, _ = mitigate_training_set(train, grouping, mitigation, params, valid)
+            train, valid_m, _ = mitigate_training_set(train, grouping, mitigation, params, valid,
+                                                      boosting=boosting)
             valid = valid_m if valid_m is not None else valid
-        return train_ranker(train, valid, params)
+        return train_ranker(train, valid, params, boosting)
 
     return fit
 
 
-def run_train_stage(settings: Settings, params: RankerParams, *,
-                    register: bool = True) -> dict[str, Any]:
-    """Train, evaluate (gate), bundle, log and register. Returns the summary it writes."""
+def run_train_stage(settings: Settings, params: RankerParams, *, register: bool = True,
+                    boosting: Boosting = IN_PROCESS_BOOSTING) -> dict[str, Any]:
+    """Train, evaluate (gate), bundle, log and register. Returns the summary it writes.
+
+    ``boosting`` is where every model of the stage boosts (the shipped one, the preliminary
+    model of massaging, both backtests): in this process by default, on Ray Train workers with
+    `training.ranking.distributed.RayTrainBoosting` (``waypoint train --ray-workers``). It is
+    the only thing that changes: the split, the prior, the evaluation, the gates, the bundle
+    and the MLflow run are the same code either way."""
     from training.registry import log_and_register
 
     paths = TrainPaths(settings.artifact_dir)
@@ -373,18 +383,21 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
     grouping = (training_grouping(store.engine, data.employee_ids, mitigation.dimension)
                 if mitigation.active else None)
     if grouping is not None:
-        ranker, _, mitigation_report = train_mitigated(data, params, grouping, mitigation)
+        ranker, _, mitigation_report = train_mitigated(data, params, grouping, mitigation,
+                                                       boosting=boosting)
         log.info("fairness mitigation: %s; promoted %s", mitigation.describe(),
                  mitigation_report.promoted)
         mitigation_summary["promoted"] = mitigation_report.promoted
     else:
-        ranker, _ = train_and_evaluate(data, params)
+        ranker, _ = train_and_evaluate(data, params, boosting=boosting)
     # the shipped model's evaluation: the logistic baseline learns from the unmodified training
     # period, the true fits (simulated data) are read for the truth.* figures only
     report = evaluate_models(ranker, test, params, train=train, truth=truth, valid=valid)
     report.split = split_summary(train, valid, test)
-    backtest = outcome_backtest(data, params, shipped_fit(params, mitigation, grouping), truth)
-    unmitigated = outcome_backtest(data, params) if grouping is not None else None
+    backtest = outcome_backtest(data, params, shipped_fit(params, mitigation, grouping, boosting),
+                                truth)
+    unmitigated = (outcome_backtest(data, params, boosting=boosting) if grouping is not None
+                   else None)
     del grouping
     with_backtest(report, backtest.report if backtest else None)
     ranker.meta = {**ranker.meta, "evaluation": report.to_dict()}
@@ -413,14 +426,16 @@ def run_train_stage(settings: Settings, params: RankerParams, *,
                                         "decisions": report.gate_decisions,
                                         "queries": len(data.group_sizes)},
                                "split": report.split, "data_versions": dict(versions),
-                               "rerank_offsets": offsets, "fairness_cost": costs}
+                               "rerank_offsets": offsets, "fairness_cost": costs,
+                               "boosting": boosting.describe()}
     if register and report.passed:
         run = log_and_register(
             tracking_uri=settings.mlflow_tracking_uri, model_name=settings.model_name,
             ranker=ranker.booster, bundle_dir=paths.bundle, params=params.model_dump(),
             metrics=metrics, feature_names=list(FEATURE_NAMES),
             data_version=f"{versions['reference']}/{versions['organization']}", reports=reports,
-            artifact_root=settings.artifact_dir / "mlartifacts")
+            artifact_root=settings.artifact_dir / "mlartifacts",
+            tags={"boosting": json.dumps(boosting.describe(), sort_keys=True)})
         summary.update(run_id=run.run_id, version=run.version)
     paths.summary.write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from waypoint.commands.ray_options import add_ray_arguments
+from waypoint.commands.ray_options import add_ray_arguments, add_ray_train_arguments
+
+if TYPE_CHECKING:
+    from training.ranking.ranker import Boosting
 
 
 def register(subparsers: Any) -> None:
@@ -17,6 +20,7 @@ def register(subparsers: Any) -> None:
     train = subparsers.add_parser(
         "train", help="train and evaluate the ranker, write the bundle, log and register in MLflow")
     train.add_argument("--no-register", action="store_true", help="skip MLflow registration")
+    add_ray_train_arguments(train)
     train.set_defaults(func=run_train)
 
 
@@ -47,12 +51,25 @@ def run_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def boosting_for(args: argparse.Namespace) -> Boosting:
+    """Where ``waypoint train`` boosts: Ray Train with ``--ray-workers N``, else in-process."""
+    from training.ranking.ranker import IN_PROCESS_BOOSTING
+
+    workers = getattr(args, "ray_workers", None)
+    if workers is None:
+        return IN_PROCESS_BOOSTING
+    from training.ranking.distributed import RayTrainBoosting
+
+    return RayTrainBoosting(workers=workers, cpus_per_worker=args.ray_cpus_per_worker)
+
+
 def run_train(args: argparse.Namespace) -> int:
     from features.settings import get_settings
     from training.ranking.ranker import read_params
     from training.ranking.stage import run_train_stage
 
-    summary = run_train_stage(get_settings(), read_params(), register=not args.no_register)
+    summary = run_train_stage(get_settings(), read_params(), register=not args.no_register,
+                              boosting=boosting_for(args))
     print(json.dumps(summary, indent=2))
     if not summary["passed"]:
         print(failure_message(summary), flush=True)
