@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import random
 from collections.abc import Mapping
@@ -27,6 +28,16 @@ from training.simulation.people import Person, build_people
 from training.simulation.roles import build_catalog
 
 
+def simulation_version(params: SimulationParams) -> str:
+    """The organization's dataset version: a hash of every parameter *and* of the simulator's
+    own code, so that a changed simulator rebuilds the demo organization (same code and
+    parameters give the same organization, byte for byte)."""
+    digest = hashlib.sha256(params.version().encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @dataclass
 class SimulationResult:
     """The organization plus what HR could never know: true skills and true applicant fit."""
@@ -48,7 +59,7 @@ class SimulationResult:
             key = f"{opp.kind.value}/{opp.status.value}"
             kinds[key] = kinds.get(key, 0) + 1
         return {
-            "version": params.version(),
+            "version": simulation_version(params),
             "params": params.model_dump(mode="json"),
             "counts": {name: len(getattr(org, name)) for name in type(org).model_fields},
             "crosswalk": self.crosswalk_stats,

@@ -106,6 +106,7 @@ def run_stage(args: argparse.Namespace) -> int:
     from features.params import load_params
     from features.settings import get_settings
     from features.store import Store
+    from training.simulation.build import simulation_version
     from waypoint.commands import simulate
 
     settings = get_settings()
@@ -116,7 +117,7 @@ def run_stage(args: argparse.Namespace) -> int:
     try:
         store.create_schema()
         if source.source == "simulate":
-            version = params.simulate.version()
+            version = simulation_version(params.simulate)
             if store.dataset_version("organization") == version and truth.is_file():
                 log.info("the store already holds simulation %s; nothing to do", version)
                 simulate.write_reference_crosswalk()  # overrides may have changed

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from features.store import Store
     from features.taxonomy import read_reference_data
     from training.simulation import load_params, simulate
+    from training.simulation.build import simulation_version
     from training.simulation.crosswalk_file import read_overrides, write_mapping
 
     settings = get_settings()
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     store = Store(settings.database_url)
     try:
         store.create_schema()
-        counts = store.replace_organization(result.organization, version=params.version())
+        counts = store.replace_organization(result.organization, version=simulation_version(params))
     finally:
         store.dispose()
     written = time.perf_counter()
