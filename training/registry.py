@@ -112,6 +112,8 @@ class GateDecision:
     candidate_value: float
     champion_value: float | None
     reasons: list[str] = field(default_factory=list)
+    note: str | None = None
+    """Why the champion's figure was not compared, when it was not."""
 
     @property
     def passed(self) -> bool:
@@ -124,6 +126,12 @@ def _run_metric(client: Any, model_name: str, version: str, metric: str) -> floa
     return None if value is None else float(value)
 
 
+def _data_version(client: Any, model_name: str, version: str) -> str | None:
+    run_id = client.get_model_version(model_name, version).run_id
+    found = client.get_run(run_id).data.tags.get("data_version")
+    return None if found is None else str(found)
+
+
 def evaluate_gate(tracking_uri: str, model_name: str, version: str, *, metric: str,
                   tolerance: float, require_fairness: bool) -> GateDecision:
     client = _client(tracking_uri)
@@ -131,9 +139,18 @@ def evaluate_gate(tracking_uri: str, model_name: str, version: str, *, metric: s
     current = champion_version(tracking_uri, model_name)
     champion_value = (_run_metric(client, model_name, current, metric)
                       if current and current != version else None)
+    note = None
+    if current and champion_value is not None:
+        ours, theirs = (_data_version(client, model_name, v) for v in (version, current))
+        if ours != theirs:
+            # each figure is measured on its own data's latest period: another organization
+            # (a new import, a changed simulator) makes the two incomparable
+            note = (f"the champion (version {current}) was evaluated on other data "
+                    f"({theirs} vs {ours}): its {metric} {champion_value:.4f} is not compared")
+            champion_value = None
     decision = GateDecision(version=version, champion_version=current, metric=metric,
                             candidate_value=candidate if candidate is not None else float("nan"),
-                            champion_value=champion_value)
+                            champion_value=champion_value, note=note)
     if candidate is None:
         decision.reasons.append(f"version {version} has no {metric!r} metric (no evaluation)")
     elif champion_value is not None and candidate < champion_value - tolerance:
@@ -175,6 +192,8 @@ def promote(tracking_uri: str, model_name: str, version: str | None = None, *,
         history = _history(client, model_name)
         client.set_registered_model_alias(model_name, CHAMPION, version)
         client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps([*history, version]))
+    if decision.note:
+        log.warning("%s", decision.note)
     log.info("version %s of %s is champion", version, model_name)
     return decision
 

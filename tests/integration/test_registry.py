@@ -35,7 +35,7 @@ def tiny_ranker(seed: int) -> lgb.Booster:
                       "min_data_in_leaf": 5, "seed": seed}, data, num_boost_round=5)
 
 
-def register(tmp_path: Path, uri: str, seed: int, ndcg: float) -> str:
+def register(tmp_path: Path, uri: str, seed: int, ndcg: float, data: str = "v1") -> str:
     ranker = tiny_ranker(seed)
     bundle = tmp_path / f"bundle-{seed}"
     write_bundle(bundle, model_name=NAME, ranker=ranker, feature_names=FEATURE_NAMES,
@@ -44,7 +44,7 @@ def register(tmp_path: Path, uri: str, seed: int, ndcg: float) -> str:
                  policy=serving_policy(date(2026, 11, 1)))
     run = log_and_register(tracking_uri=uri, model_name=NAME, ranker=ranker, bundle_dir=bundle,
                            params={"seed": seed}, metrics={"ndcg_at_10": ndcg},
-                           feature_names=list(FEATURE_NAMES), data_version="v1",
+                           feature_names=list(FEATURE_NAMES), data_version=data,
                            artifact_root=tmp_path / "artifacts")
     return run.version
 
@@ -129,3 +129,26 @@ def test_failed_reload_keeps_the_serving_bundle(tmp_path: Path) -> None:
         holder.reload()
     assert holder.current is serving
     assert holder.last_error is not None and "not a model bundle" in holder.last_error
+
+
+def test_a_champion_evaluated_on_other_data_is_not_compared(tmp_path: Path) -> None:
+    # A new import or a changed simulator gives another latest period: the champion's figure
+    # on its own data says nothing about the candidate's, so the gate notes it and compares
+    # nothing (the candidate's own quality and fairness gates still apply).
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    first = register(tmp_path, uri, seed=1, ndcg=0.60, data="ref/org-a")
+    record_fairness(uri, NAME, first, passed=True, metrics={"min_impact_ratio": 0.93})
+    promote(uri, NAME, first)
+    same_data = register(tmp_path, uri, seed=2, ndcg=0.50, data="ref/org-a")
+    record_fairness(uri, NAME, same_data, passed=True, metrics={"min_impact_ratio": 0.93})
+    with pytest.raises(PromotionRefused, match="below the champion"):
+        promote(uri, NAME, same_data, tolerance=0.01)
+    other_data = register(tmp_path, uri, seed=3, ndcg=0.50, data="ref/org-b")
+    unaudited = register(tmp_path, uri, seed=4, ndcg=0.50, data="ref/org-b")
+    record_fairness(uri, NAME, other_data, passed=True, metrics={"min_impact_ratio": 0.93})
+    decision = promote(uri, NAME, other_data, tolerance=0.01)
+    assert champion_version(uri, NAME) == other_data
+    assert decision.champion_value is None
+    assert decision.note is not None and "other data" in decision.note
+    with pytest.raises(PromotionRefused, match="fairness audit missing"):
+        promote(uri, NAME, unaudited)

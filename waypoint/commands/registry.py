@@ -28,7 +28,8 @@ def run_promote(args: argparse.Namespace) -> int:
                        require_fairness=gate.require_fairness)
     text = json.dumps({"promoted": decision.version, "previous": decision.champion_version,
                        "metric": decision.metric, "value": decision.candidate_value,
-                       "champion_value": decision.champion_value}, indent=2)
+                       "champion_value": decision.champion_value, "note": decision.note},
+                      indent=2)
     print(text)
     (settings.artifact_dir / "promotion.json").write_text(text + "\n")
     return 0
