@@ -200,11 +200,14 @@ class IndexParams(_Section):
 
 class ListMixParams(_Section):
     """The default mix of an employee's list (`inference.ranking.pipeline.mixed_order`): in the
-    first ``top`` positions at most ``max_per_kind`` items of one kind; the items it defers
-    follow in score order, so nothing is dropped, only moved down."""
+    first ``top`` positions at most ``max_per_kind`` items of one kind and at most
+    ``max_aspiration_only`` items shown for an aspiration alone (sharing no required skill);
+    the items it defers follow in score order, so nothing is dropped, only moved down."""
 
     top: int = Field(ge=1)
     max_per_kind: int = Field(ge=1)
+    max_aspiration_only: int = Field(default=10, ge=0)
+    """Defaults to no cap only for a bundle written before the knob; params.yaml sets it."""
 
 
 class ServingParams(_Section):

@@ -37,16 +37,32 @@ ASPIRATION_RELEVANT = 0.5
 aspiration's content words are in it (one shared word such as "assistant" is not a wish)."""
 
 
-def relevant_rows(x: np.ndarray, *, aspirations: bool) -> np.ndarray:
-    """Mask of the feature rows worth showing: the person holds at least one of the item's
-    required skills (``skill_coverage > 0``: a matched skill the reasons can name), or, with
-    ``aspirations`` (the employee side), the item matches one of their stated aspirations
-    (``aspiration_match >= ASPIRATION_RELEVANT``: where they want to go, even with nothing in
-    common yet).
+def meets_a_requirement(skills: Mapping[str, tuple[float, float]],
+                        requirements: RequirementProfile) -> bool:
+    """Whether the person (``skills``: uri -> (proficiency, confidence), as
+    `features.ranking.EmployeeContext.skills`) holds one of the required skills at its
+    required level: what lets a card name a skill they already have (the rule of
+    `inference.ranking.explain.skill_match`)."""
+    for req in requirements.requirements:
+        found = skills.get(req.skill_uri)
+        if found is not None and found[0] > 0.0 and found[0] >= req.level:
+            return True
+    return False
+
+
+def relevant_rows(x: np.ndarray, *, aspirations: bool, meets: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """Mask of the feature rows worth showing: the person meets at least one of the item's
+    required skills at its level (``meets``, by `meets_a_requirement`: a matched skill the
+    card names; without ``meets``, any share of a required skill, ``skill_coverage > 0``),
+    or, with ``aspirations`` (the employee side), the item matches one of their stated
+    aspirations (``aspiration_match >= ASPIRATION_RELEVANT``: where they want to go, even
+    with nothing in common yet).
     An item with neither is noise however the ranker scores it (docs/live.md, "Relevance")."""
     if x.size == 0:
         return np.zeros(len(x), dtype=bool)
-    keep = x[:, _SKILL_COVERAGE] > 0.0
+    keep = (np.asarray(meets, dtype=bool).copy() if meets is not None
+            else x[:, _SKILL_COVERAGE] > 0.0)
     if aspirations:
         keep |= x[:, _ASPIRATION_MATCH] >= ASPIRATION_RELEVANT
     return np.asarray(keep, dtype=bool)
@@ -115,23 +131,32 @@ class ListFilter:
 NO_FILTER = ListFilter()
 
 
-def mixed_order(kinds: Sequence[OpportunityKind], mix: ListMixParams) -> list[int]:
+def mixed_order(kinds: Sequence[OpportunityKind], mix: ListMixParams,
+                aspiration_only: Sequence[bool] | None = None, by_kind: bool = True
+                ) -> list[int]:
     """Positions of a best-first list reordered so that its first ``mix.top`` hold at most
-    ``mix.max_per_kind`` items of one kind (when other kinds are there to take the place); the
-    deferred items come right after, in their original order. Stable and deterministic."""
+    ``mix.max_per_kind`` items of one kind (with ``by_kind``) and at most
+    ``mix.max_aspiration_only`` items that share no required skill with the person (flagged
+    in ``aspiration_only``: shown for an aspiration alone), when other items are there to
+    take the place; the deferred items come right after, in their original order. Stable and
+    deterministic."""
     taken: dict[OpportunityKind, int] = {}
+    only = list(aspiration_only) if aspiration_only is not None else [False] * len(kinds)
+    aspirations = 0
     head: list[int] = []
     deferred: list[int] = []
     rest: list[int] = []
     for i, kind in enumerate(kinds):
         if len(head) >= mix.top:
             rest.append(i)
-        elif taken.get(kind, 0) < mix.max_per_kind:
+        elif ((not by_kind or taken.get(kind, 0) < mix.max_per_kind)
+              and (not only[i] or aspirations < mix.max_aspiration_only)):
             taken[kind] = taken.get(kind, 0) + 1
+            aspirations += only[i]
             head.append(i)
         else:
             deferred.append(i)
-    if len(head) < mix.top:  # not enough other kinds: the deferred fill the head after all
+    if len(head) < mix.top:  # not enough other items: the deferred fill the head after all
         fill = mix.top - len(head)
         head = sorted(head + deferred[:fill])
         deferred = deferred[fill:]
@@ -191,7 +216,8 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
         return Slate([], np.empty((0, 0)), np.empty(0))
     rows = [c.row for c in found]
     x = catalog.features.matrix(ctx, rows, catalog.vectors[rows], adjacency)
-    keep = relevant_rows(x, aspirations=True)
+    keep = relevant_rows(x, aspirations=True, meets=np.array(
+        [meets_a_requirement(ctx.skills, catalog.requirements[r]) for r in rows], dtype=bool))
     if not keep.any():
         return Slate([], np.empty((0, 0)), np.empty(0))
     found = [c for c, k in zip(found, keep.tolist(), strict=True) if k]
@@ -207,7 +233,9 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
         if key not in seen:
             seen.add(key)
             order.append(i)
-    if mix is not None and len(wanted_kinds) != 1:
-        order = [order[j] for j in mixed_order([opportunities[rows[i]].kind for i in order],
-                                               mix)]
+    if mix is not None:
+        order = [order[j] for j in mixed_order(
+            [opportunities[rows[i]].kind for i in order], mix,
+            aspiration_only=[bool(x[i, _SKILL_COVERAGE] <= 0.0) for i in order],
+            by_kind=len(wanted_kinds) != 1)]
     return Slate([rows[i] for i in order], x[order], scores[order])

@@ -98,6 +98,7 @@ from inference.ranking.pipeline import (
     OpportunityCatalog,
     Scorer,
     Slate,
+    meets_a_requirement,
     rank_opportunities,
     relevant_rows,
 )
@@ -549,8 +550,9 @@ class Recommender:
         self._histories.prefetch(e.id for e in pool if e.id not in self._contexts)
         x = np.stack([feature_row(self.context(e), target, reqs, vector, self.adjacency)
                       for e in pool])
-        if reqs.requirements:  # a candidate holds a required skill (none known: no rule)
-            keep = relevant_rows(x, aspirations=False)
+        if reqs.requirements:  # a candidate meets a requirement (none known: no rule)
+            keep = relevant_rows(x, aspirations=False, meets=np.array(
+                [meets_a_requirement(self.context(e).skills, reqs) for e in pool], dtype=bool))
             pool = [e for e, k in zip(pool, keep.tolist(), strict=True) if k]
             if not pool:
                 return result

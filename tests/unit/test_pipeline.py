@@ -19,6 +19,7 @@ from inference.ranking.pipeline import (
     ASPIRATION_RELEVANT,
     ListFilter,
     OpportunityCatalog,
+    meets_a_requirement,
     mixed_order,
     rank_opportunities,
     relevant_rows,
@@ -119,7 +120,7 @@ def test_filters_and_dismissals_act_before_the_depth_is_cut() -> None:
 
 
 def test_the_mix_caps_a_kind_in_the_top_and_drops_nothing() -> None:
-    mix = ListMixParams(top=10, max_per_kind=4)
+    mix = ListMixParams(top=10, max_per_kind=4, max_aspiration_only=10)
     gigs, roles = OpportunityKind.GIG, OpportunityKind.OPEN_ROLE
     kinds = [gigs] * 12 + [roles] * 3 + [OpportunityKind.PROJECT] * 3
     order = mixed_order(kinds, mix)
@@ -132,6 +133,26 @@ def test_the_mix_caps_a_kind_in_the_top_and_drops_nothing() -> None:
     # with too few other kinds the cap gives way rather than leave the top short
     assert mixed_order([gigs] * 12, mix) == list(range(12))
     assert mixed_order([gigs] * 8 + [roles] * 6, mix)[:10] == [0, 1, 2, 3, 4, 5, 8, 9, 10, 11]
+
+
+def test_the_mix_caps_items_shown_for_an_aspiration_alone() -> None:
+    # Items that share no required skill with the person (shown because they match an
+    # aspiration) may hold at most `max_aspiration_only` of the first ten, whatever their
+    # kind, when items that do share a skill can take the places; nothing is dropped.
+    mix = ListMixParams(top=10, max_per_kind=10, max_aspiration_only=2)
+    roles = OpportunityKind.OPEN_ROLE
+    only = [True] * 5 + [False] * 10
+    order = mixed_order([roles] * 15, mix, aspiration_only=only)
+    assert sorted(order) == list(range(15))
+    assert sum(only[i] for i in order[:10]) == 2
+    assert order[:10] == [0, 1, 5, 6, 7, 8, 9, 10, 11, 12]
+    assert order[10:] == [2, 3, 4, 13, 14]
+    # with too few skill-sharing items the cap gives way rather than leave the top short
+    few = [True] * 8 + [False] * 3
+    head = mixed_order([roles] * 11, mix, aspiration_only=few)[:10]
+    assert head == [0, 1, 2, 3, 4, 5, 6, 8, 9, 10]
+    # and it applies when one kind is asked for (no cap by kind then)
+    assert mixed_order([roles] * 15, mix, aspiration_only=only, by_kind=False) == order
 
 
 def test_the_pipeline_applies_the_shipped_mix_unless_one_kind_is_asked_for() -> None:
@@ -197,3 +218,19 @@ def test_relevant_rows_reads_coverage_and_on_the_employee_side_aspirations() -> 
     assert relevant_rows(x, aspirations=True).tolist() == [True, True, False]
     assert relevant_rows(x, aspirations=False).tolist() == [True, False, False]
     assert relevant_rows(np.zeros((0, len(FEATURE_NAMES))), aspirations=True).tolist() == []
+
+
+def test_an_item_is_relevant_when_one_requirement_is_met_at_its_level() -> None:
+    # Holding a required skill only below its level, or a skill no requirement names, does
+    # not make an item relevant: its card could name no skill the person already has.
+    reqs = make_requirements("r", {"uri:a": (0.8, 0.6, True), "uri:b": (0.5, 0.4, False)})
+    assert meets_a_requirement({"uri:a": (0.7, 0.9)}, reqs)
+    assert meets_a_requirement({"uri:b": (0.4, 0.2)}, reqs)
+    assert not meets_a_requirement({"uri:a": (0.5, 0.9), "uri:c": (1.0, 1.0)}, reqs)
+    assert not meets_a_requirement({}, reqs)
+    x = np.zeros((3, len(FEATURE_NAMES)))
+    x[:, FEATURE_NAMES.index("skill_coverage")] = [0.4, 0.4, 0.0]
+    x[2, FEATURE_NAMES.index("aspiration_match")] = 1.0
+    meets = np.array([True, False, False])
+    assert relevant_rows(x, aspirations=False, meets=meets).tolist() == [True, False, False]
+    assert relevant_rows(x, aspirations=True, meets=meets).tolist() == [True, False, True]
