@@ -31,14 +31,13 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                            "{v} essential skills are missing from your profile"),
     "required_confidence": ("The evidence for your matching skills is solid",
                             "The evidence for your matching skills is thin"),
-    "level_delta": ("The level step ({v}) fits a next move",
-                    "The level step ({v}) is unusual for a next move"),
+    "level_delta": ("{v}, which suits a next move", "{v}, which counts against it"),
     "level_distance": ("The level is close to yours", "The level is far from yours ({v})"),
     "job_family_distance": ("It is in or near your job family",
                             "It is outside your job family"),
     "same_department": ("It is in your department", "It is in another department"),
     "same_location": ("It is at your location", "It is at another location"),
-    "years_in_company": ("Your {v} years in the company count",
+    "years_in_company": ("You have {v} years in the company",
                          "You joined recently ({v} years)"),
     "years_in_role": ("You have {v} years in your current role",
                       "You moved into your role recently ({v} years)"),
@@ -112,7 +111,18 @@ class Reason:
     text: str
 
 
+def level_step(delta: float) -> str:
+    """A level difference (the item's level minus the person's) in words."""
+    steps = int(round(delta))
+    if steps == 0:
+        return "It is at your level"
+    count = "one level" if abs(steps) == 1 else f"{abs(steps)} levels"
+    return f"It is {count} {'above' if steps > 0 else 'below'} yours"
+
+
 def _fmt(name: str, value: float) -> str:
+    if name == "level_delta":
+        return level_step(value)
     if name in _PERCENT:
         return f"{value:.0%}"
     if name.startswith("days_since") and value >= NO_EVENT_DAYS:
