@@ -88,11 +88,21 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
+MATCH_MEMO = 4096
+"""Texts whose label matches an engine keeps (cleared when full)."""
+
+
 def looks_like_text(text: str, min_letter_ratio: float) -> bool:
     stripped = "".join(text.split())
     if not stripped:
         return False
-    letters = sum(1 for ch in stripped if unicodedata.category(ch).startswith("L"))
+    if stripped.isascii():  # the common case, counted by regex (the same count)
+        letters = len(_ASCII_LETTER.findall(stripped))
+    else:
+        letters = sum(1 for ch in stripped if unicodedata.category(ch).startswith("L"))
     return letters / len(stripped) >= min_letter_ratio
 
 
@@ -144,6 +154,8 @@ class SkillEngine:
         self.encoder = encoder
         self.config = config or EngineConfig()
         self.technology = TechnologyTable(index.catalog)
+        self._matches: dict[str, tuple[LabelMatch, ...]] = {}
+        """text -> its `_label_matches` (each text's are needed twice: to segment, to score)."""
 
     @property
     def catalog(self):  # type: ignore[no-untyped-def]
@@ -292,7 +304,20 @@ class SkillEngine:
     def _label_matches(self, text: str, mentions: list[Mention] | None = None,
                        ) -> list[LabelMatch]:
         """Verbatim labels, with technology names resolved: inside a product name only the
-        skills it stands for match (as aliases), never a label that shares its word."""
+        skills it stands for match (as aliases), never a label that shares its word.
+        ``mentions``, when given, are ``self.technology.find(text)``; results are kept per
+        text (a bounded memo: they depend on the text alone)."""
+        known = self._matches.get(text)
+        if known is not None:
+            return list(known)
+        found = self._find_label_matches(text, mentions)
+        if len(self._matches) >= MATCH_MEMO:
+            self._matches.clear()
+        self._matches[text] = tuple(found)
+        return found
+
+    def _find_label_matches(self, text: str, mentions: list[Mention] | None,
+                            ) -> list[LabelMatch]:
         if not looks_like_text(text, self.config.min_letter_ratio):
             return []
         if mentions is None:
