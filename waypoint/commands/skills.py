@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from datetime import date
@@ -84,6 +85,10 @@ def register(subparsers: Any) -> None:
     profiles.add_argument("--params", type=Path, default=None,
                           help="parameters file (default: the project's params.yaml)")
     profiles.add_argument("--out", type=Path, help="output folder (default: models/profiles)")
+    profiles.add_argument("--processes", type=int, metavar="N", default=min(2, os.cpu_count() or 1),
+                          help="without Ray, local processes for the skills inference over every "
+                               "text (default: 2, or 1 on a one-core machine; 1 = this process); "
+                               "the same profiles either way")
     add_ray_arguments(profiles)
     profiles.set_defaults(func=run_profiles)
 
@@ -338,7 +343,8 @@ def run_profiles(args: argparse.Namespace) -> int:
     crosswalk = {**(read_mapping(mapping) if mapping.is_file() else {}),
                  **read_overrides(settings.crosswalk_overrides)}
     summary = build_all_profiles(store, engine, settings.data_dir, as_of, out, params.profiles,
-                                 crosswalk=crosswalk, runner=runner_for(args.ray, args.ray_actors),
+                                 crosswalk=crosswalk,
+                                 runner=runner_for(args.ray, args.ray_actors, args.processes),
                                  engine_loader=partial(load_engine, settings, args.variant))
     print(json.dumps(summary, indent=2))
     return 0

@@ -1,0 +1,42 @@
+"""The profiles stage over two local processes (`training.batch.InProcesses`, the default of
+`waypoint skills profiles` on a 2-core machine) writes what it writes in this process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inference.skills.engine import SkillEngine
+from tests.integration.test_batch_on_ray import unpacked
+from tests.support.organization_factory import SMALL_COMPANY, TODAY, reference_store
+from tests.support.params_factory import profile_params
+from tests.support.skills_factory import load_small_engine
+from training.batch import IN_PROCESS, InProcesses, runner_for
+from training.organization.importer import import_organization
+from training.skills.profiles import build_all_profiles
+
+pytestmark = pytest.mark.model
+
+
+def test_profiles_over_two_processes_match_in_process(
+        tmp_path: Path, sqlite_url: str, small_skill_engine: SkillEngine) -> None:
+    store, index = reference_store(sqlite_url, tmp_path)
+    try:
+        import_organization(SMALL_COMPANY, store, title_index=index, today=TODAY)
+        folders = {}
+        for runner in (IN_PROCESS, InProcesses(workers=2)):
+            folders[runner.name] = tmp_path / runner.name
+            summary = build_all_profiles(store, small_skill_engine, tmp_path / "reference",
+                                         TODAY, folders[runner.name], profile_params(),
+                                         runner=runner, engine_loader=load_small_engine,
+                                         text_chunk=4, profile_chunk=3)
+            assert summary["rows"]["employee_profiles"] == 12
+        assert unpacked(folders[IN_PROCESS.name]) == unpacked(folders["processes"])
+    finally:
+        store.dispose()
+
+
+def test_the_runner_is_processes_only_when_asked_and_ray_is_not() -> None:
+    assert runner_for(processes=1) is IN_PROCESS
+    assert runner_for(processes=2) == InProcesses(workers=2)
