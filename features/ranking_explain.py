@@ -113,7 +113,7 @@ class Reason:
 
 def level_step(delta: float) -> str:
     """A level difference (the item's level minus the person's) in words."""
-    steps = int(round(delta))
+    steps = round(delta)
     if steps == 0:
         return "It is at your level"
     count = "one level" if abs(steps) == 1 else f"{abs(steps)} levels"
