@@ -29,6 +29,7 @@ from features.domain import (
 from features.live_store import ensure_live_tables, live_requirements
 from features.params import Params, load_params
 from features.profiles import (
+    Observation,
     ProfileParams,
     build_employee_profile,
     held_role_observations,
@@ -149,12 +150,23 @@ def point_in_time_builder(profiles: ProfileArtifacts, params: ProfileParams | No
     params = params or load_params().profiles
     rejected = rejected or {}
 
+    evidence_of: dict[str, tuple[Observation, ...]] = {}
+    roles_of: dict[tuple[object, ...], tuple[Observation, ...]] = {}
+
     def build(employee: Employee, history: EmployeeHistory) -> EmployeeProfile:
         mine = rejected.get(employee.id, {})
-        held = held_role_observations(employee, history.moves, profiles.role_requirements,
-                                      role_levels, records_since)
-        observed = [o for o in profiles.observations.get(employee.id, ())
-                    if not is_role_observation(o)]
+        observed = evidence_of.get(employee.id)
+        if observed is None:  # the stored observations but the roles, once per person
+            observed = evidence_of[employee.id] = tuple(
+                o for o in profiles.observations.get(employee.id, ())
+                if not is_role_observation(o))
+        key = (employee.id, employee.role_id, employee.role_since, employee.level,
+               employee.hired_on, len(history.moves))  # the moves before the date, in order
+        held = roles_of.get(key)
+        if held is None:
+            held = roles_of[key] = tuple(held_role_observations(
+                employee, history.moves, profiles.role_requirements, role_levels,
+                records_since))
         before = [o for o in (*observed, *held) if o.occurred_on < history.as_of
                   and not (o.skill_uri in mine and mine[o.skill_uri] < history.as_of)]
         return build_employee_profile(employee.id, history.as_of - timedelta(days=1), before,
