@@ -96,7 +96,11 @@ GOOD_WHEN: dict[str, Callable[[float, ReasonFacts], bool]] = {
 
 
 def holds(name: str, value: float, helped: bool, facts: ReasonFacts) -> bool:
-    """Whether the sentence for ``name`` at ``value`` is true (``helped``: the good one)."""
+    """Whether the sentence for ``name`` at ``value`` is true (``helped``: the good one).
+    Both sentences of a ``kind_*`` feature speak of the item's own kind: true only when the
+    item is of that kind (value 1), not of a kind it is not."""
+    if name.startswith("kind_"):
+        return value >= 1.0
     if not helped:
         return True
     check = GOOD_WHEN.get(name)

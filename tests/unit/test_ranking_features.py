@@ -262,6 +262,23 @@ def test_a_reason_is_shown_only_when_its_sentence_is_true() -> None:
         "Your overall skill profile is close")
 
 
+def test_a_kind_reason_speaks_only_of_the_items_own_kind() -> None:
+    # "You tend to suit this kind of opportunity (rotation)" on a gig was shown because not
+    # being a rotation helped its score: a kind's sentence is true only of an item of that kind
+    kinds = [n for n in FEATURE_NAMES if n.startswith("kind_")]
+    assert len(kinds) >= 2
+    row = np.zeros(len(FEATURE_NAMES))
+    row[FEATURE_NAMES.index(kinds[0])] = 1.0  # the item is of the first kind
+    contrib = np.zeros(len(FEATURE_NAMES) + 1)
+    contrib[FEATURE_NAMES.index(kinds[1])] = 0.9   # not being the second kind helped
+    contrib[FEATURE_NAMES.index(kinds[0])] = 0.5
+    facts = ReasonFacts()
+    shown = top_reasons(row, contrib, k=3, facts=facts)
+    assert [r.feature for r in shown] == [kinds[0]]
+    contrib[FEATURE_NAMES.index(kinds[1])] = -0.9  # nor "this kind is a weaker fit" for it
+    assert [r.feature for r in top_reasons(row, contrib, k=3, facts=facts)] == [kinds[0]]
+
+
 def test_explain_with_a_real_lightgbm_model(tmp_path: typing.Any) -> None:
     rng = np.random.default_rng(0)
     x = rng.random((400, len(FEATURE_NAMES)))
