@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MLFLOW_DISABLE_TELEMETRY := true
@@ -12,22 +13,31 @@ export DVC_NO_ANALYTICS := 1
 export TOKENIZERS_PARALLELISM := false
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install demo pipeline serve test lint typecheck imports check clean
+.PHONY: install runtime demo pipeline serve test lint typecheck imports check clean
 
-$(STAMP): pyproject.toml
+## What `make demo` needs: the project and its runtime dependencies. Everything else (the dev
+## tools, the browser test's Playwright, Ray for --ray) comes with `make install`, which the
+## test, lint and check targets run, so the demo does not wait for them.
+$(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME) pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev,scale]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
+runtime: $(RUNTIME)
+
 ## Build the demo organization and the artifacts serving needs (dvc repro promote), write the
 ## demo company as an organization export (models/org_export, docs/data-format.md), then
 ## serve the API in demo mode (asked for here; loopback only). `make pipeline` runs every stage,
 ## the skills benchmark evaluation included.
-demo: install
+demo: runtime
 	$(BIN)/dvc repro promote
 	$(BIN)/waypoint export --protected --out models/org_export
 	WAYPOINT_DEMO_MODE=true $(BIN)/waypoint serve
