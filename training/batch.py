@@ -102,6 +102,11 @@ class InProcesses:
             setup: Callable[[], S] | None = None, state: S | None = None) -> list[R]:
         if setup is None or self.workers < 2 or len(parts) < 2:
             return IN_PROCESS.map(work, parts, setup=setup, state=state)
+        try:  # a spawned process gets only what pickles (a closure or lambda does not)
+            pickle.dumps((work, setup))
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            log.warning("%s: not picklable (%s); running in this process", self.name, exc)
+            return IN_PROCESS.map(work, parts, setup=setup, state=state)
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 

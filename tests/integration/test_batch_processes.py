@@ -40,3 +40,11 @@ def test_profiles_over_two_processes_match_in_process(
 def test_the_runner_is_processes_only_when_asked_and_ray_is_not() -> None:
     assert runner_for(processes=1) is IN_PROCESS
     assert runner_for(processes=2) == InProcesses(workers=2)
+
+
+def test_work_that_does_not_pickle_runs_in_this_process() -> None:
+    # e.g. an engine loader a caller wrote as a lambda: the same results, one process
+    offset = 10
+    out = InProcesses(workers=2).map(lambda state, part: state + part + offset, [1, 2, 3],
+                                     setup=lambda: 100)
+    assert out == [111, 112, 113]
