@@ -206,8 +206,7 @@ class ListMixParams(_Section):
 
     top: int = Field(ge=1)
     max_per_kind: int = Field(ge=1)
-    max_aspiration_only: int = Field(default=10, ge=0)
-    """Defaults to no cap only for a bundle written before the knob; params.yaml sets it."""
+    max_aspiration_only: int = Field(ge=0)
 
 
 class ServingParams(_Section):

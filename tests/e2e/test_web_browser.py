@@ -461,8 +461,10 @@ def test_filters_paging_and_actions_on_cards(screen: Screen, site: tuple[str, Pr
     expect(page.locator(".rank").first).to_have_text("#11")
     assert texts(page.locator(".opportunity-title")) == [i["title"] for i in second["items"]]
 
-    # a filter: every card at the chosen location, as the API serves it
-    place = served["items"][0]["location"]
+    # a filter: every card at the chosen location, as the API serves it (a location with a
+    # card that states its hours, for the commitment check below)
+    place = next(i["location"] for i in served["items"] + second["items"]
+                 if i["hours_per_week"] is not None)
     page.fill("#filter-location", place)
     page.click("#filter-form button[type=submit]")
     filtered = product.call("GET", f"/v1/employees/{OWNER}/recommendations", "self",

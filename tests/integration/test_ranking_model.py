@@ -102,9 +102,14 @@ def test_ranker_against_baselines_and_gate(dataset: RankingDataset, tmp_path: Pa
     assert report.counts["applicants_outcome.ndcg"] < 30
     assert report.gate_source == "backtest" and report.backtest is not None
     assert report.best_baseline in report.backtest["metrics"]
-    # who was chosen among the applicants: the ranker first
+    # who was chosen among the applicants: the ranker at least level with the median scorer.
+    # (It used to come first of all: the leaks of who went on to move, docs/ranking.md "What a
+    # past decision could know", made choices easy to predict; without them a 240-person
+    # history does not separate the skill scorers.)
     top1 = "applicants_chosen.top1"
-    assert all(report.metrics["ranker"][top1] >= m[top1] for m in report.metrics.values())
+    others = sorted(m[top1] for name, m in report.metrics.items() if name != "ranker")
+    assert report.metrics["ranker"][top1] >= others[len(others) // 2], (
+        report.metrics["ranker"][top1], others)
     lo, hi = report.intervals["ranker"][top1]
     assert lo <= report.metrics["ranker"][top1] <= hi
     # the gate follows the margin
