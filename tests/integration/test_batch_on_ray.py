@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from features.settings import REPO_ROOT
+from features.store import Store
 from inference.artifacts.profiles import read_profile_artifacts
 from inference.skills.engine import SkillEngine
 from tests.conftest import require
@@ -50,6 +51,19 @@ def unpacked(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.iterdir()) if p.name != "summary.json"}
 
 
+def profiles_with(runner: BatchRunner, store: Store, engine: SkillEngine,
+                  tmp_path: Path) -> Path:
+    """The profiles stage over the small company with ``runner``, in small parts (so that
+    every actor or process gets several); the folder it wrote."""
+    folder = tmp_path / runner.name
+    summary = build_all_profiles(store, engine, tmp_path / "reference", TODAY, folder,
+                                 profile_params(), runner=runner,
+                                 engine_loader=load_small_engine, text_chunk=4,
+                                 profile_chunk=3)
+    assert summary["rows"]["employee_profiles"] == 12
+    return folder
+
+
 def assert_same_dataset(a: RankingDataset, b: RankingDataset) -> None:
     assert a.query_ids == b.query_ids and a.query_dates == b.query_dates
     assert a.employee_ids == b.employee_ids
@@ -65,15 +79,8 @@ def test_profiles_and_training_set_on_ray_match_in_process(
     store, index = reference_store(sqlite_url, tmp_path)
     try:
         import_organization(SMALL_COMPANY, store, title_index=index, today=TODAY)
-        folders = {}
-        for runner in (IN_PROCESS, on_ray):
-            folders[runner.name] = tmp_path / runner.name
-            # small parts, so that both actors get several
-            summary = build_all_profiles(store, small_skill_engine, tmp_path / "reference",
-                                         TODAY, folders[runner.name], profile_params(),
-                                         runner=runner, engine_loader=load_small_engine,
-                                         text_chunk=4, profile_chunk=3)
-            assert summary["rows"]["employee_profiles"] == 12
+        folders = {runner.name: profiles_with(runner, store, small_skill_engine, tmp_path)
+                   for runner in (IN_PROCESS, on_ray)}
         local, remote = (unpacked(folders[n]) for n in (IN_PROCESS.name, on_ray.name))
         assert set(local) >= {"employee_profiles.jsonl.gz", "inferred_skills.jsonl.gz",
                               "observations.jsonl.gz", "requirements.jsonl.gz"}

@@ -8,13 +8,10 @@ from pathlib import Path
 import pytest
 
 from inference.skills.engine import SkillEngine
-from tests.integration.test_batch_on_ray import unpacked
+from tests.integration.test_batch_on_ray import profiles_with, unpacked
 from tests.support.organization_factory import SMALL_COMPANY, TODAY, reference_store
-from tests.support.params_factory import profile_params
-from tests.support.skills_factory import load_small_engine
 from training.batch import IN_PROCESS, InProcesses, runner_for
 from training.organization.importer import import_organization
-from training.skills.profiles import build_all_profiles
 
 pytestmark = pytest.mark.model
 
@@ -24,15 +21,9 @@ def test_profiles_over_two_processes_match_in_process(
     store, index = reference_store(sqlite_url, tmp_path)
     try:
         import_organization(SMALL_COMPANY, store, title_index=index, today=TODAY)
-        folders = {}
-        for runner in (IN_PROCESS, InProcesses(workers=2)):
-            folders[runner.name] = tmp_path / runner.name
-            summary = build_all_profiles(store, small_skill_engine, tmp_path / "reference",
-                                         TODAY, folders[runner.name], profile_params(),
-                                         runner=runner, engine_loader=load_small_engine,
-                                         text_chunk=4, profile_chunk=3)
-            assert summary["rows"]["employee_profiles"] == 12
-        assert unpacked(folders[IN_PROCESS.name]) == unpacked(folders["processes"])
+        local = profiles_with(IN_PROCESS, store, small_skill_engine, tmp_path)
+        spawned = profiles_with(InProcesses(workers=2), store, small_skill_engine, tmp_path)
+        assert unpacked(local) == unpacked(spawned)
     finally:
         store.dispose()
 
