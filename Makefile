@@ -18,15 +18,22 @@ export PATH := $(abspath $(BIN)):$(PATH)
 ## What `make demo` needs: the project and its runtime dependencies. Everything else (the dev
 ## tools, the browser test's Playwright, Ray for --ray) comes with `make install`, which the
 ## test, lint and check targets run, so the demo does not wait for them.
+## Installs go through uv (from PyPI, into the venv): it resolves and unpacks in parallel, about
+## 25 s here against about 135 s for pip. pip is the fallback when uv cannot be installed or fails.
+## torch is pinned (the CPU wheel from the machine's wheel folder when there is one).
+UV := $(BIN)/uv
+WHEELS := $(wildcard /opt/wheels)
+UV_INSTALL = $(UV) pip install --quiet --python $(BIN)/python $(if $(WHEELS),--find-links $(WHEELS))
+PIP_INSTALL = $(BIN)/pip install --quiet
+
 $(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "torch==2.13.0"
-	$(BIN)/pip install --quiet -e .
+	test -x $(UV) || $(PIP_INSTALL) "uv>=0.5,<1" || true
+	$(UV_INSTALL) "torch==2.13.0" -e . || $(PIP_INSTALL) "torch==2.13.0" -e .
 	touch $(RUNTIME)
 
 $(STAMP): $(RUNTIME) pyproject.toml
-	$(BIN)/pip install --quiet -e ".[dev,scale]"
+	$(UV_INSTALL) "torch==2.13.0" -e ".[dev,scale]" || $(PIP_INSTALL) -e ".[dev,scale]"
 	touch $(STAMP)
 
 install: $(STAMP)

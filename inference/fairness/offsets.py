@@ -81,10 +81,14 @@ def fit_group_offsets(
     max_offset: float = 1.0,
     max_steps: int = 60,
     small_group_threshold: float = 0.02,
+    patience: int = 10,
 ) -> OffsetFit:
     """Offsets (standard deviations of a list's scores) that lift every gated group's selection
     and exposure impact ratios to ``target`` on ``lists``; ``serve(list, offsets)`` is the
-    served order of one list (ids) with those offsets."""
+    served order of one list (ids) with those offsets. When the target is out of reach, the
+    best offsets seen (highest lowest ratio, then the smallest); the search gives up after
+    ``patience`` steps without a better one (a quarter of a standard deviation at the default
+    step), where raising the offsets further no longer changes the lists that matter."""
     if not 0.0 < target <= 1.0 or step <= 0 or max_offset < 0:
         raise ValueError("target must lie in (0, 1], step > 0 and max_offset >= 0")
     offsets: dict[str, float] = {}
@@ -99,6 +103,8 @@ def fit_group_offsets(
             return fit  # the first (smallest) offsets that reach the target
         if best is None or _better(fit, best):
             best = fit
+        elif steps - best.steps >= patience:
+            break
         raised = {g: round(offsets.get(g, 0.0) + step, 6) for g in low}
         if any(v > max_offset + 1e-9 for v in raised.values()):
             break

@@ -1,13 +1,14 @@
 """The ranker's LambdaRank boosting on Ray Train workers (``waypoint train --ray-workers N``).
 
 `RayTrainBoosting` is a `training.ranking.ranker.Boosting`: `train_lambdarank` still chooses the
-skill-fit prior, fits its tree and picks the best prior scale on the validation period in this
-process (the driver), exactly as single-process training does; only the boosting itself (one
-LightGBM LambdaRank run per prior scale, `training.ranking.ranker.boost`, with the same
-parameters and the same early stopping) runs on ``workers`` Ray Train workers, in one Ray Train
-run (`ray.train.lightgbm.LightGBMTrainer`). The result is one LightGBM booster like the
-single-process one (its first tree the prior), so `train_ranker` returns the same `Ranker` and
-the evaluation, the gates, the bundle and the MLflow run are unchanged.
+skill-fit prior, fits its trees and decides on the validation period, in this process (the
+driver), whether a boosted model replaces the prior alone, exactly as single-process training
+does; only the boosting itself (one LightGBM LambdaRank run per prior scale,
+`training.ranking.ranker.boost`, with the same parameters and the same early stopping) runs on
+``workers`` Ray Train workers, in one Ray Train run (`ray.train.lightgbm.LightGBMTrainer`). The
+result is one LightGBM booster like the single-process one (its first trees the prior), so
+`train_ranker` returns the same `Ranker` and the evaluation, the gates, the bundle and the
+MLflow run are unchanged.
 
 Sharding (`shard_by_query`). LambdaRank's gradients of a row depend on every other row of its
 query group (the pairs of one decision's applicant slate), so a group must be whole on one

@@ -50,7 +50,13 @@ from training.ranking.labels import (
     outcomes_known_by,
     training_view,
 )
-from training.ranking.prior import choose_prior, prior_tree, validation_score
+from training.ranking.prior import (
+    choose_prior,
+    clearly_better,
+    prior_tree,
+    validation_score,
+    validation_values,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +92,15 @@ def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: Ranke
     """LambdaRank with early stopping on ``valid``: the one place LightGBM settings live.
 
     Both sets are first reduced to what ``params.labels`` trains on (`training_view`). The
-    model boosts from a skill-fit prior (`training.ranking.prior`): the skill feature and the
-    scale (of ``params.prior_scales``; 0 = none) that order the validation period's applicants
-    best by the gate's metric; the returned booster's first tree is that prior.
+    model starts from a skill-fit prior (`training.ranking.prior.choose_prior`, on the whole
+    validation period). The prior alone is the default; LambdaRank boosted on top of it (at
+    each scale of ``params.prior_scales``; 0 = from scratch; ``[0]`` alone: no prior, boosting
+    from scratch, as the comparisons of the objective do) replaces it only when it orders
+    the validation applicants `clearly_better` on the gate's metric (a paired test corrected
+    for the number of scales tried), the best such one. The validation decisions are halved
+    (`alternate_halves`): boosting stops early on one half and is judged on the other, since
+    a figure on the decisions that chose the number of rounds flatters the boosted model. The
+    returned booster's first trees are the prior.
 
     ``boosting`` runs the LambdaRank boosting of every scale (default `IN_PROCESS_BOOSTING`;
     `training.ranking.distributed.RayTrainBoosting` on Ray Train workers); the prior, its tree
@@ -96,25 +108,45 @@ def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: Ranke
     boosting = boosting or IN_PROCESS_BOOSTING
     names = list(feature_names)
     view_train = training_view(train, params.labels)
-    view_valid = training_view(valid, params.labels)
+    if not len(valid.group_sizes):
+        return boosting.boost(view_train, training_view(valid, params.labels), params, names,
+                              [None])[0]
     prior = (choose_prior(view_train.features, valid, names, params.eval_at, params.recall_k)
-             if len(valid.group_sizes) else None)
+             if any(scale > 0.0 for scale in params.prior_scales) else None)
+    stop, judge = alternate_halves(valid)
     scales = params.prior_scales if prior is not None else [0.0]
     inits = [prior_tree(prior, scale, view_train.features, names, params.seed,
                         params.num_threads)
              if prior is not None and scale > 0.0 else None for scale in scales]
-    boosters = boosting.boost(view_train, view_valid, params, names, inits)
-    best: tuple[float, lgb.Booster] | None = None
+    boosters = boosting.boost(view_train, training_view(stop, params.labels), params, names,
+                              inits)
+    if prior is None:
+        return boosters[0]
+
+    def values_of(booster: lgb.Booster) -> np.ndarray:
+        return validation_values(judge, np.asarray(booster.predict(judge.features)),
+                                 params.eval_at, params.recall_k)
+
+    chosen = prior_tree(prior, 1.0, view_train.features, names, params.seed,
+                        params.num_threads)
+    base = chosen_values = values_of(chosen)
+    log.info("prior %s alone: validation (judging half) %s %.4f (n=%d)", prior.name, PRIMARY,
+             float(base.mean()) if len(base) else float("nan"), len(base))
     for scale, booster in zip(scales, boosters, strict=True):
-        predicted = np.asarray(booster.predict(valid.features))
-        value = (validation_score(valid, predicted, params.eval_at, params.recall_k)
-                 if len(valid.group_sizes) else 0.0)
-        log.info("prior %s x %.2f: validation %s %.4f", prior.name if prior else "none",
-                 scale, PRIMARY, value)
-        if best is None or value > best[0]:
-            best = (value, booster)
-    assert best is not None
-    return best[1]
+        values = values_of(booster)
+        better = clearly_better(values, base, len(scales))
+        log.info("prior %s x %.2f, boosted: validation (judging half) %s %.4f%s", prior.name,
+                 scale, PRIMARY, float(values.mean()) if len(values) else float("nan"),
+                 " (clearly better than the prior alone)" if better else "")
+        if better and values.mean() > chosen_values.mean():
+            chosen, chosen_values = booster, values
+    return chosen
+
+
+def alternate_halves(data: RankingDataset) -> tuple[RankingDataset, RankingDataset]:
+    """(even, odd) decisions in date order: two halves of one period, alike in time."""
+    even = np.arange(len(data.group_sizes)) % 2 == 0
+    return data.subset(even), data.subset(~even)
 
 
 def lambdarank_params(params: RankerParams, names: Sequence[str]) -> dict[str, Any]:
