@@ -115,8 +115,8 @@ def test_the_ranker_is_the_prior_alone_unless_boosting_is_clearly_better_on_the_
         np.testing.assert_allclose(booster.predict(valid.features),
                                    alone.predict(valid.features))
     else:
-        base = validation_values(judge, alone.predict(judge.features), 10, 10)
-        mine = validation_values(judge, booster.predict(judge.features), 10, 10)
+        base = validation_values(judge, np.asarray(alone.predict(judge.features)), 10, 10)
+        mine = validation_values(judge, np.asarray(booster.predict(judge.features)), 10, 10)
         assert clearly_better(mine, base, len(params.prior_scales))
 
 
