@@ -95,6 +95,15 @@ GOOD_WHEN: dict[str, Callable[[float, ReasonFacts], bool]] = {
 """When a feature's "it helped" sentence is true; features not listed always read true."""
 
 
+SAME_FACT: dict[str, str] = {
+    "skill_coverage": "requirements held", "skill_gap": "requirements held",
+    "essential_coverage": "essentials held", "missing_essentials": "essentials held",
+}
+"""Features that state one fact in two ways (the share of the requirements held and the gap
+left; the essential skills met and those missing): one sentence per fact in a list of reasons,
+not "you cover 51% of the skills" followed by "only a small skill gap is left"."""
+
+
 def holds(name: str, value: float, helped: bool, facts: ReasonFacts) -> bool:
     """Whether the sentence for ``name`` at ``value`` is true (``helped``: the good one).
     Both sentences of a ``kind_*`` feature speak of the item's own kind: true only when the
@@ -146,12 +155,14 @@ def top_reasons(row: Sequence[float] | np.ndarray, contributions: Sequence[float
 
     ``contributions`` has one value per feature, optionally followed by the expected value
     (as LightGBM returns it), which is ignored. With ``facts``, a contribution whose sentence
-    would be false of the item (`holds`) is skipped.
+    would be false of the item (`holds`) is skipped; so is one whose fact a larger one already
+    stated (`SAME_FACT`).
     """
     contrib = np.asarray(contributions, dtype=np.float64)[: len(feature_names)]
     values = np.asarray(row, dtype=np.float64)
     order = np.argsort(-np.abs(contrib), kind="stable")
     reasons: list[Reason] = []
+    stated: set[str] = set()
     for i in order:
         c = float(contrib[i])
         if c == 0.0 or (positive_only and c < 0):
@@ -159,6 +170,10 @@ def top_reasons(row: Sequence[float] | np.ndarray, contributions: Sequence[float
         name = feature_names[i]
         if facts is not None and not holds(name, float(values[i]), c > 0, facts):
             continue
+        fact = SAME_FACT.get(name, name)
+        if fact in stated:
+            continue
+        stated.add(fact)
         good, bad = TEMPLATES.get(name, (f"{name} helps ({{v}})", f"{name} hurts ({{v}})"))
         text = (good if c > 0 else bad).format(v=_fmt(name, float(values[i])))
         reasons.append(Reason(name, float(values[i]), c, text))

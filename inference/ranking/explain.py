@@ -25,6 +25,11 @@ def skill_label(labels: Mapping[str, str]) -> Callable[[str], str]:
     return label
 
 
+def meets(entry: ProfileEntry | None, level: float) -> bool:
+    """Whether a profile entry meets a requirement's level (a held skill, not a zero)."""
+    return entry is not None and entry.proficiency > 0.0 and entry.proficiency >= level
+
+
 def skill_match(entries: Mapping[str, ProfileEntry], requirements: RequirementProfile,
                 label: Callable[[str], str], limit: int = MAX_SKILLS
                 ) -> tuple[list[MatchedSkill], list[MissingSkill]]:
@@ -35,7 +40,7 @@ def skill_match(entries: Mapping[str, ProfileEntry], requirements: RequirementPr
     for req in requirements.requirements:
         entry = entries.get(req.skill_uri)
         have = entry.proficiency if entry is not None else 0.0
-        if entry is not None and have > 0.0 and have >= req.level:
+        if entry is not None and meets(entry, req.level):
             matched.append(MatchedSkill(
                 uri=req.skill_uri, label=label(req.skill_uri), proficiency=round(have, 4),
                 required_level=round(req.level, 4), importance=round(req.importance, 4),
@@ -96,6 +101,29 @@ def reasons(rows: np.ndarray, contributions: np.ndarray, feature_names: Sequence
                            text=third_person(r.text) if recruiter else r.text,
                            contribution=round(r.contribution, 6)) for r in found])
     return out
+
+
+HELD_SKILLS = "held_skills"
+"""The reason's ``feature`` for the skills a person holds of an item's requirements: not a
+model feature (contribution 0), a count from the profile and the requirements."""
+
+
+def held_skills_reason(entries: Mapping[str, ProfileEntry], requirements: RequirementProfile,
+                       matched: Sequence[MatchedSkill], *, recruiter: bool = False
+                       ) -> list[Reason]:
+    """"You already have 4 of the 14 skills it lists, such as X" (recruiters: "They ..."), or
+    ``[]`` when none is held. The list's fallback for an item no model feature speaks for:
+    a below-average fit still shares skills with the person (every listed item does,
+    `inference.ranking.pipeline.meets_a_requirement`), and saying which is true and useful."""
+    held = sum(1 for r in requirements.requirements if meets(entries.get(r.skill_uri), r.level))
+    if held == 0 or not matched:
+        return []
+    total = len(requirements.requirements)
+    skills = "skill" if total == 1 else "skills"
+    text = (f"You already have {held} of the {total} {skills} it lists, such as "
+            f"{matched[0].label}")
+    return [Reason(feature=HELD_SKILLS, text=third_person(text) if recruiter else text,
+                   contribution=0.0)]
 
 
 PREFERRED_PLACE = "preferred_location"

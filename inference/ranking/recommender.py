@@ -489,6 +489,8 @@ class Recommender:
             opp, reqs = catalog.opportunities[row], catalog.requirements[row]
             reasons = places(opp.location) + reasons
             matched, missing = explain.skill_match(entries, reqs, self.label)
+            if not reasons:
+                reasons = explain.held_skills_reason(entries, reqs, matched)
             items.append(OpportunityRecommendation(
                 rank=rank, opportunity_id=opp.id, kind=opp.kind, title=opp.title,
                 level=opp.level, department_id=opp.department_id, location=opp.location,
@@ -573,7 +575,10 @@ class Recommender:
         items = []
         for rank, (i, reasons) in enumerate(zip(shown, why, strict=True), start=1):
             emp = pool[i]
-            matched, missing = explain.skill_match(self._skill_entries(emp.id), reqs, self.label)
+            entries = self._skill_entries(emp.id)
+            matched, missing = explain.skill_match(entries, reqs, self.label)
+            if not reasons:
+                reasons = explain.held_skills_reason(entries, reqs, matched, recruiter=True)
             current = self.roles.get(emp.role_id)
             items.append(CandidateRecommendation(
                 rank=rank, model_rank=model_rank[emp.id], employee_id=emp.id, name=emp.name,

@@ -16,9 +16,11 @@ import pytest
 
 from features.domain import OpportunityKind, ProtectedAttributes, Sex
 from features.ranking import FEATURE_NAMES, target_from_opportunity
+from features.ranking_explain import SAME_FACT
 from features.store import Store
 from inference.artifacts.bundle import BundleError, load_bundle
 from inference.fairness.serving import OTHER_GROUPS, fair_candidate_order
+from inference.ranking.explain import HELD_SKILLS, PREFERRED_PLACE
 from inference.ranking.recommender import Recommender, UnknownSubject
 from inference.serving.audit_log import ServedListLog, served_list
 from inference.serving.model import NoChampion, ServingModel
@@ -81,8 +83,9 @@ def test_scores_ordered_and_explained(world: ServingWorld, recommender: Recommen
         for item in items:
             assert item.matched_skills or item.missing_skills
             explained += bool(item.reasons)
-            for reason in item.reasons:
-                assert reason.contribution > 0 and reason.text
+            for reason in item.reasons:  # the model's reasons, or a fact (contribution 0)
+                assert reason.text and (reason.contribution > 0
+                                        or reason.feature in (HELD_SKILLS, PREFERRED_PLACE))
             for skill in item.matched_skills:
                 assert skill.label == skill_label(skill.uri)
                 assert skill.proficiency >= skill.required_level
@@ -155,16 +158,26 @@ def test_reasons_are_true_of_their_items(world: ServingWorld,
             opp = next(o for o in recommender.opportunities if o.id == item.opportunity_id)
             essentials = any(r.essential for r in recommender.open_opportunities()[
                 recommender.opportunities.index(opp)][1].requirements)
+            facts = [SAME_FACT.get(r.feature, r.feature) for r in item.reasons]
+            assert len(facts) == len(set(facts)), [r.text for r in item.reasons]  # one per fact
+            assert item.reasons or not item.matched_skills, item.title  # a held skill: say so
             for reason in item.reasons:
                 checked += 1
                 # no raw feature value a person cannot read ("close to this one (0.62)")
                 assert not RAW_FRACTION.search(reason.text), reason.text
+                if reason.feature == HELD_SKILLS:
+                    held = int(reason.text.split()[3])  # "You already have N of the M skills"
+                    assert item.matched_skills and held >= len(item.matched_skills) > 0
+                    assert item.matched_skills[0].label in reason.text
                 if reason.feature in ("essential_coverage", "missing_essentials"):
                     assert essentials, (item.title, reason.text)
                 if reason.feature == "same_location":
                     assert opp.location == emp.location, (item.title, reason.text)
     for candidate in recommender.candidates(ROLE, limit=10).items:
         assert all(r.feature != "same_location" for r in candidate.reasons)  # roles: no place
+        assert candidate.reasons or not candidate.matched_skills
+        assert all(r.text.startswith("They") for r in candidate.reasons
+                   if r.feature == HELD_SKILLS)
     assert checked > 0
 
 

@@ -262,6 +262,23 @@ def test_a_reason_is_shown_only_when_its_sentence_is_true() -> None:
         "Your overall skill profile is close")
 
 
+def test_one_sentence_per_fact_in_a_list_of_reasons() -> None:
+    # the share of the requirements held and the gap left are one fact; so are the essential
+    # skills met and those missing: the larger contribution speaks, the other is not repeated
+    row = np.zeros(len(FEATURE_NAMES))
+    for name, value in (("skill_coverage", 0.6), ("skill_gap", 0.2),
+                        ("essential_coverage", 1.0), ("missing_essentials", 0.0)):
+        row[FEATURE_NAMES.index(name)] = value
+    contrib = np.zeros(len(FEATURE_NAMES) + 1)
+    for name, c in (("skill_coverage", 0.5), ("skill_gap", 0.6),
+                    ("essential_coverage", 0.3), ("missing_essentials", 0.4)):
+        contrib[FEATURE_NAMES.index(name)] = c
+    shown = top_reasons(row, contrib, k=4, positive_only=True, facts=ReasonFacts())
+    assert [r.feature for r in shown] == ["skill_gap", "missing_essentials"]
+    assert [r.text for r in shown] == ["Only a small skill gap is left to close",
+                                       "No essential skill is missing"]
+
+
 def test_a_kind_reason_speaks_only_of_the_items_own_kind() -> None:
     # "You tend to suit this kind of opportunity (rotation)" on a gig was shown because not
     # being a rotation helped its score: a kind's sentence is true only of an item of that kind

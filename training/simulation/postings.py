@@ -11,7 +11,7 @@ import numpy as np
 
 from features.domain import Opportunity, OpportunityKind, OpportunityStatus
 from training.simulation.roles import Catalog, RoleSpec
-from training.simulation.text import join_words, lower_first
+from training.simulation.text import join_words, lower_first, with_article
 
 
 @dataclass(slots=True)
@@ -155,6 +155,8 @@ def mentorship_posting(catalog: Catalog, spec: RoleSpec, mentor_name: str,
     labels = _labels(catalog, skills)
     text = (f"{mentor_name}, an experienced {spec.role.title} in {department}, offers monthly "
             f"mentoring sessions over six months. Topics: {join_words(labels)}. Suits colleagues "
-            f"who want to grow towards a {spec.role.title} role or build these skills.")
-    return Posting(OpportunityKind.MENTORSHIP, f"Mentorship with a {spec.role.title}", text,
+            f"who want to grow towards {with_article(spec.role.title)} role or build these "
+            f"skills.")
+    return Posting(OpportunityKind.MENTORSHIP, f"Mentorship with {with_article(spec.role.title)}",
+                   text,
                    max(1, spec.level - 1), None, tuple(skills))

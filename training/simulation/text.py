@@ -114,3 +114,22 @@ def below(rnd: random.Random, n: int) -> int:
 def between(rnd: random.Random, low: int, high: int) -> int:
     """A uniform integer in [low, high], inclusive: a fast ``rnd.randint``."""
     return low + int(rnd.random() * (high - low + 1))
+
+
+def with_article(noun: str) -> str:
+    """"a Director", "an IT Manager", "an Interior Designer": the indefinite article by the
+    sound of the first letter (a vowel, or a capital read letter by letter, as in "IT")."""
+    first, lower = noun[:1], noun.lower()
+    spelled = len(noun) > 1 and noun[:2].isupper()  # "IT Manager", "HR Specialist"
+    if spelled:
+        vowel_sound = first in "AEFHILMNORSX"
+    elif lower.startswith(_A_BEFORE_VOWEL):  # "a User Researcher", "a European ..."
+        vowel_sound = False
+    else:
+        vowel_sound = first.lower() in "aeiou" or lower.startswith(_AN_BEFORE_H)
+    return f"{'an' if vowel_sound else 'a'} {noun}"
+
+
+_A_BEFORE_VOWEL = ("uni", "use", "usu", "uti", "ura", "ure", "uro", "eu", "one", "once")
+_AN_BEFORE_H = ("hour", "honest", "honor", "honour", "heir")
+
