@@ -103,6 +103,11 @@ SAME_FACT: dict[str, str] = {
 left; the essential skills met and those missing): one sentence per fact in a list of reasons,
 not "you cover 51% of the skills" followed by "only a small skill gap is left"."""
 
+PHRASED_BY: dict[str, str] = {"skill_gap": "skill_coverage"}
+"""A feature whose fact is told in its partner's words: "you already cover 75% of the skills it
+needs" says what "only a small skill gap is left" does, with the figure (a weighted gap can be
+small with one of four skills held)."""
+
 
 def holds(name: str, value: float, helped: bool, facts: ReasonFacts) -> bool:
     """Whether the sentence for ``name`` at ``value`` is true (``helped``: the good one).
@@ -156,7 +161,7 @@ def top_reasons(row: Sequence[float] | np.ndarray, contributions: Sequence[float
     ``contributions`` has one value per feature, optionally followed by the expected value
     (as LightGBM returns it), which is ignored. With ``facts``, a contribution whose sentence
     would be false of the item (`holds`) is skipped; so is one whose fact a larger one already
-    stated (`SAME_FACT`).
+    stated (`SAME_FACT`); a gap is told as the share held (`PHRASED_BY`).
     """
     contrib = np.asarray(contributions, dtype=np.float64)[: len(feature_names)]
     values = np.asarray(row, dtype=np.float64)
@@ -168,15 +173,19 @@ def top_reasons(row: Sequence[float] | np.ndarray, contributions: Sequence[float
         if c == 0.0 or (positive_only and c < 0):
             continue
         name = feature_names[i]
-        if facts is not None and not holds(name, float(values[i]), c > 0, facts):
+        value = float(values[i])
+        if name in PHRASED_BY and PHRASED_BY[name] in feature_names:
+            name = PHRASED_BY[name]
+            value = float(values[list(feature_names).index(name)])
+        if facts is not None and not holds(name, value, c > 0, facts):
             continue
         fact = SAME_FACT.get(name, name)
         if fact in stated:
             continue
         stated.add(fact)
         good, bad = TEMPLATES.get(name, (f"{name} helps ({{v}})", f"{name} hurts ({{v}})"))
-        text = (good if c > 0 else bad).format(v=_fmt(name, float(values[i])))
-        reasons.append(Reason(name, float(values[i]), c, text))
+        text = (good if c > 0 else bad).format(v=_fmt(name, value))
+        reasons.append(Reason(name, value, c, text))
         if len(reasons) == k:
             break
     return reasons

@@ -274,9 +274,14 @@ def test_one_sentence_per_fact_in_a_list_of_reasons() -> None:
                     ("essential_coverage", 0.3), ("missing_essentials", 0.4)):
         contrib[FEATURE_NAMES.index(name)] = c
     shown = top_reasons(row, contrib, k=4, positive_only=True, facts=ReasonFacts())
-    assert [r.feature for r in shown] == ["skill_gap", "missing_essentials"]
-    assert [r.text for r in shown] == ["Only a small skill gap is left to close",
+    # the gap (the largest) is told as the share held, with its figure
+    assert [r.feature for r in shown] == ["skill_coverage", "missing_essentials"]
+    assert [r.text for r in shown] == ["You already cover 60% of the skills it needs",
                                        "No essential skill is missing"]
+    # a share held too small to be good news is not turned into "a small gap"
+    row[FEATURE_NAMES.index("skill_coverage")] = 0.25
+    shown = top_reasons(row, contrib, k=4, positive_only=True, facts=ReasonFacts())
+    assert [r.feature for r in shown] == ["missing_essentials"]
 
 
 def test_a_kind_reason_speaks_only_of_the_items_own_kind() -> None:
