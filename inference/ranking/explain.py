@@ -25,9 +25,16 @@ def skill_label(labels: Mapping[str, str]) -> Callable[[str], str]:
     return label
 
 
+def held_at_level(proficiency: float, level: float) -> bool:
+    """Whether a proficiency meets a requirement's level (a held skill, not a zero): the one
+    rule of a matched skill, for the cards and for which items a list keeps
+    (`inference.ranking.pipeline.meets_a_requirement`)."""
+    return proficiency > 0.0 and proficiency >= level
+
+
 def meets(entry: ProfileEntry | None, level: float) -> bool:
-    """Whether a profile entry meets a requirement's level (a held skill, not a zero)."""
-    return entry is not None and entry.proficiency > 0.0 and entry.proficiency >= level
+    """Whether a profile entry meets a requirement's level (`held_at_level`)."""
+    return entry is not None and held_at_level(entry.proficiency, level)
 
 
 def skill_match(entries: Mapping[str, ProfileEntry], requirements: RequirementProfile,

@@ -25,6 +25,7 @@ from features.domain import Opportunity, OpportunityKind, RequirementProfile
 from features.params import IndexParams, ListMixParams
 from features.ranking import FEATURE_NAMES, EmployeeContext, Target
 from features.ranking_batch import TargetTable
+from inference.ranking.explain import held_at_level
 from inference.retrieval.indexes import OpportunityIndex
 
 Scorer = Callable[[np.ndarray], np.ndarray]
@@ -45,7 +46,7 @@ def meets_a_requirement(skills: Mapping[str, tuple[float, float]],
     `inference.ranking.explain.skill_match`)."""
     for req in requirements.requirements:
         found = skills.get(req.skill_uri)
-        if found is not None and found[0] > 0.0 and found[0] >= req.level:
+        if found is not None and held_at_level(found[0], req.level):
             return True
     return False
 

@@ -157,6 +157,6 @@ def mentorship_posting(catalog: Catalog, spec: RoleSpec, mentor_name: str,
             f"mentoring sessions over six months. Topics: {join_words(labels)}. Suits colleagues "
             f"who want to grow towards {with_article(spec.role.title)} role or build these "
             f"skills.")
-    return Posting(OpportunityKind.MENTORSHIP, f"Mentorship with {with_article(spec.role.title)}",
-                   text,
-                   max(1, spec.level - 1), None, tuple(skills))
+    title = f"Mentorship with {with_article(spec.role.title)}"
+    return Posting(OpportunityKind.MENTORSHIP, title, text, max(1, spec.level - 1), None,
+                   tuple(skills))

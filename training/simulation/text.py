@@ -132,4 +132,3 @@ def with_article(noun: str) -> str:
 
 _A_BEFORE_VOWEL = ("uni", "use", "usu", "uti", "ura", "ure", "uro", "eu", "one", "once")
 _AN_BEFORE_H = ("hour", "honest", "honor", "honour", "heir")
-
