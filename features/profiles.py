@@ -14,7 +14,8 @@ Role requirements are weak evidence: holding a role is an observation only of th
 *essential* skills, dated from the day the person took the role (so it decays like any other);
 a skill seen only through the sources listed in ``profiles.needs_corroboration`` (none are
 shipped: params.yaml says why) stays out of the profile until some other
-evidence (a review, course, endorsement, self-declaration, the current role) names it.
+evidence (a review, course, endorsement, self-declaration, the current role) names it. A skill
+seen only as a development need stays out too: a need says what to build up, not what is held.
 
 A **requirement profile** (role or opportunity) reconciles up to three sources per skill:
 skills inferred from its description (score), ESCO essential/optional relations of the ESCO
@@ -68,7 +69,11 @@ class Observation(BaseModel):
     level: float = Field(ge=0.0, le=1.0)
     """What this observation says about proficiency."""
     score: float = Field(default=1.0, ge=0.0, le=1.0)
-    """How sure we are the skill is meant at all (the engine's score; 1 for explicit skills)."""
+    """How sure we are the skill is meant at all (the engine's score; 1 for explicit skills;
+    ``1 / k`` for each of the k skills a completed course covers)."""
+    need: bool = False
+    """A development need ("should build up X"): evidence of a low level that pulls the
+    proficiency down, never on its own evidence that the person holds the skill."""
 
 
 # ------------------------------------------------------------------ observations
@@ -90,39 +95,51 @@ def role_level(level: int) -> float:
 def evidence_observations(evidence: Evidence, inferred: Sequence[InferredSkill],
                           course_skills: Mapping[str, Sequence[str]],
                           params: ProfileParams) -> list[Observation]:
-    """Observations from one evidence record; ``inferred`` = the engine's skills for its text."""
+    """Observations from one evidence record; ``inferred`` = the engine's skills for its text.
+
+    A record that names its skills (a course of the catalog with its linked skills, an
+    endorsement or self-declaration of one skill) is evidence of those; its text (the course
+    title, a comment) only describes them, so its inferred skills are not observed too. A
+    completion is one piece of evidence spread over the course's k skills (score ``1 / k``
+    each): finishing a course on three skills does not show all three are held."""
     out: list[Observation] = []
     seen: set[str] = set()
 
-    def add(uri: str, source: ObservationSource, level: float, score: float = 1.0) -> None:
+    def add(uri: str, source: ObservationSource, level: float, score: float = 1.0,
+            need: bool = False) -> None:
         if uri not in seen:
             seen.add(uri)
             out.append(Observation(evidence_id=evidence.id, skill_uri=uri,
                                    occurred_on=evidence.occurred_on, source=source,
-                                   level=level, score=score))
+                                   level=level, score=score, need=need))
+
+    def add_inferred(source: ObservationSource, level: float) -> None:
+        for skill in inferred:
+            need = skill.polarity is Polarity.DEVELOPMENT_NEED
+            add(skill.uri, source, params.development_need_level if need else level,
+                skill.score, need)
 
     if evidence.kind is EvidenceKind.PERFORMANCE_REVIEW:
         for skill in inferred:
             add(skill.uri, ObservationSource.REVIEW,
-                review_level(skill.polarity, evidence.rating, params), skill.score)
+                review_level(skill.polarity, evidence.rating, params), skill.score,
+                skill.polarity is Polarity.DEVELOPMENT_NEED)
     elif evidence.kind is EvidenceKind.COURSE_COMPLETION:
-        for uri in course_skills.get(evidence.course_id or "", ()):
-            add(uri, ObservationSource.COURSE, params.course_level)
-        for skill in inferred:
-            add(skill.uri, ObservationSource.COURSE, params.course_level, skill.score)
+        linked = course_skills.get(evidence.course_id or "", ())
+        for uri in linked:
+            add(uri, ObservationSource.COURSE, params.course_level, 1.0 / len(linked))
+        if not linked:
+            add_inferred(ObservationSource.COURSE, params.course_level)
     elif evidence.kind is EvidenceKind.MANAGER_ENDORSEMENT:
         if evidence.skill_uri:
             add(evidence.skill_uri, ObservationSource.ENDORSEMENT, params.endorsement_level)
-        for skill in inferred:
-            add(skill.uri, ObservationSource.ENDORSEMENT, params.endorsement_level, skill.score)
+        else:
+            add_inferred(ObservationSource.ENDORSEMENT, params.endorsement_level)
     elif evidence.kind is EvidenceKind.SELF_DECLARED:
         if evidence.skill_uri:
             add(evidence.skill_uri, ObservationSource.SELF_DECLARED, params.self_declared_level)
-        for skill in inferred:
-            level = (params.development_need_level
-                     if skill.polarity is Polarity.DEVELOPMENT_NEED
-                     else params.self_declared_level)
-            add(skill.uri, ObservationSource.SELF_DECLARED, level, skill.score)
+        else:
+            add_inferred(ObservationSource.SELF_DECLARED, params.self_declared_level)
     return out
 
 
@@ -201,7 +218,7 @@ def build_employee_profile(employee_id: str, as_of: date, observations: Iterable
         weight_sum[obs.skill_uri] += weight
         level_sum[obs.skill_uri] += weight * obs.level
         evidence_ids[obs.skill_uri].add(obs.evidence_id)
-        if obs.source.value not in weak:
+        if obs.source.value not in weak and not obs.need:
             corroborated.add(obs.skill_uri)
     entries = []
     for uri, total in weight_sum.items():

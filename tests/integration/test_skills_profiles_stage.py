@@ -46,8 +46,9 @@ def test_profiles_stage_writes_profiles_as_of_a_date(tmp_path: Path, sqlite_url:
     assert python["evidence_ids"][0] == "v1"
     # the course completed on 2026-02-01 is after the as-of date: not in the profile
     assert all("v2" not in e["evidence_ids"] for e in ada.values())
-    stakeholders = ada[uri_of(small_skill_engine, "communicate with stakeholders")]
-    assert stakeholders["proficiency"] < python["proficiency"]  # a development need
+    # a development need alone is not a held skill: observed as a need, kept out of the profile
+    stakeholders = uri_of(small_skill_engine, "communicate with stakeholders")
+    assert stakeholders not in ada
 
     inferred = {(r["kind"], r["id"]): r for r in read(out / "inferred_skills.jsonl.gz")}
     review = inferred[("evidence", "v1")]
@@ -56,6 +57,8 @@ def test_profiles_stage_writes_profiles_as_of_a_date(tmp_path: Path, sqlite_url:
 
     observations = read(out / "observations.jsonl.gz")
     assert any(o["evidence_id"] == "v2" and o["skill_uri"] == PYTHON for o in observations)
+    assert any(o["evidence_id"] == "v1" and o["skill_uri"] == stakeholders and o["need"]
+               for o in observations)
 
     requirements = {(r["kind"], r["subject_id"]): r for r in read(out / "requirements.jsonl.gz")}
     opportunity = requirements[("opportunity", "o1")]["requirements"]

@@ -109,6 +109,52 @@ def test_endorsement_course_and_self_declared_observations() -> None:
         params.self_declared_level
 
 
+def test_a_development_need_alone_never_puts_a_skill_in_the_profile() -> None:
+    params = profile_params()
+    review = make_evidence(kind=EvidenceKind.PERFORMANCE_REVIEW, rating=4, skill_uri=None,
+                           occurred_on=date(2023, 1, 1))
+    need = evidence_observations(review, [inferred(B, 0.8, Polarity.DEVELOPMENT_NEED)], {},
+                                 params)
+    assert [o.need for o in need] == [True]
+    assert build_employee_profile("e", date(2024, 1, 1), need, params).entries == ()
+    strength = obs("r2", B, date(2023, 6, 1), 0.7)
+    alone = build_employee_profile("e", date(2024, 1, 1), [strength], params)
+    both = build_employee_profile("e", date(2024, 1, 1), [strength, *need], params)
+    assert [e.skill_uri for e in both.entries] == [B]       # held, by the strength
+    assert both.entries[0].proficiency < alone.entries[0].proficiency  # the need pulls it down
+    declared = make_evidence(kind=EvidenceKind.SELF_DECLARED, skill_uri=None,
+                             text="I want to get better at b.")
+    wish = evidence_observations(declared, [inferred(B, 0.7, Polarity.DEVELOPMENT_NEED)], {},
+                                 params)
+    assert [(o.need, o.level) for o in wish] == [(True, params.development_need_level)]
+
+
+def test_a_record_naming_its_skills_is_evidence_of_those_not_of_its_text() -> None:
+    params = profile_params()
+    course = make_evidence(kind=EvidenceKind.COURSE_COMPLETION, course_id="c1", skill_uri=None,
+                           text="Completed the course 'Numbers at work' (12 hours).")
+    text_skills = [inferred(D, 0.6)]
+    observed = evidence_observations(course, text_skills, {"c1": (A, B, C)}, params)
+    assert {o.skill_uri: o.score for o in observed} == pytest.approx(
+        {A: 1 / 3, B: 1 / 3, C: 1 / 3})                     # one completion, three skills
+    single = evidence_observations(course, text_skills, {"c1": (A,)}, params)
+    assert [(o.skill_uri, o.score) for o in single] == [(A, 1.0)]
+    unlinked = evidence_observations(course, text_skills, {}, params)
+    assert [(o.skill_uri, o.score) for o in unlinked] == [(D, 0.6)]  # no link: the text says
+    endorsement = make_evidence(kind=EvidenceKind.MANAGER_ENDORSEMENT, skill_uri=A,
+                                text="Great work on the numbers.")
+    assert [o.skill_uri for o in evidence_observations(endorsement, text_skills, {}, params)
+            ] == [A]
+    comment = make_evidence(kind=EvidenceKind.MANAGER_ENDORSEMENT, skill_uri=None,
+                            text="Great work on the numbers.")
+    assert [o.skill_uri for o in evidence_observations(comment, text_skills, {}, params)
+            ] == [D]
+    # a three-skill course alone gives each skill a third of one completion's confidence
+    one = build_employee_profile("e", date(2024, 1, 1), single, params).entries[0]
+    third = build_employee_profile("e", date(2024, 1, 1), observed, params).entries[0]
+    assert third.confidence < one.confidence
+
+
 def test_requirements_reconcile_sources_by_hand() -> None:
     profile = build_requirements(
         "role-1", inferred=[inferred(A, 0.6), inferred(C, 0.3)],
