@@ -38,17 +38,31 @@ ASPIRATION_RELEVANT = 0.5
 aspiration's content words are in it (one shared word such as "assistant" is not a wish)."""
 
 
-def meets_a_requirement(skills: Mapping[str, tuple[float, float]],
-                        requirements: RequirementProfile) -> bool:
-    """Whether the person (``skills``: uri -> (proficiency, confidence), as
-    `features.ranking.EmployeeContext.skills`) holds one of the required skills at its
-    required level: what lets a card name a skill they already have (the rule of
-    `inference.ranking.explain.skill_match`)."""
+def requirements_met(skills: Mapping[str, tuple[float, float]],
+                     requirements: RequirementProfile) -> int:
+    """How many of the required skills the person (``skills``: uri -> (proficiency,
+    confidence), as `features.ranking.EmployeeContext.skills`) holds at the required level:
+    the skills a card names as matched (the rule of `inference.ranking.explain.skill_match`)."""
+    count = 0
     for req in requirements.requirements:
         found = skills.get(req.skill_uri)
-        if found is not None and held_at_level(found[0], req.level):
-            return True
-    return False
+        count += found is not None and held_at_level(found[0], req.level)
+    return count
+
+
+def meets_a_requirement(skills: Mapping[str, tuple[float, float]],
+                        requirements: RequirementProfile) -> bool:
+    """Whether the person holds one of the required skills at its required level
+    (`requirements_met`): what lets a card name a skill they already have."""
+    return requirements_met(skills, requirements) > 0
+
+
+def shares_enough(skills: Mapping[str, tuple[float, float]],
+                  requirements: RequirementProfile, min_shared: int) -> bool:
+    """Whether a candidate meets ``min_shared`` of the required skills, or every one where
+    fewer are required (`features.params.ServingParams.candidate_min_shared_skills`)."""
+    need = min(min_shared, len(requirements.requirements))
+    return requirements_met(skills, requirements) >= need
 
 
 def relevant_rows(x: np.ndarray, *, aspirations: bool, meets: np.ndarray | None = None

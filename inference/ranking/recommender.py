@@ -98,9 +98,9 @@ from inference.ranking.pipeline import (
     OpportunityCatalog,
     Scorer,
     Slate,
-    meets_a_requirement,
     rank_opportunities,
     relevant_rows,
+    shares_enough,
 )
 from inference.ranking.responses import (
     CandidateList,
@@ -539,8 +539,8 @@ class Recommender:
                            target: Target, limit: int, *, list_key: str,
                            exclude: Collection[str] = ()) -> CandidateList:
         """The one recruiter-side pipeline: retrieve discoverable people in the target's level
-        window -> features -> keep those holding a required skill (`relevant_rows`) -> score ->
-        `fair_candidate_order` -> explain."""
+        window -> features -> keep those meeting enough required skills (`shares_enough`) ->
+        score -> `fair_candidate_order` -> explain."""
         vector = self.vectorizer.requirements(reqs)
         live = self.refresh_discoverable()  # opt-ins and opt-outs since the model loaded
         pool = [self.employees[c.id] for c in self.employee_index.retrieve(
@@ -552,9 +552,11 @@ class Recommender:
         self._histories.prefetch(e.id for e in pool if e.id not in self._contexts)
         x = np.stack([feature_row(self.context(e), target, reqs, vector, self.adjacency)
                       for e in pool])
-        if reqs.requirements:  # a candidate meets a requirement (none known: no rule)
+        if reqs.requirements:  # a candidate shares enough requirements (none known: no rule)
+            shared = self.options.candidate_min_shared_skills
             keep = relevant_rows(x, aspirations=False, meets=np.array(
-                [meets_a_requirement(self.context(e).skills, reqs) for e in pool], dtype=bool))
+                [shares_enough(self.context(e).skills, reqs, shared) for e in pool],
+                dtype=bool))
             pool = [e for e, k in zip(pool, keep.tolist(), strict=True) if k]
             if not pool:
                 return result

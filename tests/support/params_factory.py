@@ -68,9 +68,12 @@ def profile_params(**overrides: Any) -> ProfileParams:
     return ProfileParams.model_validate(_merged(repo_params().profiles, overrides))
 
 
-def serving_policy(profiles_as_of: date, **rerank: Any) -> ServingPolicy:
-    """The shipped serving policy for a bundle whose profiles are dated ``profiles_as_of``."""
+def serving_policy(profiles_as_of: date, serving: dict[str, Any] | None = None,
+                   **rerank: Any) -> ServingPolicy:
+    """The shipped serving policy for a bundle whose profiles are dated ``profiles_as_of``
+    (``serving``: overrides of the shipped ``serving:`` keys)."""
     params = repo_params()
-    return ServingPolicy(serving=params.serving, rerank=rerank_policy(**rerank),
+    return ServingPolicy(serving=params.serving.model_copy(update=serving or {}),
+                         rerank=rerank_policy(**rerank),
                          small_group_threshold=params.fairness.small_group_threshold,
                          profiles_as_of=profiles_as_of, profiles_engine="test")

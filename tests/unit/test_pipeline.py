@@ -23,6 +23,8 @@ from inference.ranking.pipeline import (
     mixed_order,
     rank_opportunities,
     relevant_rows,
+    requirements_met,
+    shares_enough,
 )
 from inference.retrieval.indexes import SkillProfileVectorizer
 from tests.support.factories import (
@@ -234,3 +236,18 @@ def test_an_item_is_relevant_when_one_requirement_is_met_at_its_level() -> None:
     meets = np.array([True, False, False])
     assert relevant_rows(x, aspirations=False, meets=meets).tolist() == [True, False, False]
     assert relevant_rows(x, aspirations=True, meets=meets).tolist() == [True, False, True]
+
+
+def test_a_candidate_is_listed_on_two_shared_skills_or_all_of_fewer() -> None:
+    # One shared skill of many ("communication" for a speech-language opening) is a
+    # coincidence, not a fit: the recruiter's list asks for two (or every one of fewer).
+    reqs = make_requirements("r", {"uri:a": (0.8, 0.5, True), "uri:b": (0.5, 0.4, False),
+                                   "uri:c": (0.5, 0.4, False)})
+    one = {"uri:a": (0.7, 0.9), "uri:b": (0.2, 0.9)}          # b below its level
+    two = {"uri:a": (0.7, 0.9), "uri:c": (0.6, 0.3)}
+    assert requirements_met(one, reqs) == 1 and requirements_met(two, reqs) == 2
+    assert not shares_enough(one, reqs, 2) and shares_enough(two, reqs, 2)
+    assert shares_enough(one, reqs, 1)
+    single = make_requirements("s", {"uri:a": (0.8, 0.5, True)})
+    assert shares_enough(one, single, 2)                      # all of the one requirement
+    assert shares_enough({}, make_requirements("none", {}), 2)  # nothing known: no rule
