@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, Protocol, TypeVar
@@ -181,6 +182,30 @@ def bulk_insert_models(conn: Connection, table: Table, models: Sequence[BaseMode
     return len(models)
 
 
+ORGANIZATION_SOURCES: tuple[Table, ...] = (
+    t.departments, t.roles, t.employees, t.protected_attributes, t.opportunities, t.courses,
+    t.evidence, t.moves, t.events,
+)
+"""The tables an `Organization` fills, parents first (each named as its field)."""
+
+
+class OrganizationWriter:
+    """Appends parts of an organization inside `Store.organization_writer`'s transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.counts: dict[str, int] = {table.name: 0 for table in ORGANIZATION_SOURCES}
+
+    def append(self, part: Organization) -> dict[str, int]:
+        """Insert every row of ``part`` (parents first; a part may reference the rows of an
+        earlier one, e.g. the first part's roles); the rows written per table."""
+        written = {table.name: bulk_insert_models(self.conn, table, getattr(part, table.name))
+                   for table in ORGANIZATION_SOURCES}
+        for name, count in written.items():
+            self.counts[name] += count
+        return written
+
+
 class Store:
     """Typed access to everything Waypoint persists (protected attributes excepted)."""
 
@@ -241,25 +266,23 @@ class Store:
 
     def replace_organization(self, org: Organization, version: str) -> dict[str, int]:
         """Replace the whole organization (HR data) in one transaction."""
-        sources: dict[Table, Sequence[BaseModel]] = {
-            t.departments: org.departments,
-            t.roles: org.roles,
-            t.employees: org.employees,
-            t.protected_attributes: org.protected_attributes,
-            t.opportunities: org.opportunities,
-            t.courses: org.courses,
-            t.evidence: org.evidence,
-            t.moves: org.moves,
-            t.events: org.events,
-        }
-        counts: dict[str, int] = {}
+        with self.organization_writer(version) as writer:
+            writer.append(org)
+        return writer.counts
+
+    @contextmanager
+    def organization_writer(self, version: str) -> Iterator[OrganizationWriter]:
+        """Replace the organization part by part (`OrganizationWriter.append`), in ONE
+        transaction: the previous organization is deleted first, ``version`` is set after the
+        last part, and everything is committed when the block ends. An exception in the block
+        (or a killed process) rolls it all back: the previous organization and its version stay,
+        and until the commit every reader sees the previous organization, never a part."""
         with self.engine.begin() as conn:
             for table in reversed(t.ORGANIZATION_TABLES):
                 conn.execute(table.delete())
-            for table, models in sources.items():
-                counts[table.name] = bulk_insert_models(conn, table, models)
-            self._set_version(conn, "organization", version, counts)
-        return counts
+            writer = OrganizationWriter(conn)
+            yield writer
+            self._set_version(conn, "organization", version, writer.counts)
 
     def add_event(self, new: Event) -> Event:
         """Store an event once per idempotency key; a repeat returns the stored event."""
