@@ -231,9 +231,7 @@ def merge(parts: Sequence[SimulationResult]) -> SimulationResult:
     applications: list[Application] = []
     for part in parts:
         offset = len(people)
-        for person in part.people:
-            person.index += offset
-        people += part.people
+        people += [dataclasses.replace(p, index=p.index + offset) for p in part.people]
         applications += [dataclasses.replace(a, person=a.person + offset)
                          for a in part.applications]
     head = parts[0]

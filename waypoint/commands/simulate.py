@@ -18,6 +18,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--employees", type=int, help="headcount (default: params.yaml)")
     parser.add_argument("--seed", type=int, help="random seed (default: params.yaml)")
+    parser.add_argument("--shard-employees", type=int,
+                        help="most employees per division (default: params.yaml)")
     parser.add_argument("--params", type=Path, default=None,
                         help="parameters file (default: the project's params.yaml)")
     parser.add_argument("--bias-strength", type=float, help="override simulate.bias_strength")
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
         params = load_params(args.params, employees=args.employees, seed=args.seed,
+                             shard_employees=args.shard_employees,
                              bias_strength=args.bias_strength,
                              proxy_strength=args.proxy_strength)
     except ValueError as exc:
