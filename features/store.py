@@ -52,6 +52,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 DISCOVERABILITY = "discoverability"
 """The ``dataset_versions`` row `Store.set_discoverable` renews on every change."""
 CHUNK = 5_000
+WRITE_CACHE_KIB = 262_144
+"""SQLite page cache of the connection that writes an organization (`Store.organization_writer`)."""
 ADDED_COLUMNS: tuple[tuple[Table, str], ...] = ((t.opportunities, "hours_per_week"),)
 """Nullable columns added to a table after stores were made with it: `add_missing_columns`
 (run by `Store.create_schema` and `features.live_store.ensure_live_tables`) adds each one an
@@ -311,11 +313,19 @@ class Store:
         (or a killed process) rolls it all back: the previous organization and its version stay,
         and until the commit every reader sees the previous organization, never a part."""
         with self.engine.begin() as conn:
-            for table in reversed(t.ORGANIZATION_TABLES):
-                conn.execute(table.delete())
-            writer = OrganizationWriter(conn)
-            yield writer
-            self._set_version(conn, "organization", version, writer.counts)
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:  # the indexes of millions of new rows: a page cache of 256 MiB
+                cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
+            try:
+                for table in reversed(t.ORGANIZATION_TABLES):
+                    conn.execute(table.delete())
+                writer = OrganizationWriter(conn)
+                yield writer
+                self._set_version(conn, "organization", version, writer.counts)
+            finally:
+                if sqlite:  # the pooled connection goes back with its usual cache
+                    conn.exec_driver_sql(f"PRAGMA cache_size={cache}")
 
     def add_event(self, new: Event) -> Event:
         """Store an event once per idempotency key; a repeat returns the stored event."""

@@ -7,7 +7,6 @@ Small on purpose: 180 people in divisions of at most 60 stand for 1,000,000 in d
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 from collections import Counter
@@ -33,7 +32,7 @@ from training.simulation.build import (
     simulate_divisions,
 )
 from training.simulation.truth import TruthWriter
-from waypoint.commands import simulate as simulate_command
+from waypoint.cli import main
 
 pytestmark = [pytest.mark.data, pytest.mark.store]
 
@@ -175,7 +174,9 @@ def test_streamed_truth_is_the_whole_truth(parts: list[SimulationResult], tmp_pa
 
 
 @pytest.fixture
-def cli_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def cli_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_data_dir: Path
+              ) -> Iterator[Path]:
+    monkeypatch.setenv("WAYPOINT_DATA_DIR", str(shared_data_dir))
     monkeypatch.setenv("WAYPOINT_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
     monkeypatch.setenv("WAYPOINT_ARTIFACT_DIR", str(tmp_path))
     get_settings.cache_clear()
@@ -184,10 +185,9 @@ def cli_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 
 def _run(folder: Path, employees: int) -> int:
-    return simulate_command.run(argparse.Namespace(
-        employees=employees, seed=None, shard_employees=MOST, params=None, bias_strength=None,
-        proxy_strength=None, summary=folder / "summary.json", truth=folder / "truth.json.gz",
-        crosswalk=None, no_progress=True))
+    return main(["simulate", "--employees", str(employees), "--shard-employees", str(MOST),
+                 "--summary", str(folder / "summary.json"),
+                 "--truth", str(folder / "truth.json.gz"), "--no-progress"])
 
 
 def test_the_command_streams_divisions_and_a_failure_leaves_the_last_run(

@@ -47,9 +47,8 @@ class TruthWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        os.close(handle)
-        self._partial = Path(name)
+        # a name of this process's own beside the target, created with the usual permissions
+        self._partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         # open until close / discard (the writer is itself the context manager)
         self._out: IO[str] = gzip.open(self._partial, "wt", compresslevel=1)  # noqa: SIM115
         self._spool: IO[str] = tempfile.TemporaryFile("w+t", dir=path.parent)  # noqa: SIM115
