@@ -45,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
     from training.simulation import load_params
     from training.simulation.build import (
         Tally,
-        division_sizes,
         simulate_divisions,
         simulation_version,
     )
@@ -71,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
     seconds = {"build": 0.0, "write": 0.0}
     crosswalk: Crosswalk | None = None
     store = Store(settings.database_url)
-    divisions = division_sizes(params.employees, params.shard_employees)
     try:
         store.create_schema()
         parts = simulate_divisions(reference, params, progress=not args.no_progress,
@@ -83,20 +81,21 @@ def run(args: argparse.Namespace) -> int:
             clock = time.perf_counter()
             for part in parts:  # one division at a time: simulated, written, dropped
                 built = time.perf_counter()
+                seconds["build"] += built - clock
                 writer.append(part.organization)
                 truth.add(part.skill_uris, part.people, part.applications)
                 tally.add(part)
                 crosswalk = part.crosswalk
                 bar.update(len(part.people))
-                del part
-                clock, seconds["build"], seconds["write"] = (
-                    time.perf_counter(), seconds["build"] + built - clock,
-                    seconds["write"] + time.perf_counter() - built)
+                del part  # before the next division is built
+                clock = time.perf_counter()
+                seconds["write"] += clock - built
             counts = dict(writer.counts)
+        seconds["write"] += time.perf_counter() - clock  # the commit, the truth file's end
     finally:
         store.dispose()
     log.info("simulated %s employees in %s divisions: built in %.1fs, wrote %s rows in %.1fs",
-             params.employees, len(divisions), seconds["build"], sum(counts.values()),
+             params.employees, tally.divisions, seconds["build"], sum(counts.values()),
              seconds["write"])
     assert crosswalk is not None  # every organization has at least one division
     mapping_path = args.crosswalk or settings.artifact_dir / "crosswalk" / "onet_esco.csv"
