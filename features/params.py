@@ -52,6 +52,9 @@ class SimulationParams(_Section):
 
     seed: int
     employees: int = Field(ge=50)
+    shard_employees: int = Field(ge=50)
+    """Most employees in one independently simulated division (`training.simulation.build`):
+    a larger organization is simulated and written division by division, in bounded memory."""
     years_of_history: int = Field(ge=1, le=20)
     as_of: date
     bias_group: Sex

@@ -7,10 +7,11 @@ Protected attributes are written here but never read here; see `features.protect
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, field_validator
 from sqlalchemy import (
@@ -51,6 +52,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 DISCOVERABILITY = "discoverability"
 """The ``dataset_versions`` row `Store.set_discoverable` renews on every change."""
 CHUNK = 5_000
+WRITE_CACHE_KIB = 262_144
+"""SQLite page cache of the connection that writes an organization (`Store.organization_writer`)."""
 ADDED_COLUMNS: tuple[tuple[Table, str], ...] = ((t.opportunities, "hours_per_week"),)
 """Nullable columns added to a table after stores were made with it: `add_missing_columns`
 (run by `Store.create_schema` and `features.live_store.ensure_live_tables`) adds each one an
@@ -144,41 +147,98 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _needs_plain(annotation: Any) -> bool:
+    """Whether a field of this type can hold an enum or a tuple (`_plain` converts those)."""
+    if isinstance(annotation, type) and issubclass(annotation, Enum | tuple):
+        return True
+    return get_origin(annotation) is tuple or any(_needs_plain(a) for a in get_args(annotation))
+
+
+def _converter(annotation: Any, processor: Callable[[Any], Any] | None
+               ) -> Callable[[Any], Any] | None:
+    """What a (non-None) value of the field goes through on its way to the driver: `_plain`
+    where the field's type needs it, then the column type's bind processor; None for neither."""
+    if not _needs_plain(annotation):
+        return processor
+    if processor is None:
+        return _plain
+    return lambda value: processor(_plain(value))
+
+
 def bulk_insert_models(conn: Connection, table: Table, models: Sequence[BaseModel]) -> int:
     """Insert many models fast, inside the caller's transaction.
 
     Same rows as ``insert_chunked(conn, table, _rows(models))`` but several times faster for
-    millions of rows: values are read straight off the (already validated) models, converted by
-    the column types' own bind processors (so SQLite dates and JSON are stored exactly as the
-    Core path stores them), and sent with ``executemany`` on this connection's DBAPI cursor.
-    Every table column must be a field of the model.
+    millions of rows: values are read straight off the (already validated) models of one class,
+    converted by the column types' own bind processors (so SQLite dates and JSON are stored
+    exactly as the Core path stores them) only where the field's type or the column needs it,
+    and sent on this connection's DBAPI cursor: ``COPY ... FROM STDIN`` on PostgreSQL
+    (psycopg 3), ``executemany`` in batches of `CHUNK` elsewhere. Every table column must be a
+    field of the model.
     """
     if not models:
         return 0
     dialect = conn.dialect
-    columns = list(table.columns)
     compiled = table.insert().compile(dialect=dialect)
-    by_name = {column.name: column for column in columns}
+    by_name = {column.name: column for column in table.columns}
     positional = bool(compiled.positional)
     names = [str(key) for key in compiled.positiontup or ()] if positional else list(by_name)
-    processors = [by_name[name].type.dialect_impl(dialect).bind_processor(dialect)
-                  for name in names]
-    converters = [(name, processor) for name, processor in zip(names, processors, strict=True)]
+    fields = type(models[0]).model_fields
+    converters = [
+        (i, convert) for i, name in enumerate(names)
+        if (convert := _converter(
+            fields[name].annotation,
+            by_name[name].type.dialect_impl(dialect).bind_processor(dialect))) is not None]
 
-    def row(model: BaseModel) -> Any:
+    def row(model: BaseModel) -> list[Any]:
         values = model.__dict__
-        converted = [_plain(values[name]) for name, _ in converters]
-        converted = [value if proc is None or value is None else proc(value)
-                     for value, (_, proc) in zip(converted, converters, strict=True)]
-        return tuple(converted) if positional else dict(zip(names, converted, strict=True))
+        out = [values[name] for name in names]
+        for i, convert in converters:
+            if out[i] is not None:
+                out[i] = convert(out[i])
+        return out
 
     cursor = conn.connection.cursor()
     try:
+        if dialect.name == "postgresql" and hasattr(cursor, "copy"):
+            quote = dialect.identifier_preparer.quote
+            columns = ", ".join(quote(name) for name in names)
+            with cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+                for model in models:
+                    copy.write_row(row(model))
+            return len(models)
+        statement = str(compiled)
         for start in range(0, len(models), CHUNK):
-            cursor.executemany(str(compiled), [row(m) for m in models[start:start + CHUNK]])
+            batch = [row(m) for m in models[start:start + CHUNK]]
+            cursor.executemany(statement, [tuple(r) for r in batch] if positional
+                               else [dict(zip(names, r, strict=True)) for r in batch])
     finally:
         cursor.close()
     return len(models)
+
+
+ORGANIZATION_SOURCES: tuple[Table, ...] = (
+    t.departments, t.roles, t.employees, t.protected_attributes, t.opportunities, t.courses,
+    t.evidence, t.moves, t.events,
+)
+"""The tables an `Organization` fills, parents first (each named as its field)."""
+
+
+class OrganizationWriter:
+    """Appends parts of an organization inside `Store.organization_writer`'s transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.counts: dict[str, int] = {table.name: 0 for table in ORGANIZATION_SOURCES}
+
+    def append(self, part: Organization) -> dict[str, int]:
+        """Insert every row of ``part`` (parents first; a part may reference the rows of an
+        earlier one, e.g. the first part's roles); the rows written per table."""
+        written = {table.name: bulk_insert_models(self.conn, table, getattr(part, table.name))
+                   for table in ORGANIZATION_SOURCES}
+        for name, count in written.items():
+            self.counts[name] += count
+        return written
 
 
 class Store:
@@ -241,25 +301,31 @@ class Store:
 
     def replace_organization(self, org: Organization, version: str) -> dict[str, int]:
         """Replace the whole organization (HR data) in one transaction."""
-        sources: dict[Table, Sequence[BaseModel]] = {
-            t.departments: org.departments,
-            t.roles: org.roles,
-            t.employees: org.employees,
-            t.protected_attributes: org.protected_attributes,
-            t.opportunities: org.opportunities,
-            t.courses: org.courses,
-            t.evidence: org.evidence,
-            t.moves: org.moves,
-            t.events: org.events,
-        }
-        counts: dict[str, int] = {}
+        with self.organization_writer(version) as writer:
+            writer.append(org)
+        return writer.counts
+
+    @contextmanager
+    def organization_writer(self, version: str) -> Iterator[OrganizationWriter]:
+        """Replace the organization part by part (`OrganizationWriter.append`), in ONE
+        transaction: the previous organization is deleted first, ``version`` is set after the
+        last part, and everything is committed when the block ends. An exception in the block
+        (or a killed process) rolls it all back: the previous organization and its version stay,
+        and until the commit every reader sees the previous organization, never a part."""
         with self.engine.begin() as conn:
-            for table in reversed(t.ORGANIZATION_TABLES):
-                conn.execute(table.delete())
-            for table, models in sources.items():
-                counts[table.name] = bulk_insert_models(conn, table, models)
-            self._set_version(conn, "organization", version, counts)
-        return counts
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:  # the indexes of millions of new rows: a page cache of 256 MiB
+                cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
+            try:
+                for table in reversed(t.ORGANIZATION_TABLES):
+                    conn.execute(table.delete())
+                writer = OrganizationWriter(conn)
+                yield writer
+                self._set_version(conn, "organization", version, writer.counts)
+            finally:
+                if sqlite:  # the pooled connection goes back with its usual cache
+                    conn.exec_driver_sql(f"PRAGMA cache_size={cache}")
 
     def add_event(self, new: Event) -> Event:
         """Store an event once per idempotency key; a repeat returns the stored event."""

@@ -24,16 +24,17 @@ from training.simulation.text import below, between
 class EvidenceWriter:
     def __init__(self, catalog: Catalog, courses: dict[str, tuple[str, int]],
                  course_for_skill: dict[int, list[str]], as_of: int, start: int,
-                 rnd: random.Random) -> None:
+                 rnd: random.Random, first_id: int = 0) -> None:
         self.catalog, self.courses, self.course_for_skill = catalog, courses, course_for_skill
+        self.first_id = first_id  # ids from first_id + 1: a division continues the numbering
         self.as_of, self.start, self.rnd = as_of, start, rnd
         self.rows: list[Evidence] = []
         self.phraser = Phraser(catalog.skills, rnd)
 
     def _add(self, person: Person, kind: EvidenceKind, when: int, **fields: object) -> None:
         self.rows.append(Evidence.model_validate({
-            "id": f"X{len(self.rows) + 1:08d}", "employee_id": person.id, "kind": kind,
-            "occurred_on": day(when), **fields,
+            "id": f"X{self.first_id + len(self.rows) + 1:08d}", "employee_id": person.id,
+            "kind": kind, "occurred_on": day(when), **fields,
         }))
 
     def _role_on(self, person: Person, when: int) -> int:

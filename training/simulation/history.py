@@ -83,10 +83,21 @@ def feeder_roles(catalog: Catalog, rng: np.random.Generator,
     return [(np.array(list(w), dtype=np.int64), np.array(list(w.values()))) for w in weights]
 
 
+@dataclass(frozen=True, slots=True)
+class FirstIds:
+    """Where a division's numbered history ids start (all 0 for the first): openings ``H``,
+    moves ``M`` and events ``EV`` continue the previous divisions' numbering."""
+
+    openings: int = 0
+    moves: int = 0
+    events: int = 0
+
+
 class _Simulator:
     def __init__(self, catalog: Catalog, people: list[Person], params: SimulationParams,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, first: FirstIds) -> None:
         self.catalog, self.people, self.params, self.rng = catalog, people, params, rng
+        self.first = first
         self.as_of = params.as_of.toordinal()
         self.start = self.as_of - int(365.25 * params.years_of_history)
         self.members: list[list[int]] = [[] for _ in catalog.roles]
@@ -187,7 +198,7 @@ class _Simulator:
             in_group = np.array([self.people[i].in_bias_group for i in applicants])
             part_time = np.array([self.people[i].part_time for i in applicants])
             winner = choose(self.params, fits, in_group, part_time, self.rng)
-        opp_id = f"H{number + 1:07d}"
+        opp_id = f"H{self.first.openings + number + 1:07d}"
         location = (self.people[applicants[0]].location if applicants
                     else str(self.rng.choice(["London", "New York", "Berlin"])))
         posting = self._posting(role, kind, location)
@@ -223,7 +234,7 @@ class _Simulator:
                 back = when + int(self.rng.integers(120, 331))
                 heapq.heappush(self.pending, (back, person.index, previous, len(self.pending)))
         self.history.moves.append(Move(
-            id=f"M{len(self.history.moves) + 1:07d}", employee_id=person.id,
+            id=f"M{self.first.moves + len(self.history.moves) + 1:07d}", employee_id=person.id,
             from_role_id=self.catalog.roles[previous].role.id, to_role_id=spec.role.id,
             opportunity_id=opp_id, moved_on=day(when), promotion=promotion,
             outcome_rating=outcome, retained_one_year=retained,
@@ -262,7 +273,7 @@ class _Simulator:
             self.midnight[when] = midnight
         stamp = midnight + timedelta(minutes=between(self.rnd, 8 * 60, 19 * 60))
         self.history.events.append(Event(
-            id=f"EV{len(self.history.events) + 1:08d}", kind=kind,
+            id=f"EV{self.first.events + len(self.history.events) + 1:08d}", kind=kind,
             employee_id=self.people[person].id, occurred_at=stamp, opportunity_id=opp_id,
             detail=detail,
         ))
@@ -276,9 +287,10 @@ class _Simulator:
 
 def simulate_history(catalog: Catalog, people: list[Person], params: SimulationParams,
                      rng: np.random.Generator,
-                     tick: Callable[[int], object] = lambda _: None) -> History:
+                     tick: Callable[[int], object] = lambda _: None,
+                     first: FirstIds = FirstIds()) -> History:
     """Run the window; ``people`` end in their roles on ``as_of``."""
-    sim = _Simulator(catalog, people, params, rng)
+    sim = _Simulator(catalog, people, params, rng, first)
     total = round(params.openings_per_employee_year * params.employees * params.years_of_history)
     days = np.sort(rng.integers(sim.start, sim.as_of - 45, total))
     for number, when in enumerate(days):

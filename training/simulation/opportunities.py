@@ -30,7 +30,9 @@ KIND_SHARES = {
 
 
 def current_openings(catalog: Catalog, people: list[Person], params: SimulationParams,
-                     rng: np.random.Generator) -> list[Draft]:
+                     rng: np.random.Generator, first_id: int = 0) -> list[Draft]:
+    """The opportunities open on ``as_of`` among ``people``; ids numbered from
+    ``first_id + 1``."""
     as_of = params.as_of.toordinal()
     headcount = np.bincount([p.role for p in people], minlength=len(catalog.roles)) + 0.5
     weights = headcount / headcount.sum()
@@ -64,7 +66,7 @@ def current_openings(catalog: Catalog, people: list[Person], params: SimulationP
                 dept = dept_names[spec.role.department_id]
                 location = mentor.location
                 posting = mentorship_posting(catalog, spec, mentor.name, dept)
-            opp_id = f"O{len(drafts) + 1:06d}"
+            opp_id = f"O{first_id + len(drafts) + 1:06d}"
             drafts.append(Draft(
                 id=opp_id, kind=kind, title=posting.title,
                 description=posting.description, department_id=spec.role.department_id,

@@ -139,8 +139,10 @@ def _initial_skills(catalog: Catalog, role: int, since: int, years_in_role: floa
 
 
 def build_people(catalog: Catalog, params: SimulationParams,
-                 rng: np.random.Generator) -> list[Person]:
-    """Everyone who works at the company on ``as_of``, in the role they started the window in."""
+                 rng: np.random.Generator, first_id: int = 0) -> list[Person]:
+    """Everyone who works at the company (or at one division: ``params.employees`` people) on
+    ``as_of``, in the role they started the window in. ``index`` is the position in the list;
+    ids are numbered from ``first_id + 1``, so divisions' ids never collide."""
     n = params.employees
     as_of = params.as_of.toordinal()
     start = as_of - int(365.25 * params.years_of_history)
@@ -174,7 +176,7 @@ def build_people(catalog: Catalog, params: SimulationParams,
         skills = _initial_skills(catalog, role, role_since, (start - role_since) / 365.25,
                                  float(talent[i]), rng, prior, transversal)
         people.append(Person(
-            index=i, id=f"E{i + 1:06d}", name=name, sex=sex, race_ethnicity=races[i],
+            index=i, id=f"E{first_id + i + 1:06d}", name=name, sex=sex, race_ethnicity=races[i],
             age_band=_age_band(rng, float(tenure[i])), in_bias_group=in_group,
             part_time=bool(rng.random() < rate), talent=float(talent[i]), hired_on=hired_on,
             role=role, role_since=role_since, location=locations[i],

@@ -123,9 +123,9 @@ def run_stage(args: argparse.Namespace) -> int:
                 simulate.write_reference_crosswalk()  # overrides may have changed
             else:
                 code = simulate.run(argparse.Namespace(
-                    employees=None, seed=None, params=None, bias_strength=None,
-                    proxy_strength=None, summary=None, truth=None, crosswalk=None,
-                    no_progress=args.no_progress))
+                    employees=None, seed=None, shard_employees=None, params=None,
+                    bias_strength=None, proxy_strength=None, summary=None, truth=None,
+                    crosswalk=None, no_progress=args.no_progress))
                 if code:
                     return int(code)
             detail: dict[str, Any] = {"source": "simulate"}

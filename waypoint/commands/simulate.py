@@ -18,6 +18,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--employees", type=int, help="headcount (default: params.yaml)")
     parser.add_argument("--seed", type=int, help="random seed (default: params.yaml)")
+    parser.add_argument("--shard-employees", type=int,
+                        help="most employees per division (default: params.yaml)")
     parser.add_argument("--params", type=Path, default=None,
                         help="parameters file (default: the project's params.yaml)")
     parser.add_argument("--bias-strength", type=float, help="override simulate.bias_strength")
@@ -34,17 +36,26 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from features.errors import WaypointError
     from features.settings import get_settings
     from features.store import Store
     from features.taxonomy import read_reference_data
-    from training.simulation import load_params, simulate
-    from training.simulation.build import simulation_version
+    from training.simulation import load_params
+    from training.simulation.build import (
+        Tally,
+        simulate_divisions,
+        simulation_version,
+    )
+    from training.simulation.crosswalk import Crosswalk
     from training.simulation.crosswalk_file import read_overrides, write_mapping
+    from training.simulation.truth import TruthWriter
 
     settings = get_settings()
     try:
         params = load_params(args.params, employees=args.employees, seed=args.seed,
+                             shard_employees=args.shard_employees,
                              bias_strength=args.bias_strength,
                              proxy_strength=args.proxy_strength)
     except ValueError as exc:
@@ -54,30 +65,50 @@ def run(args: argparse.Namespace) -> int:
     log.info("read reference data from %s in %.1fs", settings.data_dir,
              time.perf_counter() - started)
     overrides = read_overrides(settings.crosswalk_overrides)
-    result = simulate(reference, params, progress=not args.no_progress, overrides=overrides)
-    built = time.perf_counter()
-    log.info("built the organization in %.1fs", built - started)
+    truth_path = args.truth or settings.artifact_dir / "simulation_truth.json.gz"
+    tally = Tally()
+    seconds = {"build": 0.0, "write": 0.0}
+    crosswalk: Crosswalk | None = None
     store = Store(settings.database_url)
     try:
         store.create_schema()
-        counts = store.replace_organization(result.organization, version=simulation_version(params))
+        parts = simulate_divisions(reference, params, progress=not args.no_progress,
+                                   overrides=overrides)
+        with (tqdm(total=params.employees, desc="simulate", unit="employee",
+                   disable=args.no_progress) as bar,
+              TruthWriter(truth_path) as truth,
+              store.organization_writer(simulation_version(params)) as writer):
+            clock = time.perf_counter()
+            for part in parts:  # one division at a time: simulated, written, dropped
+                built = time.perf_counter()
+                seconds["build"] += built - clock
+                writer.append(part.organization)
+                truth.add(part.skill_uris, part.people, part.applications)
+                tally.add(part)
+                crosswalk = part.crosswalk
+                bar.update(len(part.people))
+                del part  # before the next division is built
+                clock = time.perf_counter()
+                seconds["write"] += clock - built
+            counts = dict(writer.counts)
+        seconds["write"] += time.perf_counter() - clock  # the commit, the truth file's end
     finally:
         store.dispose()
-    written = time.perf_counter()
-    log.info("wrote %s rows in %.1fs", sum(counts.values()), written - built)
-    truth_path = args.truth or settings.artifact_dir / "simulation_truth.json.gz"
-    result.write_truth(truth_path)
+    log.info("simulated %s employees in %s divisions: built in %.1fs, wrote %s rows in %.1fs",
+             params.employees, tally.divisions, seconds["build"], sum(counts.values()),
+             seconds["write"])
+    assert crosswalk is not None  # every organization has at least one division
     mapping_path = args.crosswalk or settings.artifact_dir / "crosswalk" / "onet_esco.csv"
-    write_mapping(mapping_path, result.crosswalk.matches,
+    write_mapping(mapping_path, crosswalk.matches,
                   {o.code: o.title for o in reference.onet_occupations},
                   {o.uri: o.label for o in reference.occupations})
     summary: dict[str, Any] = {
-        **result.summary(params),
+        **tally.summary(params, crosswalk.stats()),
         "rows_written": counts,
         "truth": str(truth_path),
         "crosswalk_file": str(mapping_path),
         "crosswalk_overrides": len(overrides),
-        "seconds": {"build": round(built - started, 1), "write": round(written - built, 1),
+        "seconds": {"build": round(seconds["build"], 1), "write": round(seconds["write"], 1),
                     "total": round(time.perf_counter() - started, 1)},
     }
     summary_path = args.summary or settings.artifact_dir / "simulation_summary.json"
