@@ -24,7 +24,13 @@ from tests.support.authz_matrix import never_limited, sign_in
 from tests.support.params_factory import serving_policy
 from tests.support.privacy_attacker import ATTACKS, Fetch, accuracy, chance
 from tests.support.product_app import register_champion, settings_for
-from tests.support.serving_factory import AS_OF, build_world, train_ranker, write_profiles
+from tests.support.serving_factory import (
+    AS_OF,
+    WORLD_SERVING,
+    build_world,
+    train_ranker,
+    write_profiles,
+)
 
 LIFTED = "female"
 FALLBACK = "male"
@@ -60,11 +66,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
                  data_versions={"organization": "t"},
                  extra_files=write_profiles(world.org, folder / "profiles-offsets"),
                  metrics={"ndcg_at_10": 0.5}, rerank_offsets=OFFSETS,
-                 # this small world's roles share one skill with most people: at the shipped
-                 # two shared skills its lists hold too few candidates for the attacks'
-                 # statistics; the re-ranking and what a response discloses do not depend on
-                 # which candidates are listed
-                 policy=serving_policy(AS_OF, serving={"candidate_min_shared_skills": 1}))
+                 policy=serving_policy(AS_OF, WORLD_SERVING))
     settings = settings_for(folder, world)
     truth = {p.employee_id: p.sex.value for p in world.org.protected_attributes}
     with pytest.MonkeyPatch.context() as patch:

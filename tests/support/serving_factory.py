@@ -54,6 +54,10 @@ ROLE = "role-engineering-2"
 RACES = ("Group A", "Group B")
 COMMON_SKILL = SKILLS[39]
 """A skill every role and open opportunity asks for and everyone has been endorsed on once."""
+WORLD_SERVING = {"candidate_min_shared_skills": 1}
+"""This world's candidate pools rest on `COMMON_SKILL`, so that the re-ranking has groups to
+balance at 60 people: one shared skill lists a candidate here. The shipped two-skill rule is
+tested in tests/unit/test_pipeline.py and measured on the demo (docs/live.md, "Relevance")."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class ServingWorld:
         bundle = load_bundle(self.bundle_dir, model_version="1")
         if rerank is None:
             return bundle
-        return bundle.with_policy(serving_policy(AS_OF, **rerank))
+        return bundle.with_policy(serving_policy(AS_OF, WORLD_SERVING, **rerank))
 
 
 def with_protected(org: Organization) -> Organization:
@@ -176,7 +180,8 @@ def build_world(folder: Path, seed: int = 0) -> ServingWorld:
     bundle_dir = folder / "bundle"
     write_bundle(bundle_dir, model_name="waypoint-ranker", ranker=train_ranker(org, seed),
                  feature_names=FEATURE_NAMES, encoder="test", data_versions={"organization": "t"},
-                 extra_files=extra, metrics={"ndcg_at_10": 0.5}, policy=serving_policy(AS_OF))
+                 extra_files=extra, metrics={"ndcg_at_10": 0.5},
+                 policy=serving_policy(AS_OF, WORLD_SERVING))
     return ServingWorld(org=org, url=url, bundle_dir=bundle_dir)
 
 
@@ -185,7 +190,8 @@ def write_world_bundle(world: ServingWorld, target: Path, seed: int) -> Path:
     extra = write_profiles(world.org, target.parent / f"profiles-{seed}")
     write_bundle(target, model_name="waypoint-ranker", ranker=train_ranker(world.org, seed),
                  feature_names=FEATURE_NAMES, encoder="test", data_versions={"organization": "t"},
-                 extra_files=extra, metrics={"ndcg_at_10": 0.5}, policy=serving_policy(AS_OF))
+                 extra_files=extra, metrics={"ndcg_at_10": 0.5},
+                 policy=serving_policy(AS_OF, WORLD_SERVING))
     return target
 
 
