@@ -219,7 +219,7 @@ class ServingParams(_Section):
     """Opportunities retrieved (then scored) per employee."""
     candidate_depth: int = Field(ge=1)
     """Discoverable candidates retrieved (then scored) per role: the qualified pool."""
-    candidate_min_shared_skills: int = Field(default=2, ge=1)
+    candidate_min_shared_skills: int = Field(ge=1)
     """Required skills a candidate must meet (at the required level) to be listed, or all of
     them where an opening requires fewer: one shared skill of many is a coincidence, not a fit
     (docs/live.md, "Relevance")."""
