@@ -119,11 +119,8 @@ def evidence_observations(evidence: Evidence, inferred: Sequence[InferredSkill],
             add(skill.uri, source, params.development_need_level if need else level,
                 skill.score, need)
 
-    if evidence.kind is EvidenceKind.PERFORMANCE_REVIEW:
-        for skill in inferred:
-            add(skill.uri, ObservationSource.REVIEW,
-                review_level(skill.polarity, evidence.rating, params), skill.score,
-                skill.polarity is Polarity.DEVELOPMENT_NEED)
+    if evidence.kind is EvidenceKind.PERFORMANCE_REVIEW:  # a strength's level by the rating
+        add_inferred(ObservationSource.REVIEW, review_level(None, evidence.rating, params))
     elif evidence.kind is EvidenceKind.COURSE_COMPLETION:
         linked = course_skills.get(evidence.course_id or "", ())
         for uri in linked:
