@@ -128,10 +128,26 @@ class EncoderParams(_Section):
     threads: int = Field(ge=1)
 
 
+class StaticTuningParams(_Section):
+    """Contrastive fine-tuning of the static model's token table
+    (`training.skills.static_tuning`), on the transformer's kinds of pairs and mix."""
+
+    steps: int = Field(ge=0)
+    """0: the distilled table is served as it is."""
+    batch_size: int = Field(ge=2)
+    learning_rate: float = Field(gt=0.0)
+    scale: float = Field(gt=0.0)
+    seed: int
+
+
 class SkillsEncoderParams(_Section):
     train: EncoderParams
+    static_teacher: Literal["trained", "base"]
+    """What the static model is distilled from: the trained encoder (``models/skill_encoder``)
+    or ``train.base`` (the packaged MiniLM, no transformer training needed)."""
     static_pca_dims: int = Field(ge=8)
-    """Dimensions of the model2vec static model distilled from the trained encoder."""
+    """Dimensions of the model2vec static model."""
+    static_tuning: StaticTuningParams
 
 
 class SkillsEngineParams(_Section):

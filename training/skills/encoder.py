@@ -24,6 +24,7 @@ import math
 import platform
 import random
 import re
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from features.params import EncoderParams, load_params
+from features.params import EncoderParams, SkillsEncoderParams, load_params
 from features.taxonomy import ESCO_FILES, read_esco_occupations, read_occupation_skills
 from inference.skills.catalog import SkillCatalog, normalize
 from inference.skills.encoder import TextEncoder
@@ -280,10 +281,11 @@ def train_encoder(pairs: Sequence[Pair], params: EncoderParams, base_path: Path,
 def build_training_pairs(catalog: SkillCatalog, data_dir: Path, excluded: set[str],
                          labeler: TextEncoder, params: EncoderParams,
                          pseudo_labels: Path | None = PSEUDO_LABELS,
-                         refresh_pseudo_labels: bool = False,
+                         refresh_pseudo_labels: bool = False, total: int | None = None,
                          ) -> tuple[list[Pair], dict[str, Any]]:
+    """``total`` pairs (default: the transformer's steps x batch size) in ``params.mix``."""
     rng = random.Random(params.seed)
-    total = params.steps * params.batch_size
+    total = total or params.steps * params.batch_size
     sources = taxonomy_pairs(catalog)
     occ_count = math.ceil(total * params.mix.get("occupation", 0.0)) + 1
     sources["occupation"] = occupation_pairs(catalog, data_dir, rng, occ_count)
@@ -298,26 +300,51 @@ def build_training_pairs(catalog: SkillCatalog, data_dir: Path, excluded: set[st
     return pairs, stats
 
 
-def read_params(path: Path | None = None) -> tuple[EncoderParams, int]:
-    """``skills_encoder:`` of params.yaml (`features.params`): the training params and the
-    static model's PCA dimensions."""
-    section = load_params(path).skills_encoder
-    return section.train, section.static_pca_dims
+def read_params(path: Path | None = None) -> SkillsEncoderParams:
+    """``skills_encoder:`` of params.yaml (`features.params`)."""
+    return load_params(path).skills_encoder
+
+
+def without_fixed_padding(encoder_path: Path, work_dir: Path) -> Path:
+    """The encoder as model2vec must see it: a tokenizer that neither pads nor truncates.
+
+    The packaged MiniLM's ``tokenizer.json`` pads every text to 128 tokens; model2vec turns each
+    vocabulary word into ids with that tokenizer and averages the teacher's output over *all*
+    those ids, so every word of several word pieces (the ESCO words added to the vocabulary)
+    came out as a mean over about 120 ``[PAD]`` positions, and took 25x longer to encode. Here the
+    files are linked into ``work_dir`` and only the tokenizer's padding and truncation are
+    cleared."""
+    teacher = work_dir / "teacher"
+    teacher.mkdir()
+    for item in encoder_path.iterdir():
+        if item.name != "tokenizer.json":
+            (teacher / item.name).symlink_to(item.resolve())
+    tokenizer = json.loads((encoder_path / "tokenizer.json").read_text(encoding="utf-8"))
+    tokenizer["padding"] = None
+    tokenizer["truncation"] = None
+    (teacher / "tokenizer.json").write_text(json.dumps(tokenizer), encoding="utf-8")
+    return teacher
 
 
 def distill_static(encoder_path: Path, out_dir: Path, catalog: SkillCatalog,
-                   pca_dims: int = 256) -> dict[str, Any]:
-    """A model2vec static model distilled locally from the (trained) encoder; its vocabulary
-    is the encoder's plus every word of the ESCO labels."""
+                   pca_dims: int = 256, threads: int | None = None) -> dict[str, Any]:
+    """A model2vec static model distilled locally from a transformer encoder (the trained one
+    or the packaged base, params ``skills_encoder.static_teacher``); its vocabulary is the
+    encoder's plus every word of the ESCO labels."""
+    import torch
     from model2vec.distill import distill
 
+    if threads:
+        torch.set_num_threads(threads)
     started = time.perf_counter()
     words: set[str] = set()
     for skill in catalog.skills:
         for label in (skill.label, *skill.alt_labels):
             words.update(w for w in re.findall(r"[a-z][a-z+#.]+", label.lower()) if len(w) > 2)
-    model = distill(str(encoder_path), vocabulary=sorted(words), pca_dims=pca_dims,
-                    device="cpu")
+    with tempfile.TemporaryDirectory() as tmp:
+        teacher = without_fixed_padding(encoder_path, Path(tmp))
+        model = distill(str(teacher), vocabulary=sorted(words), pca_dims=pca_dims,
+                        device="cpu")
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out_dir))
     report = {"distilled_from": str(encoder_path), "pca_dims": pca_dims,

@@ -52,9 +52,11 @@ def register(subparsers: Any) -> None:
     train.add_argument("--params", type=Path, default=None,
                        help="parameters file (default: the project's params.yaml)")
     train.add_argument("--steps", type=int, help="override skills_encoder.train.steps")
-    train.add_argument("--no-static", action="store_true", help="skip the static distillation")
+    train.add_argument("--no-static", action="store_true",
+                       help="skip the static model (distillation and tuning)")
     train.add_argument("--static-only", action="store_true",
-                       help="only distill the static model from the trained encoder")
+                       help="only the static model: distill it from its teacher "
+                            "(skills_encoder.static_teacher) and fine-tune it")
     train.add_argument("--refresh-pseudo-labels", action="store_true",
                        help="recompute the SkillSpan spans' nearest ESCO labels and rewrite "
                             "data/skillspan_pseudo_labels.tsv (training/skills/pseudo_labels.py)")
@@ -177,6 +179,9 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """Train the transformer encoder (unless ``--static-only``), then distill the static model
+    from the teacher ``skills_encoder.static_teacher`` names and fine-tune its token table
+    (unless ``--no-static``)."""
     from features.settings import get_settings
     from inference.skills.artifacts import encoder_dir, static_dir
     from inference.skills.catalog import SkillCatalog
@@ -188,34 +193,52 @@ def run_train(args: argparse.Namespace) -> int:
         train_encoder,
     )
     from training.skills.evaluate import benchmark_sentences
+    from training.skills.static_tuning import tune_static
 
     settings = get_settings()
-    params, pca_dims = read_params(args.params)
+    artifact_dir = settings.artifact_dir
+    section = read_params(args.params)
+    params = section.train
     if args.steps:
         params = params.model_copy(update={"steps": args.steps})
     catalog = SkillCatalog.from_data_dir(settings.data_dir)
-    if args.static_only:
-        print(json.dumps(distill_static(encoder_dir(settings.artifact_dir),
-                                        static_dir(settings.artifact_dir), catalog,
-                                        pca_dims)))
-        return 0
     labeler = load_encoder(params.base, max_seq_length=params.max_seq_length,
                            threads=params.threads)
     excluded = benchmark_sentences(settings.benchmarks_dir)
-    started = time.perf_counter()
-    pairs, stats = build_training_pairs(catalog, settings.data_dir, excluded, labeler, params,
-                                        refresh_pseudo_labels=args.refresh_pseudo_labels)
-    stats["pair_building_seconds"] = round(time.perf_counter() - started, 1)
-    log.info("training on %d pairs: %s", len(pairs), stats)
-    report = train_encoder(pairs, params, resolve_transformer_path(params.base),
-                           encoder_dir(settings.artifact_dir), stats)
-    print(json.dumps({k: report[k] for k in ("train_seconds", "steps", "pairs", "host",
-                                             "loss_first_50", "loss_last_50")}))
-    if not args.no_static:
-        artifact_dir = settings.artifact_dir
-        static = distill_static(encoder_dir(artifact_dir), static_dir(artifact_dir), catalog,
-                                pca_dims)
-        print(json.dumps(static))
+
+    def pairs_for(total: int) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+        started = time.perf_counter()
+        pairs, stats = build_training_pairs(catalog, settings.data_dir, excluded, labeler,
+                                            params, total=total,
+                                            refresh_pseudo_labels=args.refresh_pseudo_labels)
+        stats["pair_building_seconds"] = round(time.perf_counter() - started, 1)
+        log.info("%d training pairs: %s", len(pairs), stats)
+        return pairs, stats
+
+    if not args.static_only:
+        pairs, stats = pairs_for(params.steps * params.batch_size)
+        report = train_encoder(pairs, params, resolve_transformer_path(params.base),
+                               encoder_dir(artifact_dir), stats)
+        print(json.dumps({k: report[k] for k in ("train_seconds", "steps", "pairs", "host",
+                                                 "loss_first_50", "loss_last_50")}))
+    if args.no_static:
+        return 0
+    teacher = (encoder_dir(artifact_dir) if section.static_teacher == "trained"
+               else resolve_transformer_path(params.base))
+    if not (teacher / "config.json").is_file():
+        raise WaypointError(f"the static model's teacher {teacher} is missing: run "
+                            "`waypoint skills train-encoder` (skills_encoder.static_teacher is "
+                            "'trained')")
+    distilled = distill_static(teacher, static_dir(artifact_dir), catalog,
+                               section.static_pca_dims, threads=params.threads)
+    print(json.dumps(distilled))
+    tuning = section.static_tuning
+    if tuning.steps:
+        pairs, stats = pairs_for(tuning.steps * tuning.batch_size)
+        tuned = tune_static(static_dir(artifact_dir), pairs, tuning, params.threads,
+                            {"teacher": str(teacher), **stats})
+        print(json.dumps({k: tuned[k] for k in ("seconds", "steps", "pairs", "host",
+                                                "loss_first_20", "loss_last_20")}))
     return 0
 
 
