@@ -4,7 +4,8 @@ in the store (``known``): an incremental import need not repeat unchanged files.
 
 `FolderCheck` sees the valid rows one at a time, file after file in `FILES` order (every
 reference points at an earlier file, or at the same one: a manager later in employees.csv), and
-keeps only id sets: the ids of each file while a later check needs them. Its problems come out
+keeps only the id sets of the files other rows reference (repeated ids elsewhere are found from
+hashes, `features.organization.duplicates`). Its problems come out
 in the order a check of the whole folder at once would report them (the reader's first, then
 duplicates, then unknown references column by column, then the date and vocabulary checks),
 each group keeping its first ``limit``.
@@ -17,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from features.organization.files import BY_NAME, EVIDENCE_FILES, FILES, FileSpec
+from features.organization.duplicates import Duplicates
+from features.organization.files import EVIDENCE_FILES, FILES, FileSpec
 from features.organization.problems import Problems
-from features.organization.reader import FileRows, Row, first_lines
+from features.organization.reader import FileRows, Row
 from features.organization.records import EmployeeRecord, OpportunityRecord
 
 
@@ -61,7 +63,7 @@ REFERENCES: dict[tuple[str, str], str] = {
     ("occupation_overrides.csv", "role_id"): "roles.csv",
 }
 TARGETS = frozenset(REFERENCES.values())
-"""Files whose ids other rows reference (their id sets are kept to the end)."""
+"""Files whose ids other rows reference (their exact id sets are kept to the end)."""
 
 # Dates that describe the past: after ``today`` they are an error.
 PAST_DATES: dict[str, tuple[str, ...]] = {
@@ -87,29 +89,19 @@ _ORDER = {spec.name: i for i, spec in enumerate(FILES)}
 _LAST_EVIDENCE = max(_ORDER[name] for name in EVIDENCE_FILES)
 
 
-@dataclass(frozen=True)
-class _Duplicate:
-    file: str
-    line: int
-    column: int | None
-    key: str
-    other: str | None
-    """The evidence file that used the id first; None: a repeat within the file."""
-
-
 class FolderCheck:
     """Every cross-row check, fed the valid rows of one file after another (see the module):
     `row` for each, `end` after each file, `problems` at the end."""
 
-    def __init__(self, known: KnownIds, today: date, limit: int) -> None:
+    def __init__(self, folder: Path, known: KnownIds, today: date, limit: int) -> None:
         self.known, self.today, self.limit = known, today, limit
         self.keys: dict[str, set[str]] = {}
-        """The ids of the valid rows of each file read (dropped once no check needs them)."""
+        """The ids of the valid rows of each file read that other rows reference (`TARGETS`)."""
         self.present: set[str] = set()
         self.unreadable: set[str] = set()
         self.invalid: dict[str, set[str]] = {}
-        self._duplicates: list[_Duplicate] = []
-        self._duplicate_total = 0
+        self.duplicates = Duplicates(folder, limit)
+        self._last_line = 0
         self._references = {pair: Problems(limit) for pair in REFERENCES}
         self._employees = Problems(limit)
         self._opportunities = Problems(limit)
@@ -123,7 +115,9 @@ class FolderCheck:
 
     def begin(self, spec: FileSpec) -> None:
         self.present.add(spec.name)
-        self.keys[spec.name] = set()
+        if spec.name in TARGETS:
+            self.keys[spec.name] = set()
+        self._last_line = 0
 
     def _target(self, name: str) -> tuple[frozenset[str] | set[str], ...] | None:
         """The id sets of ``name`` in this import and the store; None when references to it are
@@ -155,24 +149,18 @@ class FolderCheck:
         self._columns = columns or {}
         col = self._columns.get
         key = getattr(record, spec.key)
-        keys = self.keys[name]
-        if key in keys:
-            self._duplicate(_Duplicate(name, line, col(spec.key), key, None))
+        self._last_line = line
+        keys = self.keys.get(name)
+        if keys is not None:
+            self.duplicates.exact(spec, key, line, col(spec.key), keys)
         else:
-            keys.add(key)
-        if name in EVIDENCE_FILES:
-            for other in EVIDENCE_FILES:
-                if other == name:
-                    break
-                if key in self.keys.get(other, ()):
-                    self._duplicate(_Duplicate(name, line, col(spec.key), key, other))
-                    break
+            self.duplicates.hashed(key)
         for column, target in _REFERENCES_OF.get(name, ()):
             value = getattr(record, column)
             if value is None:
                 continue
             if target == name:
-                if value not in keys:
+                if keys is None or value not in keys:
                     self._pending.append((line, col(column), column, value))
                 continue
             valid = self._target(target)
@@ -205,11 +193,6 @@ class FolderCheck:
                 self._occupations.add(name, line, col("occupation_uri"), "occupation_uri",
                                       f"unknown ESCO occupation {occupation!r}")
 
-    def _duplicate(self, found: _Duplicate) -> None:
-        self._duplicate_total += 1
-        if len(self._duplicates) < self.limit:
-            self._duplicates.append(found)
-
     def _employee(self, emp: EmployeeRecord, line: int) -> None:
         name, col = "employees.csv", self._columns.get
         if emp.manager_id == emp.id:
@@ -223,8 +206,8 @@ class FolderCheck:
                                 f"{emp.left_on} is before hired_on {emp.hired_on}")
 
     def end(self, spec: FileSpec, rows: FileRows | None) -> None:
-        """``spec`` was read (``rows``: how; None: not at all): its references to itself are
-        checked, and the id sets no later file needs are dropped."""
+        """``spec`` was read (``rows``: how; None: not at all): its references to itself and
+        the repeats of its hashed ids are checked."""
         name = spec.name
         if rows is None or rows.unreadable:
             self.unreadable.add(name)
@@ -237,32 +220,18 @@ class FolderCheck:
                 self._references[(name, column)].add(
                     name, line, column_at, column,
                     f"unknown id {value!r} (not in {name} nor in the store)")
-        for other in list(self.keys):
-            evidence_later = other in EVIDENCE_FILES and _ORDER[name] < _LAST_EVIDENCE
-            if other not in TARGETS and not evidence_later:
-                del self.keys[other]
+        if name not in TARGETS:
+            later = _ORDER[name] < _LAST_EVIDENCE
+            self.duplicates.end(spec, self._last_line, name in EVIDENCE_FILES and later)
+            if not later:
+                self.duplicates.end_evidence()
 
-    def problems(self, folder: Path, read: Problems) -> Problems:
+    def problems(self, read: Problems) -> Problems:
         """Every problem: ``read`` (the reader's), then each check's, in the order of a check
-        of the whole folder at once; a duplicate names the line its id was first on."""
+        of the whole folder at once."""
         out = Problems(self.limit)
         out.extend(read)
-        by_file: dict[str, set[str]] = {}
-        for found in self._duplicates:
-            if found.other is None:
-                by_file.setdefault(found.file, set()).add(found.key)
-        first = {name: first_lines(folder / name, BY_NAME[name], keys)
-                 for name, keys in by_file.items()}
-        duplicates = Problems(self.limit)
-        for found in self._duplicates:
-            spec = BY_NAME[found.file]
-            message = (f"duplicate id {found.key!r} (first on line {first[found.file][found.key]})"
-                       if found.other is None else
-                       f"id {found.key!r} is also used in {found.other} (the evidence files "
-                       "share one id space)")
-            duplicates.add(found.file, found.line, found.column, spec.key, message)
-        duplicates.total = self._duplicate_total
-        out.extend(duplicates)
+        out.extend(self.duplicates.problems())
         for pair in REFERENCES:
             out.extend(self._references[pair])
         for group in (self._employees, self._opportunities, self._dates, self._skills,

@@ -281,19 +281,23 @@ def folder_problems(folder: Path, problems: Problems) -> bool:
 
 
 class _Ignored(Problems):
-    """Problems that are neither kept nor counted (so never full): a file read again for
-    something else."""
+    """Problems that are neither kept nor counted (so never full)."""
 
     def add(self, file: str, line: int, column: int | None, name: str | None,
             message: str) -> None:
         return None
 
 
+def ignored() -> Problems:
+    """A sink for the problems of a file read again for something else (already reported)."""
+    return _Ignored(limit=1)
+
+
 def first_lines(path: Path, spec: FileSpec, keys: Iterable[str]) -> dict[str, int]:
     """The line of the first valid row of each of ``keys`` (read again: problems ignored)."""
     wanted = set(keys)
     found: dict[str, int] = {}
-    for row in FileRows(path, spec, _Ignored(limit=1)):
+    for row in FileRows(path, spec, ignored()):
         key = getattr(row.record, spec.key)
         if key in wanted and key not in found:
             found[key] = row.line

@@ -76,7 +76,7 @@ def validate_folder(folder: Path, known: KnownIds, today: date, *, limit: int = 
     """Validate every file of ``folder`` completely (problems up to ``limit``, raised as one
     `InvalidOrganization`); what the import needs next. ``progress``: a bar per file."""
     read = Problems(limit=limit)
-    check = FolderCheck(known, today, limit)
+    check = FolderCheck(folder, known, today, limit)
     digest = hashlib.sha256()
     found = ValidFolder(folder, "")
     if folder_problems(folder, read):
@@ -101,7 +101,7 @@ def validate_folder(folder: Path, known: KnownIds, today: date, *, limit: int = 
             rows = _read(spec, path, check, read, found, progress)
             check.end(spec, rows)
             log.info("checked %s in %.1fs", spec.name, time.perf_counter() - started)
-    problems = check.problems(folder, read)
+    problems = check.problems(read)
     if problems:
         raise InvalidOrganization(problems)
     found.version = digest.hexdigest()[:16]

@@ -139,3 +139,31 @@ def test_problems_come_in_the_order_of_a_whole_folder_check(tmp_path: Path) -> N
         validate_folder(folder, KnownIds(), TODAY, limit=4)
     assert [str(p) for p in limited.value.problems.found] == found[:4]
     assert limited.value.problems.total == len(found)
+
+
+def test_repeated_ids_are_exact_whatever_the_hashes(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files not referenced by others keep 64-bit hashes of their ids: equal hashes send the
+    file to be read again, so only ids that really repeat are reported, even when every id
+    has the same hash."""
+    import features.organization.duplicates as duplicates
+
+    folder = copy_company(tmp_path / "org")
+    with (folder / "events.csv").open("a", encoding="utf-8") as handle:
+        handle.write("EV-02,click,E04,2026-01-01T09:00:00+00:00,,,,\n")
+        handle.write("EV-77,click,E04,2026-01-01T09:00:00+00:00,,,,\n")
+    with (folder / "endorsements.csv").open("a", encoding="utf-8") as handle:
+        handle.write("CC-02,E04,http://data.europa.eu/esco/skill/"
+                     "2b0fa1ff-2d7b-4b7a-9b8e-f4e4b6f8d4d7,2026-01-01,,\n")
+    expected = [
+        f"endorsements.csv:{line_of(folder / 'endorsements.csv', 'CC-02,')}:1: id: id 'CC-02' "
+        "is also used in course_completions.csv (the evidence files share one id space)",
+        f"events.csv:{len((folder / 'events.csv').read_text().splitlines()) - 1}:1: id: "
+        f"duplicate id 'EV-02' (first on line {line_of(folder / 'events.csv', 'EV-02,')})",
+    ]
+    for fake in (None, lambda key: 7, lambda key: len(key)):
+        if fake is not None:
+            monkeypatch.setattr(duplicates, "hash", fake, raising=False)
+        with pytest.raises(InvalidOrganization) as caught:
+            validate_folder(folder, KnownIds(), TODAY)
+        assert [str(p) for p in caught.value.problems.found] == expected
