@@ -1,33 +1,25 @@
-"""Validated records -> the domain model and the import-only rows (locations, departures,
-occupation hints), and the store's rows -> records for the export."""
+"""Validated records -> the store's rows (one row at a time, so a file can be written in
+chunks), the roles as the domain model, and the occupation hints roles.csv gives."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
 
-from features.domain import (
-    Course,
-    Department,
-    Employee,
-    Event,
-    Evidence,
-    EvidenceKind,
-    Move,
-    Opportunity,
-    ProtectedAttributes,
-    Role,
-)
-from features.organization.reader import ParsedFolder
+from features.domain import EvidenceKind, Role
 from features.organization.records import (
     CourseCompletionRecord,
     EmployeeRecord,
     EndorsementRecord,
-    OccupationOverrideRecord,
+    Record,
     ReviewRecord,
     RoleRecord,
     SelfDeclaredSkillRecord,
 )
+
+StoreRow = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -38,97 +30,95 @@ class OccupationHint:
     occupation_uri: str | None
 
 
-@dataclass
-class IncomingOrganization:
-    """Everything one import brings, as the store holds it. ``None``: the file was absent (that
-    entity is left as it is); an empty list: the file was present and empty."""
-
-    departments: list[Department]
-    roles: list[Role]
-    employees: list[Employee]
-    left_on: dict[str, date] = field(default_factory=dict)
-    locations: list[dict[str, str]] | None = None
-    protected_attributes: list[ProtectedAttributes] | None = None
-    opportunities: list[Opportunity] | None = None
-    courses: list[Course] | None = None
-    evidence: list[Evidence] | None = None
-    moves: list[Move] | None = None
-    events: list[Event] | None = None
-    hints: dict[str, OccupationHint] = field(default_factory=dict)
-    overrides: dict[str, OccupationOverrideRecord] = field(default_factory=dict)
+def plain(value: Any) -> Any:
+    """A value as the store's column types take it (enum -> value, tuple -> list)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [plain(v) for v in value]
+    return value
 
 
-def _role(record: RoleRecord) -> Role:
+def role(record: RoleRecord) -> Role:
     return Role(id=record.id, title=record.title, onet_code=record.onet_code,
                 level=record.level, job_family=record.job_family,
                 department_id=record.department_id, description=record.description)
 
 
-def _employee(record: EmployeeRecord) -> Employee:
-    values = record.model_dump(exclude={"left_on"})
+def hint(record: RoleRecord) -> OccupationHint:
+    return OccupationHint(record.onet_code, record.occupation_uri)
+
+
+def _same_names(*columns: str) -> Callable[[Record], StoreRow]:
+    def row(record: Record) -> StoreRow:
+        values = record.__dict__
+        return {column: plain(values[column]) for column in columns}
+
+    return row
+
+
+EMPLOYEE_COLUMNS = ("id", "name", "role_id", "level", "hired_on", "role_since",
+                    "department_id", "location", "manager_id", "aspirations", "discoverable",
+                    "part_time", "is_recruiter")
+
+
+def employee_row(record: EmployeeRecord) -> StoreRow:
+    """An employee who left (``left_on``) is not discoverable."""
+    values = record.__dict__
+    row = {column: values[column] for column in EMPLOYEE_COLUMNS}
     if record.left_on is not None:
-        values["discoverable"] = False
-    return Employee(**values)
+        row["discoverable"] = False
+    return row
 
 
-def _evidence(parsed: ParsedFolder) -> list[Evidence] | None:
-    names = ("reviews.jsonl", "course_completions.csv", "endorsements.csv",
-             "self_declared_skills.csv")
-    if not any(name in parsed.present for name in names):
-        return None
-    out: list[Evidence] = []
-    review: ReviewRecord
-    for review in parsed.take("reviews.jsonl"):
-        out.append(Evidence(id=review.id, employee_id=review.employee_id,
-                            kind=EvidenceKind.PERFORMANCE_REVIEW, occurred_on=review.reviewed_on,
-                            text=review.text, rating=review.rating, author_id=review.reviewer_id))
-    done: CourseCompletionRecord
-    for done in parsed.take("course_completions.csv"):
-        out.append(Evidence(id=done.id, employee_id=done.employee_id,
-                            kind=EvidenceKind.COURSE_COMPLETION, occurred_on=done.completed_on,
-                            text=done.text, course_id=done.course_id))
-    endorsed: EndorsementRecord
-    for endorsed in parsed.take("endorsements.csv"):
-        out.append(Evidence(id=endorsed.id, employee_id=endorsed.employee_id,
-                            kind=EvidenceKind.MANAGER_ENDORSEMENT,
-                            occurred_on=endorsed.endorsed_on, text=endorsed.text,
-                            skill_uri=endorsed.skill_uri, author_id=endorsed.endorser_id))
-    declared: SelfDeclaredSkillRecord
-    for declared in parsed.take("self_declared_skills.csv"):
-        out.append(Evidence(id=declared.id, employee_id=declared.employee_id,
-                            kind=EvidenceKind.SELF_DECLARED, occurred_on=declared.declared_on,
-                            text=declared.text, skill_uri=declared.skill_uri))
-    return out
+def _evidence(record: Record, kind: EvidenceKind, occurred_on: str, *,
+              skill_uri: str | None = None, course_id: str | None = None,
+              rating: int | None = None, author_id: str | None = None) -> StoreRow:
+    values = record.__dict__
+    return {"id": values["id"], "employee_id": values["employee_id"], "kind": kind.value,
+            "occurred_on": values[occurred_on], "text": values["text"],
+            "skill_uri": skill_uri, "course_id": course_id, "rating": rating,
+            "author_id": author_id}
 
 
-def _present(parsed: ParsedFolder, name: str) -> bool:
-    return name in parsed.present
+def _review(r: ReviewRecord) -> StoreRow:
+    return _evidence(r, EvidenceKind.PERFORMANCE_REVIEW, "reviewed_on", rating=r.rating,
+                     author_id=r.reviewer_id)
 
 
-def incoming_organization(parsed: ParsedFolder) -> IncomingOrganization:
-    """The validated folder as store rows (call after `check_folder` found no problem); the
-    large files' records are taken out of ``parsed`` as they are converted."""
-    roles: list[RoleRecord] = parsed.records("roles.csv")
-    employees: list[EmployeeRecord] = parsed.records("employees.csv")
-    return IncomingOrganization(
-        departments=[Department(**r.model_dump()) for r in parsed.records("departments.csv")],
-        roles=[_role(r) for r in roles],
-        employees=[_employee(r) for r in employees],
-        left_on={r.id: r.left_on for r in employees if r.left_on is not None},
-        locations=([r.model_dump() for r in parsed.records("locations.csv")]
-                   if _present(parsed, "locations.csv") else None),
-        protected_attributes=([ProtectedAttributes(**r.model_dump())
-                               for r in parsed.records("protected_attributes.csv")]
-                              if _present(parsed, "protected_attributes.csv") else None),
-        opportunities=([Opportunity(**r.model_dump()) for r in parsed.take("opportunities.csv")]
-                       if _present(parsed, "opportunities.csv") else None),
-        courses=([Course(**r.model_dump()) for r in parsed.records("courses.csv")]
-                 if _present(parsed, "courses.csv") else None),
-        evidence=_evidence(parsed),
-        moves=([Move(**r.model_dump()) for r in parsed.take("moves.csv")]
-               if _present(parsed, "moves.csv") else None),
-        events=([Event(**r.model_dump()) for r in parsed.take("events.csv")]
-                if _present(parsed, "events.csv") else None),
-        hints={r.id: OccupationHint(r.onet_code, r.occupation_uri) for r in roles},
-        overrides={r.role_id: r for r in parsed.records("occupation_overrides.csv")},
-    )
+def _completion(r: CourseCompletionRecord) -> StoreRow:
+    return _evidence(r, EvidenceKind.COURSE_COMPLETION, "completed_on", course_id=r.course_id)
+
+
+def _endorsement(r: EndorsementRecord) -> StoreRow:
+    return _evidence(r, EvidenceKind.MANAGER_ENDORSEMENT, "endorsed_on", skill_uri=r.skill_uri,
+                     author_id=r.endorser_id)
+
+
+def _declared(r: SelfDeclaredSkillRecord) -> StoreRow:
+    return _evidence(r, EvidenceKind.SELF_DECLARED, "declared_on", skill_uri=r.skill_uri)
+
+
+STORE_ROW: dict[str, Callable[[Any], StoreRow]] = {
+    "departments.csv": _same_names("id", "name"),
+    "locations.csv": _same_names("id", "name"),
+    "employees.csv": employee_row,
+    "protected_attributes.csv": _same_names("employee_id", "sex", "race_ethnicity",
+                                            "age_band"),
+    "opportunities.csv": _same_names("id", "kind", "title", "description", "department_id",
+                                     "location", "level", "status", "posted_on", "closes_on",
+                                     "hours_per_week", "role_id", "owner_id", "mentor_id",
+                                     "skill_uris"),
+    "courses.csv": _same_names("id", "title", "description", "skill_uris", "hours"),
+    "reviews.jsonl": _review,
+    "course_completions.csv": _completion,
+    "endorsements.csv": _endorsement,
+    "self_declared_skills.csv": _declared,
+    "moves.csv": _same_names("id", "employee_id", "from_role_id", "to_role_id",
+                             "opportunity_id", "moved_on", "promotion", "outcome_rating",
+                             "retained_one_year"),
+    "events.csv": _same_names("id", "kind", "employee_id", "occurred_at", "opportunity_id",
+                              "skill_uri", "detail", "idempotency_key"),
+}
+"""The store row of a record of each file that is written as it is read (roles are linked
+first, occupation overrides are kept in the links)."""

@@ -34,6 +34,12 @@ Schema of one row in [`docs/data-format/`](data-format/). Do not edit it by hand
   values, duplicate ids, references to unknown ids, dates in the future, bad UTF-8) before the
   store is touched; then everything is written in one transaction. Reporting stops at
   `--max-problems` problems (default 100) and says how many more there were.
+- **Streamed.** The files are read twice, as streams: once to check them, keeping only their
+  ids (and the roles), and once to write them, 5,000 rows at a time, each batch compared with
+  the stored rows of the same ids. An import's memory grows with the number of ids, not with
+  the size of the files, and a progress bar shows each file (`--no-progress` turns it off).
+  A file that changes between the two reads fails the import with nothing written. A line of
+  a `.jsonl` file ends at a line feed (or carriage return): a text may hold U+2028 or U+0085.
 - **Incremental and idempotent.** Rows are matched by id: new rows are inserted, changed rows
   updated, equal rows left alone. Importing the same files twice changes nothing (not even the
   dataset version). Rows absent from a file are kept (history stays); an optional file that is

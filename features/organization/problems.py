@@ -43,6 +43,13 @@ class Problems:
         if len(self.found) < self.limit:
             self.found.append(Problem(file, line, column, name, message))
 
+    def extend(self, other: Problems) -> None:
+        """Add ``other``'s problems after these, as if they had been added here one by one
+        (``other`` keeps its first ``limit``, so up to ``limit`` of them are kept here)."""
+        room = max(0, self.limit - len(self.found))
+        self.found.extend(other.found[:room])
+        self.total += other.total
+
     @property
     def full(self) -> bool:
         return self.total >= self.limit

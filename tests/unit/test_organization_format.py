@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from features.organization.checks import KnownIds, check_folder
+from features.organization.checks import KnownIds
 from features.organization.docs import stale_docs
-from features.organization.problems import Problem, Problems
-from features.organization.reader import read_folder
+from features.organization.files import BY_NAME
+from features.organization.problems import InvalidOrganization, Problem, Problems
+from features.organization.reader import FileRows
 from features.organization.records import EmployeeRecord
+from features.organization.validate import validate_folder
 from features.settings import REPO_ROOT
 from tests.support.organization_factory import (
     SMALL_COMPANY,
@@ -23,10 +25,11 @@ EMPLOYEE_COLUMNS = list(EmployeeRecord.model_fields)
 
 
 def problems_of(folder: Path, limit: int = 100) -> Problems:
-    problems = Problems(limit=limit)
-    parsed = read_folder(folder, problems)
-    check_folder(parsed, KnownIds(), TODAY, problems)
-    return problems
+    try:
+        validate_folder(folder, KnownIds(), TODAY, limit=limit)
+    except InvalidOrganization as exc:
+        return exc.problems
+    return Problems(limit=limit)
 
 
 def only(problems: Problems) -> Problem:
@@ -175,6 +178,7 @@ def test_the_time_commitment_column_is_optional_and_checked(tmp_path: Path) -> N
     assert sorted((p.file, p.line, p.column, p.field) for p in problems.found) == [
         ("opportunities.csv", 4, 15, "hours_per_week"),
         ("opportunities.csv", 6, 15, "hours_per_week")], problems.lines()
-    parsed = read_folder(copy_company(tmp_path / "without"), Problems(limit=10))
-    assert all(r.record.hours_per_week is None  # type: ignore[attr-defined]
-               for r in parsed.rows["opportunities.csv"])
+    without = copy_company(tmp_path / "without") / "opportunities.csv"
+    rows = list(FileRows(without, BY_NAME["opportunities.csv"], Problems(limit=10)))
+    assert rows and all(r.record.hours_per_week is None  # type: ignore[attr-defined]
+                        for r in rows)

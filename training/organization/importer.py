@@ -1,13 +1,15 @@
 """``waypoint import``: validate an organization folder completely, then write it in one
 transaction (`features.organization.sync`), linking roles to occupations on the way.
 
-Nothing is written unless every file is valid: every problem (up to ``limit``) is reported as
-``file:line:column: column name: message`` in one `InvalidOrganization` error.
+Two streamed passes over the files. The first (`features.organization.validate`) validates
+every row and keeps only id sets and the roles: nothing is written unless every file is valid,
+and every problem (up to ``limit``) is reported as ``file:line:column: column name: message``
+in one `InvalidOrganization` error. The second reads the files again in chunks of
+``chunk_size`` rows and writes them. Memory grows with the number of ids, not of rows.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -19,18 +21,18 @@ from sqlalchemy import select
 
 from features import tables as t
 from features.errors import WaypointError
-from features.organization.checks import KnownIds, check_folder
-from features.organization.convert import incoming_organization
-from features.organization.files import FILES
-from features.organization.problems import InvalidOrganization, Problems
-from features.organization.reader import read_folder
+from features.organization.checks import KnownIds
+from features.organization.convert import hint, role
 from features.organization.sync import (
+    CHUNK,
+    Incoming,
     SyncResult,
     reference_uris,
     stored_ids,
     stored_links,
     sync_organization,
 )
+from features.organization.validate import folder_version, validate_folder
 from features.store import Store
 from inference.titles import TitleMatcher
 from training.organization.linking import OccupationNames, link_roles, needs_matching
@@ -65,15 +67,7 @@ class ImportReport:
         }
 
 
-def folder_version(folder: Path) -> str:
-    """SHA-256 over the names and bytes of the format's files present in ``folder``."""
-    digest = hashlib.sha256()
-    for spec in FILES:
-        path = folder / spec.name
-        if path.is_file():
-            digest.update(spec.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+__all__ = ["ImportReport", "folder_version", "import_organization"]
 
 
 def _names(store: Store, matcher: TitleMatcher | None) -> OccupationNames:
@@ -87,8 +81,10 @@ def _names(store: Store, matcher: TitleMatcher | None) -> OccupationNames:
 
 def import_organization(folder: Path, store: Store, *, title_index: Path,
                         today: date | None = None, dry_run: bool = False,
-                        replace: bool = False, limit: int = 100) -> ImportReport:
-    """Validate ``folder`` and bring the store's organization to it (see the module)."""
+                        replace: bool = False, limit: int = 100, chunk_size: int = CHUNK,
+                        progress: bool = False) -> ImportReport:
+    """Validate ``folder`` and bring the store's organization to it (see the module);
+    ``progress``: a progress bar per file and pass."""
     from inference.titles import TitleIndexUnavailable, load_matcher
 
     started = time.perf_counter()
@@ -97,36 +93,33 @@ def import_organization(folder: Path, store: Store, *, title_index: Path,
     skills, occupations = reference_uris(store)
     if not skills:
         raise WaypointError("the store holds no reference data: run `waypoint ingest` first")
-    problems = Problems(limit=limit)
-    parsed = read_folder(folder, problems)
-    read = time.perf_counter()
     known = KnownIds({} if replace else stored_ids(store), skills, occupations)
-    check_folder(parsed, known, today, problems)
-    if problems:
-        raise InvalidOrganization(problems)
-    incoming = incoming_organization(parsed)
-    del parsed  # the records are no longer needed: only the store rows are kept in memory
+    valid = validate_folder(folder, known, today, limit=limit, progress=progress)
+    del known
+    read = time.perf_counter()
+    roles = [role(r) for r in valid.roles]
+    hints = {r.id: hint(r) for r in valid.roles}
+    overrides = valid.overrides
     stored = {} if replace else stored_links(store)
     matcher: TitleMatcher | None = None
-    if needs_matching(incoming.roles, incoming.hints, incoming.overrides, stored) \
-            or any(h.occupation_uri and not h.onet_code for h in incoming.hints.values()) \
-            or incoming.overrides:
+    if needs_matching(roles, hints, overrides, stored) \
+            or any(h.occupation_uri and not h.onet_code for h in hints.values()) \
+            or overrides:
         try:
             matcher = load_matcher(title_index)
         except TitleIndexUnavailable as exc:
-            if needs_matching(incoming.roles, incoming.hints, incoming.overrides, stored):
+            if needs_matching(roles, hints, overrides, stored):
                 raise WaypointError(f"roles without an occupation code need the job-title "
                                     f"index to be linked: {exc}") from None
-    roles, links = link_roles(incoming.roles, incoming.hints, incoming.overrides, stored,
-                              matcher, _names(store, matcher))
-    incoming.roles = roles
+    linked, links = link_roles(roles, hints, overrides, stored, matcher,
+                               _names(store, matcher))
     checked = time.perf_counter()
-    version = folder_version(folder)
-    result = sync_organization(store, incoming, links, version, today, dry_run=dry_run,
-                               replace=replace)
+    incoming = Incoming(folder, valid.files, valid.sha256, linked, links, valid.employee_ids)
+    result = sync_organization(store, incoming, valid.version, today, dry_run=dry_run,
+                               replace=replace, chunk_size=chunk_size, progress=progress)
     done = time.perf_counter()
     seconds = {"read": round(read - started, 2), "check_and_link": round(checked - read, 2),
                "write": round(done - checked, 2), "total": round(done - started, 2)}
-    log.info("import of %s (%s): %s in %.1fs", folder, version,
+    log.info("import of %s (%s): %s in %.1fs", folder, valid.version,
              "changed" if result.changed else "no change", done - started)
-    return ImportReport(str(folder), version, dry_run, result, links, seconds)
+    return ImportReport(str(folder), valid.version, dry_run, result, links, seconds)

@@ -38,6 +38,7 @@ def register(subparsers: Any) -> None:
     imp.add_argument("--max-problems", type=int, default=100,
                      help="stop reporting after this many problems (default 100)")
     imp.add_argument("--summary", type=Path, help="also write the JSON report here")
+    imp.add_argument("--no-progress", action="store_true", help="no progress bars")
     imp.set_defaults(func=run_import)
 
     stage = subparsers.add_parser(
@@ -70,7 +71,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def import_folder(folder: Path, *, dry_run: bool = False, replace: bool = False,
-                  max_problems: int = 100) -> dict[str, Any]:
+                  max_problems: int = 100, progress: bool = False) -> dict[str, Any]:
     from features.settings import get_settings
     from features.store import Store
     from training.organization.importer import import_organization
@@ -80,7 +81,7 @@ def import_folder(folder: Path, *, dry_run: bool = False, replace: bool = False,
     try:
         report = import_organization(folder, store, title_index=settings.artifact_dir
                                      / TITLES_FOLDER, dry_run=dry_run, replace=replace,
-                                     limit=max_problems)
+                                     limit=max_problems, progress=progress)
     finally:
         store.dispose()
     return report.as_json()
@@ -88,7 +89,7 @@ def import_folder(folder: Path, *, dry_run: bool = False, replace: bool = False,
 
 def run_import(args: argparse.Namespace) -> int:
     report = import_folder(args.folder, dry_run=args.dry_run, replace=args.replace,
-                           max_problems=args.max_problems)
+                           max_problems=args.max_problems, progress=not args.no_progress)
     text = json.dumps(report, indent=2)
     print(text)
     if args.summary:
@@ -131,7 +132,7 @@ def run_stage(args: argparse.Namespace) -> int:
             detail: dict[str, Any] = {"source": "simulate"}
         else:
             folder = source.path if source.path.is_absolute() else REPO_ROOT / source.path
-            print(json.dumps(import_folder(folder), indent=2))
+            print(json.dumps(import_folder(folder, progress=not args.no_progress), indent=2))
             simulate.write_reference_crosswalk()
             # the simulator's files do not describe an imported organization
             for stale in (truth, settings.artifact_dir / "simulation_summary.json"):
