@@ -92,6 +92,20 @@ def role_level(level: int) -> float:
     return 0.3 + 0.125 * (min(5, max(1, level)) - 1)
 
 
+def named_skills(evidence: Evidence, course_skills: Mapping[str, Sequence[str]]
+                 ) -> tuple[str, ...]:
+    """The skills a record names itself: a completed catalog course's linked skills, the one
+    skill of an endorsement or self-declaration; () for a review or a record naming none.
+
+    A record that names its skills is evidence of those only (`evidence_observations`), so the
+    engine need not read its text at all."""
+    if evidence.kind is EvidenceKind.COURSE_COMPLETION:
+        return tuple(course_skills.get(evidence.course_id or "", ()))
+    if evidence.kind in (EvidenceKind.MANAGER_ENDORSEMENT, EvidenceKind.SELF_DECLARED):
+        return (evidence.skill_uri,) if evidence.skill_uri else ()
+    return ()
+
+
 def evidence_observations(evidence: Evidence, inferred: Sequence[InferredSkill],
                           course_skills: Mapping[str, Sequence[str]],
                           params: ProfileParams) -> list[Observation]:
@@ -121,22 +135,18 @@ def evidence_observations(evidence: Evidence, inferred: Sequence[InferredSkill],
 
     if evidence.kind is EvidenceKind.PERFORMANCE_REVIEW:  # a strength's level by the rating
         add_inferred(ObservationSource.REVIEW, review_level(None, evidence.rating, params))
-    elif evidence.kind is EvidenceKind.COURSE_COMPLETION:
-        linked = course_skills.get(evidence.course_id or "", ())
-        for uri in linked:
-            add(uri, ObservationSource.COURSE, params.course_level, 1.0 / len(linked))
-        if not linked:
-            add_inferred(ObservationSource.COURSE, params.course_level)
+        return out
+    named = named_skills(evidence, course_skills)
+    if evidence.kind is EvidenceKind.COURSE_COMPLETION:
+        source, level = ObservationSource.COURSE, params.course_level
     elif evidence.kind is EvidenceKind.MANAGER_ENDORSEMENT:
-        if evidence.skill_uri:
-            add(evidence.skill_uri, ObservationSource.ENDORSEMENT, params.endorsement_level)
-        else:
-            add_inferred(ObservationSource.ENDORSEMENT, params.endorsement_level)
-    elif evidence.kind is EvidenceKind.SELF_DECLARED:
-        if evidence.skill_uri:
-            add(evidence.skill_uri, ObservationSource.SELF_DECLARED, params.self_declared_level)
-        else:
-            add_inferred(ObservationSource.SELF_DECLARED, params.self_declared_level)
+        source, level = ObservationSource.ENDORSEMENT, params.endorsement_level
+    else:
+        source, level = ObservationSource.SELF_DECLARED, params.self_declared_level
+    for uri in named:
+        add(uri, source, level, 1.0 / len(named))
+    if not named:
+        add_inferred(source, level)
     return out
 
 

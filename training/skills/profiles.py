@@ -1,8 +1,9 @@
 """Pipeline stage ``waypoint skills profiles``: skills for every text in the store, then profiles.
 
-1. Every distinct text (review and self-description evidence, course, role and opportunity
-   descriptions) goes through the engine once, per source kind, in encoder batches
-   (``infer_batch``), in this process or on Ray (``training.batch``, ``--ray``).
+1. Every distinct text (review evidence and other records that do not name their skills,
+   course, role and opportunity descriptions) goes through the engine once, per source kind,
+   in encoder batches (``infer_batch``), in this process or on Ray (``training.batch``,
+   ``--ray``).
 2. Roles are linked to an ESCO occupation for its essential/optional skills: a role with an
    O*NET code takes the published O*NET -> ESCO mapping (``models/crosswalk/onet_esco.csv``,
    docs/crosswalk.md, with the HR admin's overrides on top; "none" means no ESCO occupation, so
@@ -53,6 +54,7 @@ from features.profiles import (
     build_requirements,
     evidence_observations,
     held_role_observations,
+    named_skills,
 )
 from features.ranking_history import records_begin
 from features.store import Store
@@ -192,13 +194,17 @@ def role_occupations(roles: Sequence[Role], engine: SkillEngine, data_dir: Path,
     return out
 
 
-def profile_texts(evidence: Iterable[Evidence], courses: Iterable[Course],
+def profile_texts(evidence: Iterable[Evidence], courses: Sequence[Course],
                   roles: Iterable[Role], opportunities: Iterable[Opportunity],
                   ) -> dict[SourceKind, set[str]]:
-    """The texts the profiles stage infers skills from, by source kind."""
+    """The texts the profiles stage infers skills from, by source kind: every course, role and
+    opportunity description, and the text of each evidence record that does not name its
+    skills (`features.profiles.named_skills`: a named record is evidence of those only, so its
+    text, a course title or a comment, is not read)."""
+    course_skills = {c.id: c.skill_uris for c in courses}
     texts: dict[SourceKind, set[str]] = defaultdict(set)
     for item in evidence:
-        if item.text.strip():
+        if item.text.strip() and not named_skills(item, course_skills):
             texts[EVIDENCE_SOURCE[item.kind]].add(item.text)
     for course in courses:
         texts[SourceKind.COURSE_DESCRIPTION].add(course.description)
@@ -259,12 +265,15 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
     evidence_rows: list[dict[str, Any]] = []
     for item in evidence:
         source = EVIDENCE_SOURCE[item.kind]
-        found = inferred.get((source, item.text), ()) if item.text.strip() else ()
-        if item.kind is EvidenceKind.COURSE_COMPLETION and not found:
+        named = named_skills(item, course_skills)
+        found = (inferred.get((source, item.text), ()) if item.text.strip() and not named
+                 else ())
+        if item.kind is EvidenceKind.COURSE_COMPLETION and not found and not named:
             found = inferred.get((SourceKind.COURSE_DESCRIPTION,
                                   course_text.get(item.course_id or "", "")), ())
         evidence_rows.append({"kind": "evidence", "id": item.id, "employee_id": item.employee_id,
                               "occurred_on": item.occurred_on.isoformat(), "source": source.value,
+                              "named_skill_uris": list(named),
                               "skills": [s.model_dump(mode="json") for s in found]})
         by_employee[item.employee_id].extend(
             evidence_observations(item, found, course_skills, params))
