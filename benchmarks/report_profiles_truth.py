@@ -8,8 +8,9 @@ profile / truly held skills; both micro-averaged over employees, reported separa
 on ``tune``; the figure to quote is ``report``.
 
 ``--sweep`` rebuilds the profiles from the dated observations with other values of
-``profiles.min_confidence`` and ``profiles.needs_corroboration`` (the rest of params.yaml as
-shipped) and prints the figures on the ``tune`` half only.
+``profiles.min_confidence``, ``profiles.needs_corroboration`` and
+``profiles.corroborating_score`` (the rest of params.yaml as shipped) and prints the figures on
+the ``tune`` half only.
 
     PYTHONPATH=. .venv/bin/python benchmarks/report_profiles_truth.py [--sweep]
 """
@@ -49,6 +50,13 @@ def precision_recall(profiles: Mapping[str, EmployeeProfile],
             "mean_true_skills": round(held / people, 1) if people else 0.0}
 
 
+def shown(value: object) -> str:
+    """A sweep value as the key prints it: a list of sources joined by "+" ("none" if empty)."""
+    if isinstance(value, list):
+        return "+".join(value) or "none"
+    return str(value)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profiles", type=Path, default=None)
@@ -67,15 +75,17 @@ def main(argv: list[str] | None = None) -> None:
     if args.sweep:
         params = load_params().profiles
         curve = {}
-        for weak in ([], ["past_role"], ["past_role", "current_role"]):
-            for threshold in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3):
-                variant = params.model_copy(update={"min_confidence": threshold,
-                                                    "needs_corroboration": weak})
-                rebuilt = {emp_id: build_employee_profile(emp_id, artifacts.as_of, obs, variant)
-                           for emp_id, obs in artifacts.observations.items()
-                           if split_half(emp_id) == "tune"}
-                key = f"needs_corroboration={'+'.join(weak) or 'none'} min_confidence={threshold}"
-                curve[key] = precision_recall(rebuilt, truth, "tune")
+        variants = [{"needs_corroboration": weak, "min_confidence": threshold}
+                    for weak in ([], ["past_role"], ["past_role", "current_role"])
+                    for threshold in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)]
+        variants += [{"corroborating_score": score} for score in (0.0, 0.3, 0.5, 0.6, 1.0)]
+        for update in variants:
+            variant = params.model_copy(update=update)
+            rebuilt = {emp_id: build_employee_profile(emp_id, artifacts.as_of, obs, variant)
+                       for emp_id, obs in artifacts.observations.items()
+                       if split_half(emp_id) == "tune"}
+            key = " ".join(f"{name}={shown(value)}" for name, value in update.items())
+            curve[key] = precision_recall(rebuilt, truth, "tune")
         out["tune_sweep"] = curve
     print(json.dumps(out, indent=2))
 

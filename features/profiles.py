@@ -15,7 +15,9 @@ Role requirements are weak evidence: holding a role is an observation only of th
 a skill seen only through the sources listed in ``profiles.needs_corroboration`` (none are
 shipped: params.yaml says why) stays out of the profile until some other
 evidence (a review, course, endorsement, self-declaration, the current role) names it. A skill
-seen only as a development need stays out too: a need says what to build up, not what is held.
+seen only as a development need stays out too: a need says what to build up, not what is held;
+so does one seen only through observations scoring below ``profiles.corroborating_score`` (a
+completion of a course on k >= 2 skills scores 1/k: it is a share of one piece of evidence).
 
 A **requirement profile** (role or opportunity) reconciles up to three sources per skill:
 skills inferred from its description (score), ESCO essential/optional relations of the ESCO
@@ -225,7 +227,8 @@ def build_employee_profile(employee_id: str, as_of: date, observations: Iterable
         weight_sum[obs.skill_uri] += weight
         level_sum[obs.skill_uri] += weight * obs.level
         evidence_ids[obs.skill_uri].add(obs.evidence_id)
-        if obs.source.value not in weak and not obs.need:
+        if (obs.source.value not in weak and not obs.need
+                and obs.score >= params.corroborating_score):
             corroborated.add(obs.skill_uri)
     entries = []
     for uri, total in weight_sum.items():

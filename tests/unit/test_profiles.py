@@ -149,9 +149,11 @@ def test_a_record_naming_its_skills_is_evidence_of_those_not_of_its_text() -> No
                             text="Great work on the numbers.")
     assert [o.skill_uri for o in evidence_observations(comment, text_skills, {}, params)
             ] == [D]
-    # a three-skill course alone gives each skill a third of one completion's confidence
-    one = build_employee_profile("e", date(2024, 1, 1), single, params).entries[0]
-    third = build_employee_profile("e", date(2024, 1, 1), observed, params).entries[0]
+    # a three-skill course gives each skill a third of one completion's confidence (and alone
+    # it is not enough to list them: test_a_share_of_a_course_alone_waits_for_corroboration)
+    lenient = profile_params(corroborating_score=0.0)
+    one = build_employee_profile("e", date(2024, 1, 1), single, lenient).entries[0]
+    third = build_employee_profile("e", date(2024, 1, 1), observed, lenient).entries[0]
     assert third.confidence < one.confidence
 
 
@@ -207,3 +209,25 @@ def test_explicit_skills_are_fully_important() -> None:
     profile = build_requirements("opp", [], {}, [], org_level=1, explicit=[B])
     assert profile.requirements[0].skill_uri == B
     assert profile.requirements[0].importance == 1.0
+
+
+def test_a_share_of_a_course_alone_waits_for_corroboration() -> None:
+    params = profile_params(corroborating_score=0.6)
+    on = date(2023, 6, 1)
+    pair = make_evidence(id="c-pair", kind=EvidenceKind.COURSE_COMPLETION, course_id="pair",
+                         skill_uri=None, occurred_on=on)
+    single = make_evidence(id="c-one", kind=EvidenceKind.COURSE_COMPLETION, course_id="one",
+                           skill_uri=None, occurred_on=on)
+    courses = {"pair": (A, B), "one": (C,)}
+    observed = [*evidence_observations(pair, [], courses, params),
+                *evidence_observations(single, [], courses, params)]
+    alone = build_employee_profile("e", date(2024, 1, 1), observed, params)
+    assert {e.skill_uri for e in alone.entries} == {C}      # half a course is not enough alone
+    reviewed = build_employee_profile("e", date(2024, 1, 1),
+                                      [*observed, obs("r", A, on, 0.6)], params)
+    a = {e.skill_uri: e for e in reviewed.entries}[A]
+    assert set(a.evidence_ids) == {"c-pair", "r"}           # beside a review it adds its weight
+    assert B not in {e.skill_uri for e in reviewed.entries}
+    lenient = build_employee_profile("e", date(2024, 1, 1), observed,
+                                     profile_params(corroborating_score=0.5))
+    assert {e.skill_uri for e in lenient.entries} == {A, B, C}
