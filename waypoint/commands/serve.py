@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import DEMO_WARNING, create_app
+    from api.http_protocol import PROTOCOL
     from features.settings import get_settings
 
     if args.workers < 1:
@@ -65,11 +66,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"Waypoint API on http://{host}:{port}  (web page: http://{host}:{port}/, "
           f"docs: http://{host}:{port}/docs, health: http://{host}:{port}/healthz)", flush=True)
     if args.workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", http=PROTOCOL)
         return 0
     for key, on in (("WAYPOINT_DEMO_MODE", settings.demo_mode),
                     ("WAYPOINT_DEMO_PUBLIC", settings.demo_public)):
         if on:  # the workers build their own app from the environment (api/asgi.py)
             os.environ[key] = "true"
-    uvicorn.run("api.asgi:app", host=host, port=port, workers=args.workers, log_level="info")
+    uvicorn.run("api.asgi:app", host=host, port=port, workers=args.workers, log_level="info",
+                http=PROTOCOL)
     return 0
