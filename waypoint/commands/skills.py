@@ -273,7 +273,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     notes = {"baseline": "packaged MiniLM + engine (phrases, alt labels, descriptions, "
                          "exact/alias bonus, technology names, near-duplicates, re-scoring)",
              "trained": "domain-adapted MiniLM (models/skill_encoder) + engine",
-             "static": "model2vec static model distilled from the trained encoder + engine"}
+             "static": "model2vec static model distilled from the teacher of "
+                       "`skills_encoder.static_teacher` (params.yaml), its token table tuned "
+                       "contrastively (`skills_encoder.static_tuning`), + engine"}
     for variant in wanted:
         if variant == "profiles":
             variant = served
