@@ -104,9 +104,10 @@ class ProfileParams(_Section):
     """Observation sources (`ObservationSource` values) that alone never put a skill in a
     profile: a skill seen only through them waits for other evidence (features/profiles.py)."""
     corroborating_score: float = Field(ge=0.0, le=1.0)
-    """Least score of an observation that alone puts a skill in a profile: a skill seen only
-    through lower-scoring ones (a course on k skills scores 1/k each) waits for other
-    evidence; beside it they still add their weight (features/profiles.py)."""
+    """Least score of a course observation that alone puts a skill in a profile: a skill seen
+    only through lower-scoring ones (a course on k skills scores 1/k each) waits for other
+    evidence; beside it they still add their weight (features/profiles.py). Other sources are
+    not held to it: the skills engine's own threshold already filters what it reads."""
     max_requirements: int = Field(ge=1)
     """Most requirements a role or opportunity has, essential first (features/profiles.py)."""
 

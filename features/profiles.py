@@ -16,8 +16,9 @@ a skill seen only through the sources listed in ``profiles.needs_corroboration``
 shipped: params.yaml says why) stays out of the profile until some other
 evidence (a review, course, endorsement, self-declaration, the current role) names it. A skill
 seen only as a development need stays out too: a need says what to build up, not what is held;
-so does one seen only through observations scoring below ``profiles.corroborating_score`` (a
-completion of a course on k >= 2 skills scores 1/k: it is a share of one piece of evidence).
+so does one seen only through course observations scoring below
+``profiles.corroborating_score`` (a completion of a course on k >= 2 skills scores 1/k: it is a
+share of one piece of evidence).
 
 A **requirement profile** (role or opportunity) reconciles up to three sources per skill:
 skills inferred from its description (score), ESCO essential/optional relations of the ESCO
@@ -228,7 +229,8 @@ def build_employee_profile(employee_id: str, as_of: date, observations: Iterable
         level_sum[obs.skill_uri] += weight * obs.level
         evidence_ids[obs.skill_uri].add(obs.evidence_id)
         if (obs.source.value not in weak and not obs.need
-                and obs.score >= params.corroborating_score):
+                and (obs.source is not ObservationSource.COURSE
+                     or obs.score >= params.corroborating_score)):
             corroborated.add(obs.skill_uri)
     entries = []
     for uri, total in weight_sum.items():

@@ -228,6 +228,10 @@ def test_a_share_of_a_course_alone_waits_for_corroboration() -> None:
     a = {e.skill_uri: e for e in reviewed.entries}[A]
     assert set(a.evidence_ids) == {"c-pair", "r"}           # beside a review it adds its weight
     assert B not in {e.skill_uri for e in reviewed.entries}
+    # the rule is about course shares: a review skill the engine kept counts alone at any score
+    faint = build_employee_profile("e", date(2024, 1, 1), [obs("r", D, on, 0.6, score=0.35)],
+                                   params)
+    assert [e.skill_uri for e in faint.entries] == [D]
     lenient = build_employee_profile("e", date(2024, 1, 1), observed,
                                      profile_params(corroborating_score=0.5))
     assert {e.skill_uri for e in lenient.entries} == {A, B, C}
