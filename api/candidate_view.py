@@ -42,7 +42,7 @@ class _View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class CandidateReason(_View):
+class PlainReason(_View):
     """A reason in plain words (its numeric contribution would approximate the model score)."""
 
     feature: str
@@ -61,7 +61,7 @@ class CandidateView(_View):
     location: str
     matched_skills: list[MatchedSkill]
     missing_skills: list[MissingSkill]
-    reasons: list[CandidateReason]
+    reasons: list[PlainReason]
 
 
 class GroupShare(_View):
@@ -196,7 +196,7 @@ def candidate_view(item: CandidateRecommendation) -> CandidateView:
         role_title=item.role_title, level=item.level, department_id=item.department_id,
         location=item.location, matched_skills=item.matched_skills,
         missing_skills=item.missing_skills,
-        reasons=[CandidateReason(feature=r.feature, text=r.text) for r in item.reasons])
+        reasons=[PlainReason(feature=r.feature, text=r.text) for r in item.reasons])
 
 
 def candidate_list_view(items: CandidateList, figures: CandidateList,

@@ -8,9 +8,9 @@ profile / truly held skills; both micro-averaged over employees, reported separa
 on ``tune``; the figure to quote is ``report``.
 
 ``--sweep`` rebuilds the profiles from the dated observations with other values of
-``profiles.min_confidence``, ``profiles.needs_corroboration`` and
-``profiles.corroborating_score`` (the rest of params.yaml as shipped) and prints the figures on
-the ``tune`` half only.
+``profiles.min_confidence``, ``profiles.needs_corroboration``,
+``profiles.corroborating_score`` and ``profiles.asserted_engine_score`` (the rest of params.yaml
+as shipped) and prints the figures on the ``tune`` half only.
 
     PYTHONPATH=. .venv/bin/python benchmarks/report_profiles_truth.py [--sweep]
 """
@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> None:
                     for weak in ([], ["past_role"], ["past_role", "current_role"])
                     for threshold in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)]
         variants += [{"corroborating_score": score} for score in (0.0, 0.3, 0.5, 0.6, 1.0)]
+        variants += [{"asserted_engine_score": score}
+                     for score in (0.0, 0.15, 0.2, 0.225, 0.25, 0.3, 0.4, 0.5)]
         for update in variants:
             variant = params.model_copy(update=update)
             rebuilt = {emp_id: build_employee_profile(emp_id, artifacts.as_of, obs, variant)

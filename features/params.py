@@ -106,8 +106,14 @@ class ProfileParams(_Section):
     corroborating_score: float = Field(ge=0.0, le=1.0)
     """Least score of a course observation that alone puts a skill in a profile: a skill seen
     only through lower-scoring ones (a course on k skills scores 1/k each) waits for other
-    evidence; beside it they still add their weight (features/profiles.py). Other sources are
-    not held to it: the skills engine's own threshold already filters what it reads."""
+    evidence; beside it they still add their weight (features/profiles.py)."""
+    asserted_engine_score: float = Field(ge=0.0, le=1.0)
+    """Least skills-engine score at which an inferred skill is *asserted*: alone in an employee
+    profile (a review's reading; weaker ones wait for other evidence and, beside it, still add
+    their weight) and as a requirement inferred from a role's or opening's description. The
+    engine's own threshold is chosen for what a person is shown (generous, within noise of the
+    best F1: training/skills/evaluate.py ``choose_threshold``); a profile or a requirement list
+    states the skill as fact."""
     max_requirements: int = Field(ge=1)
     """Most requirements a role or opportunity has, essential first (features/profiles.py)."""
 

@@ -18,7 +18,8 @@ evidence (a review, course, endorsement, self-declaration, the current role) nam
 seen only as a development need stays out too: a need says what to build up, not what is held;
 so does one seen only through course observations scoring below
 ``profiles.corroborating_score`` (a completion of a course on k >= 2 skills scores 1/k: it is a
-share of one piece of evidence).
+share of one piece of evidence), and one read from reviews only with engine scores below
+``profiles.asserted_engine_score`` (the engine's display threshold is generous).
 
 A **requirement profile** (role or opportunity) reconciles up to three sources per skill:
 skills inferred from its description (score), ESCO essential/optional relations of the ESCO
@@ -207,6 +208,15 @@ def decay(age_days: int, half_life_days: float) -> float:
     return 0.5 ** (max(0, age_days) / half_life_days)
 
 
+def _alone_enough(obs: Observation, params: ProfileParams) -> bool:
+    """Whether this observation alone may put its skill in a profile (by its score)."""
+    if obs.source is ObservationSource.COURSE:
+        return obs.score >= params.corroborating_score
+    if obs.source is ObservationSource.REVIEW:
+        return obs.score >= params.asserted_engine_score
+    return True
+
+
 def build_employee_profile(employee_id: str, as_of: date, observations: Iterable[Observation],
                            params: ProfileParams | None = None) -> EmployeeProfile:
     """Aggregate observations dated on or before ``as_of`` into one entry per skill."""
@@ -228,9 +238,7 @@ def build_employee_profile(employee_id: str, as_of: date, observations: Iterable
         weight_sum[obs.skill_uri] += weight
         level_sum[obs.skill_uri] += weight * obs.level
         evidence_ids[obs.skill_uri].add(obs.evidence_id)
-        if (obs.source.value not in weak and not obs.need
-                and (obs.source is not ObservationSource.COURSE
-                     or obs.score >= params.corroborating_score)):
+        if obs.source.value not in weak and not obs.need and _alone_enough(obs, params):
             corroborated.add(obs.skill_uri)
     entries = []
     for uri, total in weight_sum.items():
@@ -263,7 +271,7 @@ def build_requirements(subject_id: str, inferred: Sequence[InferredSkill],
                        esco_relations: Mapping[str, RelationType],
                        onet: Sequence[OnetSkillRating], org_level: int,
                        explicit: Sequence[str] = (), max_requirements: int = 20,
-                       ) -> RequirementProfile:
+                       min_inferred_score: float = 0.0) -> RequirementProfile:
     """Few, meaningful requirements from description skills, ESCO relations and O*NET ratings.
 
     - **Which skills.** Skills the poster named explicitly, the ESCO *essential* skills of the
@@ -275,13 +283,16 @@ def build_requirements(subject_id: str, inferred: Sequence[InferredSkill],
     - **Level** = LV / 7 where O*NET rates the skill, else the org level's typical proficiency.
     - **Cap.** Essential first, then by importance; at most ``max_requirements``
       (params.yaml ``profiles.max_requirements``).
+    - An inferred skill scoring below ``min_inferred_score`` (params.yaml
+      ``profiles.asserted_engine_score``) is not a requirement.
     """
     importance: dict[str, list[float]] = defaultdict(list)
     essential: set[str] = set(explicit)
     for uri in explicit:
         importance[uri].append(1.0)
     for skill in inferred:
-        importance[skill.uri].append(skill.score)
+        if skill.score >= min_inferred_score:
+            importance[skill.uri].append(skill.score)
     for uri, relation in sorted(esco_relations.items()):
         if relation is RelationType.ESSENTIAL:
             essential.add(uri)

@@ -170,11 +170,17 @@ class ApplicantList(BaseModel):
 
 
 def _requirements(request: Request, opportunity: Opportunity) -> RequirementProfile:
-    """Named skills plus the skills the serving engine infers from the description."""
+    """Named skills plus the skills the serving engine infers from the description (those it
+    asserts: ``profiles.asserted_engine_score``, as the profiles stage)."""
+    from features.params import load_params
+
+    params = load_params().profiles
     engine = get_engine(request)
     inferred = engine.infer(opportunity.description, SourceKind.JOB_DESCRIPTION).skills
     return build_requirements(opportunity.id, inferred, {}, [], opportunity.level,
-                              explicit=opportunity.skill_uris)
+                              explicit=opportunity.skill_uris,
+                              max_requirements=params.max_requirements,
+                              min_inferred_score=params.asserted_engine_score)
 
 
 def _check_skills(store: Store, uris: list[str]) -> tuple[str, ...]:

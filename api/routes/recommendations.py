@@ -4,9 +4,9 @@ Who: the employee, their managers (direct or indirect), hr_admin (``authorize_em
 Filters (``kinds``, ``location``, ``level``, ``department``: comma-separated, values ORed, filters
 ANDed) and paging (``offset``, ``limit``) are applied in the serving pipeline, before the list is
 cut; the default list is mixed by kind (``serving.mix``); items the person dismissed ("not
-interested") are never in it. Each item carries the score, the matched skills (with the evidence
+interested") are never in it. Each item carries its rank, the matched skills (with the evidence
 behind them), the missing skills, courses that close the gap and the main reasons in plain
-words. Every served list is
+words; no model score (``api.recommendation_view``). Every served list is
 appended to the ``served_lists`` audit log. 503 until a champion model is loaded.
 """
 
@@ -18,12 +18,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.deps import StoreDep
 from api.ratelimit import heavy_limited, list_cost
+from api.recommendation_view import RecommendationListView, recommendation_view
 from api.security import Principal, authorize_employee, get_current_principal
 from api.serving import AuditLogDep, ServingModelDep, recommender_of
 from features.domain import OpportunityKind
 from inference.ranking.pipeline import ListFilter
 from inference.ranking.recommender import UnknownSubject
-from inference.ranking.responses import RecommendationList
 from inference.serving.audit_log import served_list
 
 router = APIRouter(prefix="/v1/employees", tags=["recommendations"],
@@ -63,7 +63,7 @@ def parse_levels(raw: str | None) -> frozenset[int]:
     return frozenset(int(v) for v in values)
 
 
-@router.get("/{employee_id}/recommendations", response_model=RecommendationList,
+@router.get("/{employee_id}/recommendations", response_model=RecommendationListView,
             responses={503: {"description": "no champion model is loaded"}})
 def recommendations(
     employee_id: str, store: StoreDep, serving: ServingModelDep, audit: AuditLogDep,
@@ -76,7 +76,7 @@ def recommendations(
                           ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
-) -> RecommendationList:
+) -> RecommendationListView:
     """Ranked open opportunities (roles, projects, gigs, rotations, mentorships) for one
     employee: yourself, your reports (manager), anyone (hr_admin); filtered and paged."""
     wanted = parse_kinds(kinds)
@@ -97,4 +97,4 @@ def recommendations(
             endpoint="recommendations", subject_id=employee_id, model_version=result.model_version,
             items=[(i.opportunity_id, i.score) for i in result.items], first_rank=offset + 1)
         result = result.model_copy(update={"served_list_id": audit.record(record)})
-    return result
+    return recommendation_view(result)

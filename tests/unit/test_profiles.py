@@ -235,3 +235,29 @@ def test_a_share_of_a_course_alone_waits_for_corroboration() -> None:
     lenient = build_employee_profile("e", date(2024, 1, 1), observed,
                                      profile_params(corroborating_score=0.5))
     assert {e.skill_uri for e in lenient.entries} == {A, B, C}
+
+
+def test_a_faint_reading_of_a_review_waits_for_corroboration() -> None:
+    params = profile_params(asserted_engine_score=0.3)
+    on = date(2023, 6, 1)
+    faint = obs("r1", A, on, 0.6, score=0.2)
+    alone = build_employee_profile("e", date(2024, 1, 1), [faint], params)
+    assert alone.entries == ()                               # shown to a person, not asserted
+    endorsed = obs("n1", A, on, 0.7, source=ObservationSource.ENDORSEMENT)
+    both = build_employee_profile("e", date(2024, 1, 1), [faint, endorsed], params)
+    only = build_employee_profile("e", date(2024, 1, 1), [endorsed], params)
+    (entry,) = both.entries
+    assert set(entry.evidence_ids) == {"r1", "n1"}           # beside other evidence it counts
+    assert entry.confidence > only.entries[0].confidence
+    strong = build_employee_profile("e", date(2024, 1, 1), [obs("r2", B, on, 0.6, score=0.3)],
+                                    params)
+    assert [e.skill_uri for e in strong.entries] == [B]
+
+
+def test_a_faint_reading_of_a_description_is_not_a_requirement() -> None:
+    profile = build_requirements("role", [inferred(A, 0.9), inferred(B, 0.2)], {}, [],
+                                 org_level=2, min_inferred_score=0.3)
+    assert [r.skill_uri for r in profile.requirements] == [A]
+    lenient = build_requirements("role", [inferred(A, 0.9), inferred(B, 0.2)], {}, [],
+                                 org_level=2)
+    assert {r.skill_uri for r in lenient.requirements} == {A, B}

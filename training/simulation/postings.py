@@ -87,10 +87,35 @@ def _labels(catalog: Catalog, uris: list[str]) -> list[str]:
 
 
 def _short_task(task: str, words: int = 8) -> str:
-    clause = task.split(",")[0].split(";")[0].split(" to ")[0].rstrip(".")
+    """A title from an O*NET task: its first clause, without a purpose clause ("... to ensure
+    ..."). A task that opens with a list of verbs ("Write, analyze, and rewrite programs, using
+    ...") keeps the list up to its object: the first comma piece alone would title a project
+    "write"."""
+    pieces = task.split(";")[0].split(",")
+    clause, used = pieces[0], 1
+    while used < len(pieces) and _is_bare_verb(pieces[used - 1]):
+        clause += "," + pieces[used]
+        used += 1
+    head = clause.split(" to ")[0]
+    if len(head.split()) >= 3:
+        clause = head
+    clause = clause.rstrip(".")
     parts = clause.split()
-    text = " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+    text = " ".join(parts[:words])
+    if len(parts) > words:
+        text = text.rstrip(",") + "…"
     return lower_first(text)
+
+
+_PARTICLES = frozenset({"up", "out", "down", "off", "in", "on", "over", "back"})
+
+
+def _is_bare_verb(piece: str) -> bool:
+    """A piece of a verb list: "analyze", "and review", "set up" (no object yet)."""
+    words = piece.split()
+    if words and words[0].lower() in ("and", "or"):
+        words = words[1:]
+    return len(words) == 1 or (len(words) == 2 and words[1].lower() in _PARTICLES)
 
 
 def role_posting(catalog: Catalog, spec: RoleSpec, department: str, location: str,

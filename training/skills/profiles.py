@@ -247,7 +247,8 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
             role.id, inferred.get((SourceKind.JOB_DESCRIPTION, role.description), ()),
             relations.get(occ[0], {}) if occ else {},
             onet.get(role.onet_code or "", []), role.level,
-            max_requirements=params.max_requirements)
+            max_requirements=params.max_requirements,
+            min_inferred_score=params.asserted_engine_score)
     opportunity_profiles: list[RequirementProfile] = []
     role_by_id = {role.id: role for role in roles}
     for opp in opportunities:
@@ -257,7 +258,8 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
             opp.id, inferred.get((SourceKind.JOB_DESCRIPTION, opp.description), ()),
             relations.get(occ[0], {}) if occ else {},
             onet.get(opp_role.onet_code or "", []) if opp_role else [], opp.level,
-            explicit=opp.skill_uris, max_requirements=params.max_requirements))
+            explicit=opp.skill_uris, max_requirements=params.max_requirements,
+            min_inferred_score=params.asserted_engine_score))
 
     course_skills = {c.id: c.skill_uris for c in courses}
     course_text = {c.id: c.description for c in courses}
