@@ -195,9 +195,18 @@ class SkillEngine:
         dense = self.index.all_skill_scores(vectors, candidates=self.config.rank_candidates)
         parts = []
         for (cleaned, segmentation), rows in zip(prepared, all_rows, strict=True):
+            sims = dense[rows] if rows else np.zeros((0, dense.shape[1]), np.float32)
+            for i, seg in enumerate(segmentation.segments):
+                product = segmentation.products.get((seg.start, seg.end))
+                if product is not None:  # as in infer: a product credits its own skills only
+                    allowed = sorted(product)
+                    kept = sims[i, allowed].copy()
+                    sims[i] = -1.0
+                    sims[i, allowed] = kept
+            if segmentation.look_alikes:
+                sims[:, sorted(segmentation.look_alikes)] = -1.0
             parts.append(DenseParts(
-                levels=[seg.level.value for seg in segmentation.segments],
-                sims=dense[rows] if rows else np.zeros((0, dense.shape[1]), np.float32),
+                levels=[seg.level.value for seg in segmentation.segments], sims=sims,
                 matches=self._label_matches(cleaned) if rows else []))
         return parts
 
@@ -260,8 +269,15 @@ class SkillEngine:
             segmentation.segments[:] = self._without_products(segmentation.segments, mentions)
         extra: list[Segment] = []
         known = {(s.start, s.end) for s in segmentation.segments}
+        if mentions:  # labels spelled like a product's name, that it does not stand for
+            segmentation.look_alikes = frozenset(
+                match.skill for mention in mentions
+                for match in find_labels(f"{mention.name}, {cleaned[mention.start:mention.end]}",
+                                         self.catalog)
+                if match.skill not in mention.skills)
         for mention in mentions:  # a product stands for each of its skills: one phrase each
             clause = self._clause_of(segmentation, mention.start, mention.end)
+            segmentation.products[(mention.start, mention.end)] = frozenset(mention.skills)
             extra.extend(Segment(mention.start, mention.end, self.catalog.skills[skill].label,
                                  Level.PHRASE, clause) for skill in mention.skills)
             known.add((mention.start, mention.end))
@@ -345,7 +361,11 @@ class SkillEngine:
         for seg, found in zip(segmentation.segments, hits, strict=True):
             weight = self.config.level_weights.get(seg.level.value, 1.0)
             polarity = polarities[seg.clause] if 0 <= seg.clause < len(polarities) else None
+            product = segmentation.products.get((seg.start, seg.end))
             for skill, sim in found.items():
+                if (product is not None and skill not in product) or (
+                        skill in segmentation.look_alikes):
+                    continue
                 raw = weight * sim
                 item = evidence.setdefault(skill, _Evidence(raw, [], {}))
                 item.raw = max(item.raw, raw)

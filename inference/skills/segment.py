@@ -63,13 +63,19 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return _pieces(text, 0, len(text), _SENTENCE_BREAK)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Segmentation:
     segments: list[Segment]
     clauses: list[tuple[int, int]]
     """Character span of each clause; ``Segment.clause`` indexes this list."""
     sentences: list[tuple[int, int]] = field(default_factory=list)
     """Character span of each sentence; every segment lies inside one."""
+    products: dict[tuple[int, int], frozenset[int]] = field(default_factory=dict)
+    """Spans of technology names and the skills each stands for: a segment on such a span
+    credits only those skills (its label's neighbours are look-alikes, not what it means)."""
+    look_alikes: frozenset[int] = frozenset()
+    """Skills whose label is a product name's word but which the product does not stand for
+    ("SPARK" the ESCO skill, in "Spark"): no segment of the text credits them."""
 
 
 def segment(text: str, max_segments: int = 10_000) -> Segmentation:
