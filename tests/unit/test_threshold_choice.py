@@ -16,8 +16,8 @@ def test_a_sharp_optimum_is_kept() -> None:
     rng = np.random.default_rng(1)
     rows = []
     for _ in range(200):
-        probs = [0.8, *rng.uniform(0.05, 0.3, 4).tolist()]
-        rows.append((probs, [1, 0, 0, 0, 0]))
+        row = [0.8, *rng.uniform(0.05, 0.3, 4).tolist()]
+        rows.append((row, [1, 0, 0, 0, 0]))
     probs, labels = _sentences(rows)
     choice = choose_threshold(probs, labels)
     assert choice.best_f1 == 1.0
