@@ -18,9 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from api.candidate_view import PlainReason
 from features.domain import OpportunityKind
 from inference.ranking.responses import (
-    CourseSuggestion,
-    MatchedSkill,
-    MissingSkill,
+    OpportunityItem,
     OpportunityRecommendation,
     RecommendationList,
 )
@@ -30,27 +28,10 @@ class _View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class OpportunityView(_View):
-    rank: int
-    """Position in the served list (``offset + 1`` onwards)."""
-    opportunity_id: str
-    kind: OpportunityKind
-    title: str
-    level: int
-    department_id: str
-    location: str
-    role_id: str | None
-    matched_skills: list[MatchedSkill]
-    missing_skills: list[MissingSkill]
-    courses: list[CourseSuggestion]
+class OpportunityView(OpportunityItem):
+    """``rank`` is the position in the served list (``offset + 1`` onwards)."""
+
     reasons: list[PlainReason]
-    description: str = ""
-    owner_id: str | None = None
-    """The recruiter or hiring manager who owns it (an employee id)."""
-    posted_on: date | None = None
-    closes_on: date | None = None
-    hours_per_week: float | None = None
-    """The expected time commitment in hours a week (None: not stated)."""
 
 
 class RecommendationListView(_View):

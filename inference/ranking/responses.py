@@ -60,7 +60,10 @@ class Reason(_Model):
     contribution: float
 
 
-class OpportunityRecommendation(_Model):
+class OpportunityItem(_Model):
+    """What every view of a recommended opportunity shows (the API's employee view adds the
+    reasons in words, ``api.recommendation_view``; the recommender's item adds its score)."""
+
     rank: int
     opportunity_id: str
     kind: OpportunityKind
@@ -69,11 +72,9 @@ class OpportunityRecommendation(_Model):
     department_id: str
     location: str
     role_id: str | None
-    score: float
     matched_skills: list[MatchedSkill]
     missing_skills: list[MissingSkill]
     courses: list[CourseSuggestion]
-    reasons: list[Reason]
     description: str = ""
     owner_id: str | None = None
     """The recruiter or hiring manager who owns it (an employee id)."""
@@ -81,6 +82,11 @@ class OpportunityRecommendation(_Model):
     closes_on: date | None = None
     hours_per_week: float | None = None
     """The expected time commitment in hours a week (None: not stated)."""
+
+
+class OpportunityRecommendation(OpportunityItem):
+    score: float
+    reasons: list[Reason]
 
 
 class RecommendationList(_Model):
