@@ -74,6 +74,7 @@ _ASPIRATION_STOP = frozenset((
     "enjoy", "enjoying", "towards", "toward", "especially", "particularly", "interested",
     "interest", "someday", "eventually", "hope", "hoping", "love", "passionate", "step", "day",
     "get", "make", "take", "into", "area", "field", "current", "currently", "now", "job",
+    "using", "use", "skills", "skill",
 ))
 """Words of how people phrase an aspiration ("I enjoy my work as ... and want to grow towards
 ..., especially ..."): they say nothing about where the person wants to go."""
@@ -83,6 +84,20 @@ _ASPIRATION_STOP = frozenset((
 def tokens(text: str) -> frozenset[str]:
     """Lower-case content words of at least three characters."""
     return frozenset(t for t in _TOKEN.findall(text.lower()) if t not in _STOP)
+
+
+ASPIRATION_RELEVANT = 0.5
+"""An item with no skill in common is shown for an aspiration only when at least half the
+aspiration's content words name it (one shared word such as "assistant" is not a wish); the
+same bar makes "it matches what you said you want to grow towards" a true reason."""
+
+
+def aspiration_words(target: Target) -> frozenset[str]:
+    """The words an aspiration is matched against: the item's title and job family, what a
+    person names when they say where they want to go. Not its description: a long posting
+    mentions "service", "software" and "automotive" in passing, and an explosives worker's
+    opening then "matched" a wish to become an automotive service attendant."""
+    return tokens(f"{target.title} {target.job_family or ''}")
 
 
 def aspiration_tokens(aspirations: str, current_title: str | None) -> frozenset[str]:
@@ -291,7 +306,7 @@ def feature_row(ctx: EmployeeContext, target: Target, requirements: RequirementP
                 last_ev = d_ev
     denom = total_imp if total_imp > 0 else 1.0
     level_delta = float(target.level - emp.level)
-    target_tokens = tokens(f"{target.title} {target.description} {target.job_family or ''}")
+    target_tokens = aspiration_words(target)
     asp = (len(ctx.aspiration_tokens & target_tokens) / len(ctx.aspiration_tokens)
            if ctx.aspiration_tokens else 0.0)
     adj = 0.0

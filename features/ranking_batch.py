@@ -26,8 +26,8 @@ from features.ranking import (
     EmployeeContext,
     Target,
     _years,
+    aspiration_words,
     cosine,
-    tokens,
 )
 
 _NONE = -1
@@ -96,8 +96,7 @@ class TargetTable:
         self.kind_one_hot = np.array([_KIND_ONE_HOT[t.kind] for t in targets], dtype=np.float64)
         self._tokens: dict[str, int] = {}
         self.token_indptr, self.token_ids = _csr([
-            [_code(self._tokens, w) for w in
-             sorted(tokens(f"{t.title} {t.description} {t.job_family or ''}"))]
+            [_code(self._tokens, w) for w in sorted(aspiration_words(t))]
             for t in targets])
 
     def __len__(self) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from features.ranking import FEATURE_NAMES, NO_EVENT_DAYS
+from features.ranking import ASPIRATION_RELEVANT, FEATURE_NAMES, NO_EVENT_DAYS
 
 # feature -> (sentence when it helped, sentence when it hurt); {v} is the formatted value
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -50,7 +50,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                                      "No recent evidence of the skills it needs"),
     "endorsements_on_required": ("Colleagues endorsed you on skills it needs",
                                  "Few endorsements on the skills it needs"),
-    "aspiration_match": ("It matches your stated aspirations",
+    "aspiration_match": ("It is what you said you want to grow towards",
                          "It is away from your stated aspirations"),
     "career_changer_adjacency": ("People in your occupation often move to this one",
                                  "This is not a usual move from your occupation"),
@@ -89,7 +89,7 @@ GOOD_WHEN: dict[str, Callable[[float, ReasonFacts], bool]] = {
     "relevant_learning_365d": lambda v, f: v >= 1,
     "days_since_relevant_evidence": lambda v, f: v < NO_EVENT_DAYS,
     "endorsements_on_required": lambda v, f: v > 0,
-    "aspiration_match": lambda v, f: v > 0,
+    "aspiration_match": lambda v, f: v >= ASPIRATION_RELEVANT,
     "career_changer_adjacency": lambda v, f: v > 0,
 }
 """When a feature's "it helped" sentence is true; features not listed always read true."""

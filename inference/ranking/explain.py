@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from features.domain import Course, ProfileEntry, RequirementProfile
-from features.ranking_explain import ReasonFacts, top_reasons
+from features.ranking import ASPIRATION_RELEVANT
+from features.ranking_explain import TEMPLATES, ReasonFacts, top_reasons
 from inference.ranking.responses import CourseSuggestion, MatchedSkill, MissingSkill, Reason
 
 MAX_SKILLS = 10
@@ -131,6 +132,22 @@ def held_skills_reason(entries: Mapping[str, ProfileEntry], requirements: Requir
             f"{matched[0].label}")
     return [Reason(feature=HELD_SKILLS, text=third_person(text) if recruiter else text,
                    contribution=0.0)]
+
+
+ASPIRATION = "aspiration_match"
+"""The reason's ``feature`` for an item the person said they want to grow towards: the model
+feature's name, whose contribution is 0 (aspirations are not known for past decisions, so the
+ranker never learned from them: docs/ranking.md), told from its value."""
+
+
+def aspiration_reason(match: float, already: Sequence[Reason]) -> list[Reason]:
+    """"It is what you said you want to grow towards" when at least `ASPIRATION_RELEVANT` of
+    the person's aspiration words name the item (``match``, the ``aspiration_match``
+    feature), unless ``already`` says so. Without it, an item shown for an aspiration alone
+    (`inference.ranking.pipeline.relevant_rows`) came with no reason at all."""
+    if match < ASPIRATION_RELEVANT or any(r.feature == ASPIRATION for r in already):
+        return []
+    return [Reason(feature=ASPIRATION, text=TEMPLATES[ASPIRATION][0], contribution=0.0)]
 
 
 PREFERRED_PLACE = "preferred_location"

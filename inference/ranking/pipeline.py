@@ -23,7 +23,7 @@ import numpy as np
 
 from features.domain import Opportunity, OpportunityKind, RequirementProfile
 from features.params import IndexParams, ListMixParams
-from features.ranking import FEATURE_NAMES, EmployeeContext, Target
+from features.ranking import ASPIRATION_RELEVANT, FEATURE_NAMES, EmployeeContext, Target
 from features.ranking_batch import TargetTable
 from inference.ranking.explain import held_at_level
 from inference.retrieval.indexes import OpportunityIndex
@@ -33,9 +33,6 @@ Scorer = Callable[[np.ndarray], np.ndarray]
 
 _SKILL_COVERAGE = FEATURE_NAMES.index("skill_coverage")
 _ASPIRATION_MATCH = FEATURE_NAMES.index("aspiration_match")
-ASPIRATION_RELEVANT = 0.5
-"""An item with no skill in common is shown for an aspiration only when at least half the
-aspiration's content words are in it (one shared word such as "assistant" is not a wish)."""
 
 
 def requirements_met(skills: Mapping[str, tuple[float, float]],

@@ -75,6 +75,7 @@ from features.live_store import (
 from features.params import ProfileParams, load_params
 from features.profiles import Observation
 from features.ranking import (
+    FEATURE_NAMES,
     EmployeeContext,
     Target,
     employee_context,
@@ -132,6 +133,7 @@ LIVE_REFRESH_S = 2.0
 in `features.settings.Settings` sets it per deployment)."""
 
 
+_ASPIRATION = FEATURE_NAMES.index("aspiration_match")
 PERSON_CHANGES = frozenset({"profile", "skill_rejected", "preferences"})
 """Live change kinds about one person (the subject is an employee id); others are catalog's."""
 
@@ -484,10 +486,13 @@ class Recommender:
         entries = self._skill_entries(employee.id)
         places = explain.place_reason(preferred_locations(self.store, employee.id))
         items = []
-        for rank, (row, score, reasons) in enumerate(
-                zip(slate.rows, slate.scores.tolist(), why, strict=True), start=offset + 1):
+        wishes = slate.features[:, _ASPIRATION].tolist()
+        for rank, (row, score, reasons, wish) in enumerate(
+                zip(slate.rows, slate.scores.tolist(), why, wishes, strict=True),
+                start=offset + 1):
             opp, reqs = catalog.opportunities[row], catalog.requirements[row]
-            reasons = places(opp.location) + reasons
+            reasons = (places(opp.location) + explain.aspiration_reason(wish, reasons)
+                       + reasons)
             matched, missing = explain.skill_match(entries, reqs, self.label)
             if not reasons:
                 reasons = explain.held_skills_reason(entries, reqs, matched)

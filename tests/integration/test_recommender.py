@@ -15,12 +15,18 @@ import numpy as np
 import pytest
 
 from features.domain import OpportunityKind, ProtectedAttributes, Sex
-from features.ranking import FEATURE_NAMES, target_from_opportunity
+from features.ranking import (
+    ASPIRATION_RELEVANT,
+    FEATURE_NAMES,
+    aspiration_tokens,
+    aspiration_words,
+    target_from_opportunity,
+)
 from features.ranking_explain import SAME_FACT
 from features.store import Store
 from inference.artifacts.bundle import BundleError, load_bundle
 from inference.fairness.serving import OTHER_GROUPS, fair_candidate_order
-from inference.ranking.explain import HELD_SKILLS, PREFERRED_PLACE
+from inference.ranking.explain import ASPIRATION, HELD_SKILLS, PREFERRED_PLACE
 from inference.ranking.recommender import Recommender, UnknownSubject
 from inference.serving.audit_log import ServedListLog, served_list
 from inference.serving.model import NoChampion, ServingModel
@@ -84,8 +90,8 @@ def test_scores_ordered_and_explained(world: ServingWorld, recommender: Recommen
             assert item.matched_skills or item.missing_skills
             explained += bool(item.reasons)
             for reason in item.reasons:  # the model's reasons, or a fact (contribution 0)
-                assert reason.text and (reason.contribution > 0
-                                        or reason.feature in (HELD_SKILLS, PREFERRED_PLACE))
+                assert reason.text and (reason.contribution > 0 or reason.feature in (
+                    HELD_SKILLS, PREFERRED_PLACE, ASPIRATION))
             for skill in item.matched_skills:
                 assert skill.label == skill_label(skill.uri)
                 assert skill.proficiency >= skill.required_level
@@ -153,6 +159,7 @@ RAW_FRACTION = re.compile(r"\(-?\d*\.\d+\)")
 def test_reasons_are_true_of_their_items(world: ServingWorld,
                                          recommender: Recommender) -> None:
     checked = 0
+    roles = {r.id: r for r in world.org.roles}
     for emp in world.org.employees[:30]:
         for item in recommender.recommend(emp.id, limit=10).items:
             opp = next(o for o in recommender.opportunities if o.id == item.opportunity_id)
@@ -160,7 +167,9 @@ def test_reasons_are_true_of_their_items(world: ServingWorld,
                 recommender.opportunities.index(opp)][1].requirements)
             facts = [SAME_FACT.get(r.feature, r.feature) for r in item.reasons]
             assert len(facts) == len(set(facts)), [r.text for r in item.reasons]  # one per fact
-            assert item.reasons or not item.matched_skills, item.title  # a held skill: say so
+            assert item.reasons, item.title  # a held skill or an aspiration: say which
+            wish = aspiration_tokens(emp.aspirations, roles[emp.role_id].title)
+            named = aspiration_words(target_from_opportunity(opp, roles))
             for reason in item.reasons:
                 checked += 1
                 # no raw feature value a person cannot read ("close to this one (0.62)")
@@ -171,6 +180,8 @@ def test_reasons_are_true_of_their_items(world: ServingWorld,
                     assert item.matched_skills[0].label in reason.text
                 if reason.feature in ("essential_coverage", "missing_essentials"):
                     assert essentials, (item.title, reason.text)
+                if reason.feature == ASPIRATION:  # half its words name the item, not its prose
+                    assert len(wish & named) >= ASPIRATION_RELEVANT * len(wish) > 0, item.title
                 if reason.feature == "same_location":
                     assert opp.location == emp.location, (item.title, reason.text)
     for candidate in recommender.candidates(ROLE, limit=10).items:

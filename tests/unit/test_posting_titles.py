@@ -19,6 +19,11 @@ from training.simulation.postings import _short_task
      "listen to and resolve customers' complaints regarding products…"),
     ("Write to field representatives, medical personnel, or others.",
      "write to field representatives"),
+    ("Prepare for prosecutions related to animal treatment violations.",
+     "prepare for prosecutions related to animal treatment violations"),
+    ("Adjust machine speeds according to specifications, to ensure quality.",
+     "adjust machine speeds according to specifications"),
+    ("Inspect equipment prior to use to detect faults.", "inspect equipment prior to use"),
 ])
 def test_task_titles(task: str, title: str) -> None:
     assert _short_task(task) == title

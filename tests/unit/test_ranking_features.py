@@ -117,11 +117,14 @@ def test_learning_endorsements_and_vectors() -> None:
 
 def test_aspiration_family_and_adjacency() -> None:
     emp = make_employee(level=2, aspirations="Move into data engineering pipelines")
-    data_role = make_role(id="r-data", title="Data Engineer", description="Builds pipelines",
-                          level=3, job_family="data", onet_code="15-1243.00")
+    data_role = make_role(id="r-data", title="Data Pipelines Engineer",
+                          description="Builds engineering tools", level=3, job_family="data",
+                          onet_code="15-1243.00")
     f = _row(employee=emp, target=target_from_role(data_role),
              adjacency={("15-1252.00", "15-1243.00"): 3})
-    # aspiration tokens {data, engineering, pipelines}; the target says data, pipelines
+    # aspiration tokens {data, engineering, pipelines}; the title and family say data,
+    # pipelines; "engineering" in the description does not count (a posting's prose is not
+    # where it leads)
     assert f["aspiration_match"] == pytest.approx(2 / 3)
     assert f["job_family_distance"] == 0.5  # other family, same SOC major group 15
     assert f["career_changer_adjacency"] == pytest.approx(0.8)

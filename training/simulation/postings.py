@@ -96,9 +96,7 @@ def _short_task(task: str, words: int = 8) -> str:
     while used < len(pieces) and _is_bare_verb(pieces[used - 1]):
         clause += "," + pieces[used]
         used += 1
-    head = clause.split(" to ")[0]
-    if len(head.split()) >= 3:
-        clause = head
+    clause = _without_purpose(clause)
     clause = clause.rstrip(".")
     parts = clause.split()
     text = " ".join(parts[:words])
@@ -108,6 +106,20 @@ def _short_task(task: str, words: int = 8) -> str:
 
 
 _PARTICLES = frozenset({"up", "out", "down", "off", "in", "on", "over", "back"})
+_BOUND_TO = frozenset({"according", "related", "relating", "pertaining", "prior", "due",
+                       "subject", "similar", "close", "next", "adjacent", "equivalent"})
+"""Words whose "to" is part of the phrase ("adjust machines according to specifications",
+"prepare for prosecutions related to animal cruelty"), not the start of a purpose clause."""
+
+
+def _without_purpose(clause: str) -> str:
+    """``clause`` cut before its first purpose clause ("... to ensure ..."), when at least
+    three words stand before it; a "to" bound to the word before it (`_BOUND_TO`) is kept."""
+    words = clause.split()
+    for i, word in enumerate(words):
+        if (word == "to" and i >= 3 and words[i - 1].lower().strip(",") not in _BOUND_TO):
+            return " ".join(words[:i]).rstrip(",")
+    return clause
 
 
 def _is_bare_verb(piece: str) -> bool:
