@@ -87,9 +87,28 @@ def tokens(text: str) -> frozenset[str]:
 
 
 ASPIRATION_RELEVANT = 0.5
-"""An item with no skill in common is shown for an aspiration only when at least half the
-aspiration's content words name it (one shared word such as "assistant" is not a wish); the
-same bar makes "it matches what you said you want to grow towards" a true reason."""
+"""An item with no skill in common is shown for an aspiration only when its match
+(`aspiration_share`) reaches this: half the aspiration's words name it, and half of its
+distinctive ones (one shared word such as "assistant" is not a wish); the same bar makes "it is
+what you said you want to grow towards" a true reason."""
+
+GENERIC_TITLE_WORDS = frozenset((
+    "first", "line", "supervisor", "manager", "worker", "specialist", "technician",
+    "technologist", "operator", "assistant", "officer", "teacher", "postsecondary", "except",
+    "other", "helper", "tender", "setter", "clerk", "aide", "attendant", "associate", "senior",
+    "junior", "chief", "head", "director", "lead", "general", "all", "including", "rotation",
+    "month", "project", "gig", "mentorship",
+))
+"""Words many job titles share (in `aspiration_word` form): "First-Line Supervisor of
+Correctional Officers" and "First-Line Supervisor of Passenger Attendants" share three of five
+words and say nothing alike. A wish is matched on its distinctive words too."""
+
+
+def aspiration_word(word: str) -> str:
+    """One form for singular and plural ("officers" -> "officer"; "business" stays)."""
+    if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 def aspiration_words(target: Target) -> frozenset[str]:
@@ -97,16 +116,34 @@ def aspiration_words(target: Target) -> frozenset[str]:
     person names when they say where they want to go. Not its description: a long posting
     mentions "service", "software" and "automotive" in passing, and an explosives worker's
     opening then "matched" a wish to become an automotive service attendant."""
-    return tokens(f"{target.title} {target.job_family or ''}")
+    text = f"{target.title} {target.job_family or ''}"
+    return frozenset(aspiration_word(t) for t in tokens(text))
 
 
 def aspiration_tokens(aspirations: str, current_title: str | None) -> frozenset[str]:
     """Content words of where a person wants to go: their aspiration text less the phrasing
-    words and less the words of the job they hold now (stating one's current job is not an
-    aspiration to it), so ``aspiration_match`` measures the wish, not the template."""
-    here = tokens(current_title) if current_title else frozenset()
-    return frozenset(t for t in tokens(aspirations) if t not in _ASPIRATION_STOP
-                     and t not in here)
+    words and less the title of the job they hold now where the text names it ("I enjoy my
+    work as a Correctional Officer and Jailer": stating one's current job is not a wish), so
+    ``aspiration_match`` measures the wish, not the template. Only the phrase goes, not its
+    words wherever they appear: "... towards First-Line Supervisor of Correctional Officers"
+    keeps "correctional", the one word that says which supervisor."""
+    text = aspirations
+    if current_title and current_title.strip():
+        text = re.sub(re.escape(current_title.strip()), " ", text, flags=re.IGNORECASE)
+    return frozenset(aspiration_word(t) for t in tokens(text) if t not in _ASPIRATION_STOP)
+
+
+def aspiration_share(wanted: frozenset[str], words: frozenset[str]) -> float:
+    """How far ``words`` (an item's `aspiration_words`) name the wish ``wanted``: the share of
+    its words they contain, or, where the wish has distinctive words (not
+    `GENERIC_TITLE_WORDS`), the lower of that and the share of those; 0 for no wish."""
+    if not wanted:
+        return 0.0
+    share = len(wanted & words) / len(wanted)
+    distinctive = wanted - GENERIC_TITLE_WORDS
+    if distinctive:
+        share = min(share, len(distinctive & words) / len(distinctive))
+    return share
 
 
 @dataclass(frozen=True)
@@ -306,9 +343,7 @@ def feature_row(ctx: EmployeeContext, target: Target, requirements: RequirementP
                 last_ev = d_ev
     denom = total_imp if total_imp > 0 else 1.0
     level_delta = float(target.level - emp.level)
-    target_tokens = aspiration_words(target)
-    asp = (len(ctx.aspiration_tokens & target_tokens) / len(ctx.aspiration_tokens)
-           if ctx.aspiration_tokens else 0.0)
+    asp = aspiration_share(ctx.aspiration_tokens, aspiration_words(target))
     adj = 0.0
     role = ctx.current_role
     if adjacency and role is not None and role.onet_code and target.onet_code:

@@ -22,6 +22,7 @@ from features.domain import OpportunityKind, RequirementProfile
 from features.ranking import (
     _KIND_ONE_HOT,
     FEATURE_NAMES,
+    GENERIC_TITLE_WORDS,
     NO_EVENT_DAYS,
     EmployeeContext,
     Target,
@@ -216,18 +217,26 @@ class TargetTable:
         return out
 
     def _aspiration(self, ctx: EmployeeContext, rows: np.ndarray) -> np.ndarray:
+        """`features.ranking.aspiration_share` of every row, from the token index."""
         wanted = ctx.aspiration_tokens
         if not wanted:
             return np.zeros(len(rows))
-        mine = np.zeros(len(self._tokens), dtype=bool)
-        for w in wanted:
-            k = self._tokens.get(w)
-            if k is not None:
-                mine[k] = True
+        distinctive = wanted - GENERIC_TITLE_WORDS
         pos, seg = _gather(self.token_indptr, rows)
-        shared = np.bincount(seg, weights=mine[self.token_ids[pos]].astype(np.float64),
-                             minlength=len(rows))
-        return shared / len(wanted)
+
+        def shared(words: frozenset[str]) -> np.ndarray:
+            mine = np.zeros(len(self._tokens), dtype=bool)
+            for w in words:
+                k = self._tokens.get(w)
+                if k is not None:
+                    mine[k] = True
+            return np.bincount(seg, weights=mine[self.token_ids[pos]].astype(np.float64),
+                               minlength=len(rows))
+
+        share = shared(wanted) / len(wanted)
+        if distinctive:
+            share = np.minimum(share, shared(distinctive) / len(distinctive))
+        return share
 
     def _adjacency(self, ctx: EmployeeContext, rows: np.ndarray,
                    adjacency: Mapping[tuple[str, str], int] | None) -> np.ndarray:

@@ -76,6 +76,10 @@ def _world() -> tuple[list[EmployeeContext], list[Target], list[RequirementProfi
     empty = EmployeeProfile(employee_id="new", as_of=AS_OF)
     contexts.append(employee_context(newcomer, empty, history_before(AS_OF), AS_OF,
                                      vector=vectorizer.employee(empty)))
+    # a wish in generic title words and distinctive ones (`aspiration_share` takes the lower)
+    climber = make_employee(id="climber", aspirations="First-Line Supervisor of data analysts")
+    contexts.append(employee_context(climber, empty, history_before(AS_OF), AS_OF,
+                                     vector=vectorizer.employee(empty)))
     codes = sorted({r.onet_code for r in org.roles if r.onet_code})
     adjacency = {(a, b): 1 + (i * 3 + j) % 12 for i, a in enumerate(codes)
                  for j, b in enumerate(codes) if (i + j) % 3}

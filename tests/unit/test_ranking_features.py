@@ -22,6 +22,9 @@ from features.domain import (
 from features.ranking import (
     FEATURE_NAMES,
     NO_EVENT_DAYS,
+    aspiration_share,
+    aspiration_tokens,
+    aspiration_words,
     check_feature_names,
     compute_features,
     employee_context,
@@ -362,3 +365,32 @@ def test_time_in_role_on_a_past_date_does_not_tell_who_went_on_to_move() -> None
     recent = make_employee(id="r", role_id="a", hired_on=date(2022, 3, 1),
                            role_since=date(2022, 3, 1))
     assert employee_as_of(recent, [], roles, day, records).role_since == date(2022, 3, 1)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("aspiration", "current", "title", "match"), [
+    # the current job's title is dropped as a phrase, not its words: "correctional" stays
+    ("I enjoy my work as a Correctional Officer and Jailer and want to grow towards "
+     "First-Line Supervisor of Correctional Officers.", "Correctional Officer and Jailer",
+     "First-Line Supervisor of Correctional Officers", 1.0),
+    # three of five words shared, none of the distinctive ones: not this wish
+    ("I enjoy my work as a Correctional Officer and Jailer and want to grow towards "
+     "First-Line Supervisor of Correctional Officers.", "Correctional Officer and Jailer",
+     "First-Line Supervisor of Passenger Attendants", 0.0),
+    ("I enjoy my work as a Purchasing Agent and want to grow towards Purchasing Manager.",
+     "Purchasing Agent", "Biofuels Product Development Manager", 0.0),
+    ("I enjoy my work as a Purchasing Agent and want to grow towards Purchasing Manager.",
+     "Purchasing Agent", "Purchasing Manager", 1.0),
+])
+def test_an_aspiration_is_matched_on_its_distinctive_words(aspiration: str, current: str,
+                                                           title: str, match: float) -> None:
+    wish = aspiration_tokens(aspiration, current)
+    target = target_from_role(make_role(title=title, description="", job_family=""))
+    assert aspiration_share(wish, aspiration_words(target)) == pytest.approx(match)
+
+
+def test_an_aspiration_is_not_matched_on_a_postings_prose() -> None:
+    wish = aspiration_tokens("I enjoy my work as a Tire Repairer and want to grow towards "
+                             "Automotive Service Attendant.", "Tire Repairer")
+    blaster = make_role(title="Explosives Worker", job_family="",
+                        description="Automotive service crews use software in passing.")
+    assert aspiration_share(wish, aspiration_words(target_from_role(blaster))) == 0.0
