@@ -141,9 +141,9 @@ ranker never learned from them: docs/ranking.md), told from its value."""
 
 
 def aspiration_reason(match: float, already: Sequence[Reason]) -> list[Reason]:
-    """"It is what you said you want to grow towards" when at least `ASPIRATION_RELEVANT` of
-    the person's aspiration words name the item (``match``, the ``aspiration_match``
-    feature), unless ``already`` says so. Without it, an item shown for an aspiration alone
+    """"It is what you said you want to grow towards" when the item's ``aspiration_match``
+    (``match``, `features.ranking.aspiration_share`) reaches `ASPIRATION_RELEVANT`, unless
+    ``already`` says so. Without it, an item shown for an aspiration alone
     (`inference.ranking.pipeline.relevant_rows`) came with no reason at all."""
     if match < ASPIRATION_RELEVANT or any(r.feature == ASPIRATION for r in already):
         return []
