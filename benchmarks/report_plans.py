@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +40,46 @@ def plan_for(rec: Recommender, employee_id: str, role_id: str) -> DevelopmentPla
         model_version=rec.version, as_of=rec.as_of)
 
 
+def most_reachable_plan(rec: Recommender, employee_id: str) -> DevelopmentPlan | None:
+    """The plan toward the employee's most reachable open role among their top 10 as served:
+    the highest readiness, the fewest weeks on ties; None when no open role is listed."""
+    items = rec.recommend(employee_id, kinds=[OpportunityKind.OPEN_ROLE], limit=10).items
+    plans = [plan_for(rec, employee_id, item.role_id) for item in items
+             if item.role_id and item.role_id in rec.roles]
+    if not plans:
+        return None
+    return min(plans, key=lambda p: (-p.readiness, p.weeks_to_readiness or float("inf")))
+
+
+def _rounded(value: float | np.floating[Any], digits: int) -> float:
+    return round(float(value), digits)
+
+
+def plan_statistics(plans: Sequence[DevelopmentPlan]) -> dict[str, Any]:
+    """The report's figures over the plans (one per employee): weeks to readiness (median and
+    quartiles, over the plans with an estimate), the share with a complete estimate, the mean
+    requirements, gaps, readiness and share of requirements met (one figure by construction)."""
+    weeks = np.array([p.weeks_to_readiness for p in plans if p.weeks_to_readiness is not None])
+    counted = [p for p in plans if p.requirements]
+
+    def quantile(q: float) -> float | None:
+        return _rounded(np.percentile(weeks, q), 1) if len(weeks) else None
+
+    def mean(values: Sequence[float], digits: int) -> float | None:
+        return _rounded(np.mean(values), digits) if len(values) else None
+
+    return {
+        "employees_with_a_plan": len(plans),
+        "weekly_learning_hours": plans[0].weekly_learning_hours if plans else None,
+        "weeks_to_readiness": {"median": quantile(50), "p25": quantile(25), "p75": quantile(75)},
+        "share_complete_estimate": mean([float(p.estimate_complete) for p in plans], 3),
+        "mean_requirements": mean([float(p.requirements) for p in plans], 1),
+        "mean_gaps": mean([float(len(p.gaps)) for p in plans], 1),
+        "mean_readiness": mean([p.readiness for p in counted], 3),
+        "mean_share_met": mean([p.met / p.requirements for p in counted], 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundle", type=Path, default=None)
@@ -47,32 +89,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     rec = Recommender(load_bundle(args.bundle or settings.artifact_dir / "bundle"),
                       Store(settings.database_url))
-    best: list[DevelopmentPlan] = []
-    for emp_id in sample(rec.employees, args.employees, args.seed):
-        items = rec.recommend(emp_id, kinds=[OpportunityKind.OPEN_ROLE], limit=10).items
-        plans = [plan_for(rec, emp_id, item.role_id) for item in items
-                 if item.role_id and item.role_id in rec.roles]
-        if plans:
-            best.append(min(plans, key=lambda p: (-p.readiness,
-                                                  p.weeks_to_readiness or float("inf"))))
-    weeks = np.array([p.weeks_to_readiness for p in best if p.weeks_to_readiness is not None])
-    print(json.dumps({
-        "model_version": rec.version, "employees_with_a_plan": len(best),
-        "weekly_learning_hours": best[0].weekly_learning_hours if best else None,
-        "weeks_to_readiness": {
-            "median": round(float(np.median(weeks)), 1) if len(weeks) else None,
-            "p25": round(float(np.percentile(weeks, 25)), 1) if len(weeks) else None,
-            "p75": round(float(np.percentile(weeks, 75)), 1) if len(weeks) else None},
-        "share_complete_estimate": round(float(np.mean([p.estimate_complete for p in best])), 3)
-        if best else None,
-        "mean_requirements": round(float(np.mean([p.requirements for p in best])), 1)
-        if best else None,
-        "mean_gaps": round(float(np.mean([len(p.gaps) for p in best])), 1) if best else None,
-        "mean_readiness": round(float(np.mean([p.readiness for p in best])), 3) if best else None,
-        "mean_share_met": round(float(np.mean([p.met / p.requirements for p in best
-                                                if p.requirements])), 3) if best else None,
-    }, indent=2))
-
+    plans = [plan for emp_id in sample(rec.employees, args.employees, args.seed)
+             if (plan := most_reachable_plan(rec, emp_id)) is not None]
+    print(json.dumps({"model_version": rec.version, **plan_statistics(plans)}, indent=2))
 
 if __name__ == "__main__":
     main()

@@ -7,8 +7,10 @@ import math
 from collections.abc import Iterator
 from datetime import date
 
+import numpy as np
 import pytest
 
+from benchmarks.report_plans import most_reachable_plan, plan_for, plan_statistics
 from features.domain import (
     Course,
     Opportunity,
@@ -160,3 +162,42 @@ def test_plan_refusals_and_validation(product: Product) -> None:
     assert product.call("GET", url("no-such-person"), "hr", params=params).status_code == 404
     missing = product.call("GET", url(), "self")
     assert missing.status_code == 422 and set(missing.json()) == {"error"}
+
+
+def test_plan_statistics_of_the_most_reachable_roles(product: Product) -> None:
+    """The report's plan statistics (`benchmarks/report_plans.py`) over every employee of the
+    small organization, as served: each plan is the one the API gives for that role, the most
+    reachable of the person's listed open roles, and the figures are the plans' own."""
+    recommender = product.app.state.serving_model.current
+    plans = {}
+    for employee in product.world.org.employees:
+        plan = most_reachable_plan(recommender, employee.id)
+        if plan is None:
+            continue
+        plans[employee.id] = plan
+        listed = recommender.recommend(employee.id, kinds=[OpportunityKind.OPEN_ROLE],
+                                       limit=10).items
+        others = [plan_for(recommender, employee.id, item.role_id) for item in listed
+                  if item.role_id and item.role_id in recommender.roles]
+        assert plan.readiness == max(p.readiness for p in others)
+        assert plan.readiness == pytest.approx(plan.met / plan.requirements
+                                               if plan.requirements else 1.0, abs=1e-3)
+    assert len(plans) >= 3, "the small organization lists open roles for several people"
+    one_id, one = next(iter(plans.items()))
+    served = product.call("GET", url(one_id), "hr",
+                          params={"target_role_id": one.target_role_id}).json()
+    assert served["readiness"] == pytest.approx(one.readiness)
+    assert served["weeks_to_readiness"] == one.weeks_to_readiness
+
+    figures = plan_statistics(list(plans.values()))
+    weeks = sorted(p.weeks_to_readiness for p in plans.values()
+                   if p.weeks_to_readiness is not None)
+    assert figures["employees_with_a_plan"] == len(plans)
+    assert figures["weeks_to_readiness"]["median"] == round(float(np.median(weeks)), 1)
+    assert (figures["weeks_to_readiness"]["p25"] <= figures["weeks_to_readiness"]["median"]
+            <= figures["weeks_to_readiness"]["p75"])
+    complete = sum(p.estimate_complete for p in plans.values()) / len(plans)
+    assert figures["share_complete_estimate"] == round(complete, 3)
+    assert figures["mean_readiness"] == pytest.approx(figures["mean_share_met"], abs=1e-3)
+    assert figures["weekly_learning_hours"] == WEEKLY_LEARNING_HOURS
+    assert plan_statistics([])["weeks_to_readiness"]["median"] is None
