@@ -3,6 +3,11 @@
 The text is tokenized the way ``catalog.normalize`` normalizes labels; every window of up to
 ``max_tokens`` tokens is looked up in the alias table. One- and two-character labels ("R", "C")
 must match with the label's own capitalization, and common function words never match.
+
+Only maximal matches count: a label found inside a longer label's verbatim occurrence is not a
+match ("perform clinical coding procedures" names that skill, not *clinical coding*; "organise
+information, objects and resources" is not *organise information*). Labels of up to 12 tokens
+are looked up (all but 16 of ESCO's 13,896 preferred labels).
 """
 
 from __future__ import annotations
@@ -49,8 +54,13 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def find_labels(text: str, catalog: SkillCatalog, max_tokens: int = 6) -> list[LabelMatch]:
-    """Every verbatim label occurrence; overlapping shorter matches inside longer ones are kept."""
+MAX_LABEL_TOKENS = 12
+
+
+def find_labels(text: str, catalog: SkillCatalog,
+                max_tokens: int = MAX_LABEL_TOKENS) -> list[LabelMatch]:
+    """Every maximal verbatim label occurrence: one inside a longer match is dropped
+    (`maximal`); matches that overlap without one containing the other are both kept."""
     tokens = _tokens(text)
     found: list[LabelMatch] = []
     for i in range(len(tokens)):
@@ -77,5 +87,17 @@ def find_labels(text: str, catalog: SkillCatalog, max_tokens: int = 6) -> list[L
                 found.append(LabelMatch(owner, lo, hi,
                                         MatchKind.EXACT if exact else MatchKind.ALIAS, n,
                                         proper))
-    return found
+    return maximal(found)
+
+
+def maximal(matches: list[LabelMatch]) -> list[LabelMatch]:
+    """The matches no longer match contains (the same span, for several skills, is kept)."""
+    spans = sorted({(m.start, m.end) for m in matches}, key=lambda s: (s[0], -s[1]))
+    inside: set[tuple[int, int]] = set()
+    reach = -1  # the furthest end of a span starting at or before this one
+    for lo, hi in spans:
+        if hi <= reach:
+            inside.add((lo, hi))
+        reach = max(reach, hi)
+    return [m for m in matches if (m.start, m.end) not in inside]
 

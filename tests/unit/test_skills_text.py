@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from features.domain import Skill, SkillType
 from features.inferred_skills import MatchKind, Polarity, SourceKind
-from inference.skills.catalog import normalize
+from inference.skills.catalog import SkillCatalog, normalize
 from inference.skills.matching import find_labels
 from inference.skills.polarity import clause_polarity, is_developmental
 from inference.skills.segment import Level, segment
@@ -86,3 +87,37 @@ def test_function_words_never_match() -> None:
     catalog = make_skill_catalog()
     assert all(catalog.skills[m.skill].label != "manage a team"
                for m in find_labels("the team will work", catalog))
+
+
+def _catalog(*labels: str) -> SkillCatalog:
+    return SkillCatalog(skills=[
+        Skill(uri=f"http://data.europa.eu/esco/skill/nested-{i}", label=label, alt_labels=(),
+              description="", skill_type=SkillType.SKILL) for i, label in enumerate(labels)])
+
+
+def test_a_label_inside_a_longer_label_is_not_a_match() -> None:
+    catalog = _catalog("perform clinical coding procedures", "clinical coding",
+                       "organise information, objects and resources", "organise information",
+                       "apply knowledge of social sciences and humanities", "social sciences",
+                       "monitor patients")
+    text = ("Simon can perform clinical coding procedures and organise information, objects and "
+            "resources; he was asked to apply knowledge of social sciences and humanities. "
+            "Clinical coding is new to him; he will monitor patients and organise information.")
+    found = sorted((text[m.start:m.end], catalog.skills[m.skill].label)
+                   for m in find_labels(text, catalog))
+    assert found == sorted([
+        ("perform clinical coding procedures", "perform clinical coding procedures"),
+        ("organise information, objects and resources",
+         "organise information, objects and resources"),
+        ("apply knowledge of social sciences and humanities",
+         "apply knowledge of social sciences and humanities"),
+        ("Clinical coding", "clinical coding"),  # alone, the shorter label is a match
+        ("monitor patients", "monitor patients"),
+        ("organise information", "organise information")])
+
+
+def test_overlapping_labels_that_do_not_contain_each_other_both_match() -> None:
+    catalog = _catalog("data analysis", "analysis software", "data analysis software tools")
+    found = {catalog.skills[m.skill].label for m in find_labels(
+        "She uses data analysis software daily.", catalog)}
+    assert found == {"data analysis", "analysis software"}
