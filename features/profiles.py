@@ -110,16 +110,53 @@ def named_skills(evidence: Evidence, course_skills: Mapping[str, Sequence[str]]
     return ()
 
 
+def held_titles(employees: Iterable[Employee], moves: Mapping[str, Sequence[Move]],
+                role_titles: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Employee id -> the titles of the roles they hold or held (moves in and out): what a
+    review calls them, not a skill (`features.profiles.outside_titles`)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for emp in employees:
+        ids = {emp.role_id, *(m.from_role_id for m in moves.get(emp.id, ())),
+               *(m.to_role_id for m in moves.get(emp.id, ()))}
+        out[emp.id] = tuple(sorted(role_titles[i] for i in ids if i in role_titles))
+    return out
+
+
+def outside_titles(inferred: Sequence[InferredSkill], text: str,
+                   titles: Iterable[str]) -> list[InferredSkill]:
+    """The readings of ``text`` that are not only the person's own job title: a skill whose
+    every evidence span lies inside an occurrence of one of ``titles`` (the roles they hold or
+    held) is dropped. "Chiara had a strong year as Environmental Engineering Technologist"
+    names a job, not *environmental engineering* shown (on the demo's tune half such readings
+    were truly held 32% of the time, others 83%). Case-insensitive; a reading without spans is
+    kept."""
+    lowered = text.lower()
+    places: list[tuple[int, int]] = []
+    for title in {t.strip().lower() for t in titles if t and t.strip()}:
+        start = lowered.find(title)
+        while start >= 0:
+            places.append((start, start + len(title)))
+            start = lowered.find(title, start + 1)
+    if not places:
+        return list(inferred)
+    return [skill for skill in inferred
+            if not skill.spans or not all(any(lo <= span.start and span.end <= hi
+                                              for lo, hi in places) for span in skill.spans)]
+
+
 def evidence_observations(evidence: Evidence, inferred: Sequence[InferredSkill],
                           course_skills: Mapping[str, Sequence[str]],
-                          params: ProfileParams) -> list[Observation]:
+                          params: ProfileParams, titles: Iterable[str] = ()
+                          ) -> list[Observation]:
     """Observations from one evidence record; ``inferred`` = the engine's skills for its text.
 
     A record that names its skills (a course of the catalog with its linked skills, an
     endorsement or self-declaration of one skill) is evidence of those; its text (the course
     title, a comment) only describes them, so its inferred skills are not observed too. A
     completion is one piece of evidence spread over the course's k skills (score ``1 / k``
-    each): finishing a course on three skills does not show all three are held."""
+    each): finishing a course on three skills does not show all three are held. A reading that
+    is only the person's own job title (``titles``: `outside_titles`) is not observed."""
+    inferred = outside_titles(inferred, evidence.text, titles)
     out: list[Observation] = []
     seen: set[str] = set()
 

@@ -55,7 +55,7 @@ from features.live_store import (
     preferred_locations,
     set_preferences,
 )
-from features.profiles import evidence_observations
+from features.profiles import evidence_observations, held_titles
 from inference.ranking.recommender import UnknownSubject
 
 router = APIRouter(prefix="/v1/employees", tags=["skills"],
@@ -161,6 +161,15 @@ def _may_write(principal: Principal, kind: EvidenceKindIn, employee_id: str,
                     + (" or HR" if kind is EvidenceKindIn.REVIEW else ""))
 
 
+def _held_titles(store: StoreDep, employee_id: str) -> tuple[str, ...]:
+    """The titles of the roles the person holds or held (`features.profiles.held_titles`)."""
+    employee = store.employee(employee_id)
+    if employee is None:
+        return ()
+    titles = {role.id: role.title for role in store.roles()}
+    return held_titles([employee], store.moves_of([employee_id]), titles).get(employee_id, ())
+
+
 def _check(body: EvidenceIn, store: StoreDep) -> None:
     kind = body.kind
     if kind is EvidenceKindIn.COURSE_COMPLETION:
@@ -214,7 +223,8 @@ def post_evidence(
 
         params = load_params().profiles
     observations = evidence_observations(
-        evidence, inferred, {c.id: c.skill_uris for c in courses.values()}, params)
+        evidence, inferred, {c.id: c.skill_uris for c in courses.values()}, params,
+        _held_titles(store, employee_id))
     request_body: dict[str, Any] = {**body.model_dump(mode="json", exclude={"idempotency_key"}),
                                     "employee_id": employee_id}
     try:

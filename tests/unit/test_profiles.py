@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from features.domain import EvidenceKind, RelationType, Requirement, RequirementProfile
-from features.inferred_skills import InferredSkill, Polarity
+from features.inferred_skills import InferredSkill, Polarity, TextSpan
 from features.profiles import (
     Observation,
     ObservationSource,
@@ -17,10 +17,12 @@ from features.profiles import (
     build_requirements,
     decay,
     evidence_observations,
+    held_titles,
+    outside_titles,
     review_level,
     role_observations,
 )
-from tests.support.factories import make_evidence
+from tests.support.factories import make_employee, make_evidence, make_move
 from tests.support.params_factory import profile_params
 
 A = "http://data.europa.eu/esco/skill/a"
@@ -261,3 +263,40 @@ def test_a_faint_reading_of_a_description_is_not_a_requirement() -> None:
     lenient = build_requirements("role", [inferred(A, 0.9), inferred(B, 0.2)], {}, [],
                                  org_level=2)
     assert {r.skill_uri for r in lenient.requirements} == {A, B}
+
+
+def test_a_reading_of_the_persons_own_job_title_is_not_evidence() -> None:
+    text = ("Chiara had a strong year as Environmental Engineering Technologist. Chiara can "
+            "advise on environmental remediation; environmental engineering is next.")
+    title = "Environmental Engineering Technologist"
+
+    def reading(uri: str, *phrases: str) -> InferredSkill:
+        spans = []
+        for phrase in phrases:
+            start = text.index(phrase)
+            spans.append(TextSpan(start=start, end=start + len(phrase), text=phrase))
+        return InferredSkill(uri=uri, label=phrases[0], score=0.55, spans=tuple(spans),
+                             polarity=Polarity.STRENGTH)
+
+    only_title = reading(A, "Environmental Engineering")
+    also_elsewhere = reading(B, "Environmental Engineering", "environmental engineering")
+    elsewhere = reading(C, "advise on environmental remediation")
+    no_spans = InferredSkill(uri=D, label="d", score=0.55)
+    readings = [only_title, also_elsewhere, elsewhere, no_spans]
+    assert outside_titles(readings, text, [title.lower(), ""]) == readings[1:]
+    assert outside_titles(readings, text, ["Marine Biologist"]) == readings
+    review = make_evidence(kind=EvidenceKind.PERFORMANCE_REVIEW, text=text, skill_uri=None)
+    observed = {o.skill_uri for o in evidence_observations(review, readings, {},
+                                                           profile_params(), [title])}
+    assert observed == {B, C, D}
+    assert {o.skill_uri for o in evidence_observations(review, readings, {},
+                                                       profile_params())} == {A, B, C, D}
+
+
+def test_held_titles_are_the_current_role_and_every_move() -> None:
+    stayer = make_employee(id="s", role_id="r1")
+    mover = make_employee(id="m", role_id="r3")
+    moves = {"m": [make_move(employee_id="m", from_role_id="r2", to_role_id="r3")]}
+    titles = {"r1": "Cook", "r2": "Baker", "r3": "Head Baker"}
+    assert held_titles([stayer, mover], moves, titles) == {
+        "s": ("Cook",), "m": ("Baker", "Head Baker")}

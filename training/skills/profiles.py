@@ -54,6 +54,7 @@ from features.profiles import (
     build_requirements,
     evidence_observations,
     held_role_observations,
+    held_titles,
     named_skills,
 )
 from features.ranking_history import records_begin
@@ -263,6 +264,10 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
 
     course_skills = {c.id: c.skill_uris for c in courses}
     course_text = {c.id: c.description for c in courses}
+    moves_by_employee: dict[str, list[Move]] = defaultdict(list)
+    for move in moves:
+        moves_by_employee[move.employee_id].append(move)
+    titles = held_titles(employees, moves_by_employee, {role.id: role.title for role in roles})
     by_employee: dict[str, list[Observation]] = defaultdict(list)
     evidence_rows: list[dict[str, Any]] = []
     for item in evidence:
@@ -277,11 +282,8 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
                               "occurred_on": item.occurred_on.isoformat(), "source": source.value,
                               "named_skill_uris": list(named),
                               "skills": [s.model_dump(mode="json") for s in found]})
-        by_employee[item.employee_id].extend(
-            evidence_observations(item, found, course_skills, params))
-    moves_by_employee: dict[str, list[Move]] = defaultdict(list)
-    for move in moves:
-        moves_by_employee[move.employee_id].append(move)
+        by_employee[item.employee_id].extend(evidence_observations(
+            item, found, course_skills, params, titles.get(item.employee_id, ())))
     role_levels = {role.id: role.level for role in roles}
     since = records_begin(moves, opportunities)
     for emp in employees:
