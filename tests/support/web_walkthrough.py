@@ -1,7 +1,8 @@
 """The README's browser walkthrough, run against a live server the way a new user clicks it:
 sign in with each demo-account button (employee, manager, recruiter), open each view, take a
 screenshot, and fail when a view shows an error instead of its content. The manager posts a
-project ("Data quality sprint") into the store it runs against.
+project ("Finishing line quality sprint", the demo
+manager works in manufacturing) into the store it runs against.
 
     make demo            # in one terminal; then, in another:
     .venv/bin/python -m tests.support.web_walkthrough --url http://127.0.0.1:8000 \
@@ -23,6 +24,10 @@ from typing import Any
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+PROJECT = "Finishing line quality sprint"
+"""The project the demo manager posts (they work in manufacturing); its candidates are shown."""
 
 
 class Walk:
@@ -115,16 +120,17 @@ def walk(page: Any, url: str, out: Path) -> None:
     w.page.click("#nav-postings")
     w.page.locator("li.posting, #postings .hint, #postings .message").first.wait_for()
     w.no_error("own opportunities")
-    w.page.fill("#posting-title", "Data quality sprint")
-    w.page.fill("#posting-description", "Two weeks to clean our reporting data: write SQL "
-                "queries, analyse data quality and present the findings to stakeholders.")
+    w.page.fill("#posting-title", PROJECT)
+    w.page.fill("#posting-description", "Two weeks on the finishing line: inspect quality of "
+                "products, report defective manufacturing materials and keep records of work "
+                "progress.")
     w.page.select_option("#posting-kind", "project")
     w.page.click("#posting-form button[type=submit]")
     w.page.locator("#posting-result", has_text="Posted").wait_for()
     print(f"  {w.page.locator('#posting-result').text_content()}")
     w.shot("manager-opportunities")
-    w.page.locator("li.posting .candidates-button").first.click()
-    w.page.locator("li.candidate, #candidates .message").first.wait_for()
+    w.page.locator("li.posting", has_text=PROJECT).first.locator(".candidates-button").click()
+    w.page.locator("li.candidate, #candidates .message, #candidates .hint").first.wait_for()
     w.no_error("an opening's candidates")
     print(f"  {w.page.locator('#candidates-title').text_content()}: "
           f"{w.page.locator('li.candidate').count()} candidates")
@@ -132,7 +138,7 @@ def walk(page: Any, url: str, out: Path) -> None:
     w.sign_out()
 
     w.sign_in_as("recruiter")
-    w.page.locator("li.candidate, #candidates .message").first.wait_for()
+    w.page.locator("li.candidate, #candidates .message, #candidates .hint").first.wait_for()
     w.no_error("recruiter candidates")
     role = w.page.locator("#role-select").input_value()
     print(f"  {w.page.locator('#candidates-title').text_content()} ({role}): "
