@@ -48,7 +48,7 @@ from features.domain import (
     Requirement,
     RequirementProfile,
 )
-from features.inferred_skills import InferredSkill, Polarity
+from features.inferred_skills import InferredSkill, Polarity, TextSpan
 from features.params import ProfileParams, load_params
 
 
@@ -128,8 +128,9 @@ def outside_titles(inferred: Sequence[InferredSkill], text: str,
     every evidence span lies inside an occurrence of one of ``titles`` (the roles they hold or
     held) is dropped. "Chiara had a strong year as Environmental Engineering Technologist"
     names a job, not *environmental engineering* shown (on the demo's tune half such readings
-    were truly held 32% of the time, others 83%). Case-insensitive; a reading without spans is
-    kept."""
+    were truly held 32% of the time, others 83%). Case-insensitive. A reading is kept when it
+    has no spans or when a span's offsets do not point at its own text in ``text`` (read from
+    another text, such as a course's description for a bare completion)."""
     lowered = text.lower()
     places: list[tuple[int, int]] = []
     for title in {t.strip().lower() for t in titles if t and t.strip()}:
@@ -139,9 +140,13 @@ def outside_titles(inferred: Sequence[InferredSkill], text: str,
             start = lowered.find(title, start + 1)
     if not places:
         return list(inferred)
+
+    def in_a_title(span: TextSpan) -> bool:
+        return (lowered[span.start:span.end] == span.text.lower()
+                and any(lo <= span.start and span.end <= hi for lo, hi in places))
+
     return [skill for skill in inferred
-            if not skill.spans or not all(any(lo <= span.start and span.end <= hi
-                                              for lo, hi in places) for span in skill.spans)]
+            if not skill.spans or not all(in_a_title(span) for span in skill.spans)]
 
 
 def evidence_observations(evidence: Evidence, inferred: Sequence[InferredSkill],

@@ -285,6 +285,10 @@ def test_a_reading_of_the_persons_own_job_title_is_not_evidence() -> None:
     readings = [only_title, also_elsewhere, elsewhere, no_spans]
     assert outside_titles(readings, text, [title.lower(), ""]) == readings[1:]
     assert outside_titles(readings, text, ["Marine Biologist"]) == readings
+    elsewhere_text = InferredSkill(  # offsets into another text (a course's description)
+        uri=A, label="a", score=0.55,
+        spans=(TextSpan(start=28, end=53, text="welding inspection"),))
+    assert outside_titles([elsewhere_text], text, [title]) == [elsewhere_text]
     review = make_evidence(kind=EvidenceKind.PERFORMANCE_REVIEW, text=text, skill_uri=None)
     observed = {o.skill_uri for o in evidence_observations(review, readings, {},
                                                            profile_params(), [title])}
