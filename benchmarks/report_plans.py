@@ -93,5 +93,6 @@ def main(argv: list[str] | None = None) -> None:
              if (plan := most_reachable_plan(rec, emp_id)) is not None]
     print(json.dumps({"model_version": rec.version, **plan_statistics(plans)}, indent=2))
 
+
 if __name__ == "__main__":
     main()

@@ -166,8 +166,11 @@ def _held_titles(store: StoreDep, employee_id: str) -> tuple[str, ...]:
     employee = store.employee(employee_id)
     if employee is None:
         return ()
-    titles = {role.id: role.title for role in store.roles()}
-    return held_titles([employee], store.moves_of([employee_id]), titles).get(employee_id, ())
+    moves = store.moves_of([employee_id])
+    ids = {employee.role_id, *(r for m in moves.get(employee_id, ())
+                               for r in (m.from_role_id, m.to_role_id))}
+    titles = {role.id: role.title for i in ids if (role := store.role(i)) is not None}
+    return held_titles([employee], moves, titles).get(employee_id, ())
 
 
 def _check(body: EvidenceIn, store: StoreDep) -> None:

@@ -7,7 +7,7 @@ must match with the label's own capitalization, and common function words never 
 Only maximal matches count: a label found inside a longer label's verbatim occurrence is not a
 match ("perform clinical coding procedures" names that skill, not *clinical coding*; "organise
 information, objects and resources" is not *organise information*). Labels of up to 12 tokens
-are looked up (all but 16 of ESCO's 13,896 preferred labels).
+are looked up (all but 2 of ESCO's 13,896 preferred labels).
 """
 
 from __future__ import annotations

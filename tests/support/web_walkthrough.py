@@ -1,8 +1,7 @@
 """The README's browser walkthrough, run against a live server the way a new user clicks it:
 sign in with each demo-account button (employee, manager, recruiter), open each view, take a
-screenshot, and fail when a view shows an error instead of its content. The manager posts a
-project ("Finishing line quality sprint", the demo
-manager works in manufacturing) into the store it runs against.
+screenshot, and fail when a view shows an error instead of its content. The manager (who works
+in manufacturing) posts a project (``PROJECT``) into the store it runs against.
 
     make demo            # in one terminal; then, in another:
     .venv/bin/python -m tests.support.web_walkthrough --url http://127.0.0.1:8000 \
