@@ -6,6 +6,13 @@ the way production does), waits until every request of a warm-up run answers 200
 each concurrency level runs that many closed-loop clients (each sends its next request as soon
 as the last one answered) for ``--seconds``. A bounded, local-only generator: asyncio + httpx,
 nothing listens beyond 127.0.0.1, every run stops after ``--seconds`` (and ``--max-requests``).
+Two clients: ``--client raw`` (the default) writes each GET by hand on one keep-alive
+HTTP/1.1 connection per client and reads the status line, the headers and a
+``Content-Length`` (or chunked) body, so the generator takes little of the cores it shares with
+the server; ``--client httpx`` is the general-purpose client of the earlier figures. Each level
+also reports the CPU time per request of the server's workers (``/proc/PID/stat``) and of the
+generator itself, so the server's own capacity reads off the figures even where the generator
+shares its cores.
 
 - ``recommendations``: ``GET /v1/employees/{id}/recommendations?limit=20`` for employees
   drawn at random, each with their own employee token;
@@ -60,12 +67,79 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    client_cpu_s: float = 0.0
+    server_cpu_s: float = 0.0
 
     def line(self, label: str) -> str:
         lat = np.asarray(self.latencies_ms or [float("nan")])
+        per = max(self.requests, 1)
         return (f"{label:<34} {self.requests / self.seconds:8.1f} req/s  "
                 f"p50 {np.percentile(lat, 50):7.1f} ms  p99 {np.percentile(lat, 99):7.1f} ms  "
-                f"errors {self.errors}/{self.requests}")
+                f"errors {self.errors}/{self.requests}  CPU/request: server "
+                f"{1000 * self.server_cpu_s / per:5.2f} ms, generator "
+                f"{1000 * self.client_cpu_s / per:5.2f} ms")
+
+
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection: a GET written by hand, the response read by its
+    ``Content-Length`` (or chunks). Only what the load needs: no redirects, no TLS."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str, token: str) -> int:
+        """The status code of ``GET path``; reconnects once where the server closed the
+        connection; raises ``OSError`` / ``asyncio.IncompleteReadError`` on a broken one."""
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+                          f"Authorization: Bearer {token}\r\n\r\n".encode())
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        if not status_line:
+            await self.close()
+            raise ConnectionResetError("the server closed the connection")
+        status = int(status_line.split()[1])
+        length, chunked, close = 0, False, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value
+            elif name == "connection":
+                close = value == "close"
+        if chunked:
+            while size := int((await self.reader.readline()).split(b";")[0], 16):
+                await self.reader.readexactly(size + 2)
+            await self.reader.readline()
+        elif length:
+            await self.reader.readexactly(length)
+        if close:
+            await self.close()
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (``/proc/PID/stat``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def register(tracking_uri: str, bundle_dir: Path, artifacts: Path) -> None:
@@ -94,6 +168,13 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _descendants(pid: int) -> list[int]:
+    out: list[int] = []
+    for child in _children(pid):
+        out += [child, *_descendants(child)]
+    return out
+
+
 def _memory_mb(pid: int) -> tuple[float, float]:
     """(RSS, PSS) in MiB from /proc/PID/smaps_rollup."""
     values = {}
@@ -119,6 +200,40 @@ def server(env: dict[str, str], workers: int, port: int, log: Path) -> Iterator[
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
+
+
+async def run_load_raw(url: str, requests: list[tuple[str, str]], concurrency: int,
+                       seconds: float, max_requests: int) -> Result:
+    host, port = url.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    errors = 0
+    sent = 0
+    stop_at = time.monotonic() + seconds
+    connections = [RawConnection(host, int(port)) for _ in range(concurrency)]
+
+    async def client(k: int) -> None:
+        nonlocal errors, sent
+        i = k
+        connection = connections[k]
+        while time.monotonic() < stop_at and sent < max_requests:
+            sent += 1
+            path, token = requests[i % len(requests)]
+            i += concurrency
+            start = time.perf_counter()
+            try:
+                ok = await connection.get(path, token) == 200
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                await connection.close()
+                ok = False
+            latencies.append((time.perf_counter() - start) * 1000)
+            errors += not ok
+
+    began = time.monotonic()
+    await asyncio.gather(*(client(k) for k in range(concurrency)))
+    elapsed = time.monotonic() - began
+    for connection in connections:
+        await connection.close()
+    return Result(len(latencies), errors, elapsed, latencies)
 
 
 async def run_load(url: str, requests: list[tuple[str, str]], concurrency: int, seconds: float,
@@ -202,6 +317,9 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=2000,
                         help="distinct employees (and at most as many roles) requested")
     parser.add_argument("--ready-timeout", type=float, default=900.0)
+    parser.add_argument("--client", choices=["raw", "httpx"], default="raw",
+                        help="the load generator's HTTP client (raw: hand-written keep-alive "
+                             "HTTP/1.1, light on the shared cores)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="waypoint-load-") as tmp:
         folder = Path(tmp)
@@ -222,7 +340,8 @@ def main() -> None:
                "WAYPOINT_RATE_LIMITS": json.dumps(dict.fromkeys(LIMITED, 10**9))}
         env.pop("WAYPOINT_DEMO_MODE", None)
         print(f"bundle {args.bundle}, store {settings.database_url}; "
-              f"{args.seconds:.0f} s per level", flush=True)
+              f"{args.seconds:.0f} s per level; {args.client} client", flush=True)
+        load = run_load_raw if args.client == "raw" else run_load
         for workers in args.workers:
             port = _free_port()
             url = f"http://127.0.0.1:{port}"
@@ -232,11 +351,20 @@ def main() -> None:
                 asyncio.run(warm_up(url, work["recommendations"], args.ready_timeout))
                 print(f"--- {workers} worker(s): ready in {time.monotonic() - started:.0f} s",
                       flush=True)
+                serving = [proc.pid, *_descendants(proc.pid)]
                 for endpoint in args.endpoints:
                     for concurrency in args.concurrency:
-                        result = asyncio.run(run_load(url, work[endpoint], concurrency,
-                                                      args.seconds, args.max_requests))
+                        before = [_cpu_seconds([pid]) for pid in serving]
+                        client_before = time.process_time()
+                        result = asyncio.run(load(url, work[endpoint], concurrency,
+                                                  args.seconds, args.max_requests))
+                        result.client_cpu_s = time.process_time() - client_before
+                        spent = [_cpu_seconds([pid]) - b for pid, b in zip(serving, before,
+                                                                           strict=True)]
+                        result.server_cpu_s = sum(spent)
                         print(result.line(f"{endpoint} x{concurrency} clients"), flush=True)
+                        print("    CPU share per server process: " + ", ".join(
+                            f"{c / result.seconds:.0%}" for c in spent if c > 0.05), flush=True)
                 for pid in _children(proc.pid):
                     rss, pss = _memory_mb(pid)
                     if rss > 200:  # the workers (not uvicorn's small helper processes)

@@ -61,9 +61,8 @@ def test_uvicorns_multi_worker_socket_leaves_nagle_on_and_ours_turns_it_off() ->
     assert asyncio.run(_accepted_nodelay(NoDelayH11Protocol)) == 1
 
 
-@pytest.mark.parametrize("workers", [1, 2])
 def test_serve_runs_uvicorn_with_the_no_delay_protocol(monkeypatch: pytest.MonkeyPatch,
-                                                       tmp_path: object, workers: int) -> None:
+                                                       tmp_path: object) -> None:
     import argparse
 
     import uvicorn
@@ -77,7 +76,40 @@ def test_serve_runs_uvicorn_with_the_no_delay_protocol(monkeypatch: pytest.Monke
     get_settings.cache_clear()
     try:
         serve.run(argparse.Namespace(host="127.0.0.1", port=8124, demo=True,
-                                     force_public_demo=False, workers=workers))
+                                     force_public_demo=False, workers=1))
     finally:
         get_settings.cache_clear()
     assert [c["http"] for c in calls] == [PROTOCOL]
+
+
+def test_each_worker_runs_uvicorn_with_the_no_delay_protocol(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """`waypoint serve --workers N` (`api.workers.run_worker`): same protocol, own socket."""
+    import uvicorn
+
+    from api import workers
+
+    served: list[tuple[object, list[socket.socket]]] = []
+
+    class Recorder:
+        started = True
+
+        def __init__(self, config: Config) -> None:
+            self.config = config
+
+        def run(self, sockets: list[socket.socket]) -> None:
+            served.append((self.config.http, sockets))
+
+    monkeypatch.setattr(uvicorn, "Server", Recorder)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workers.run_worker("tests.support.pid_app:app", "127.0.0.1", port, "warning")
+    [(http, sockets)] = served
+    assert http == PROTOCOL
+    [sock] = sockets
+    try:
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()

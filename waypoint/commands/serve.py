@@ -4,6 +4,8 @@ Refused (exit 2, one line): outside demo mode, the placeholder or a short secret
 (`api.security.check_secret`); in demo mode (``--demo`` or ``WAYPOINT_DEMO_MODE=true``), any
 bind address but loopback, unless ``--force-public-demo`` (``WAYPOINT_DEMO_PUBLIC=true``) says
 so: demo accounts all share the password ``demo``. Demo mode is announced loudly in the log.
+``--workers N`` (N > 1) runs N processes, each on its own ``SO_REUSEPORT`` socket
+(``api.workers``: uvicorn's shared socket piled keep-alive connections onto one worker).
 """
 
 from __future__ import annotations
@@ -72,6 +74,6 @@ def run(args: argparse.Namespace) -> int:
                     ("WAYPOINT_DEMO_PUBLIC", settings.demo_public)):
         if on:  # the workers build their own app from the environment (api/asgi.py)
             os.environ[key] = "true"
-    uvicorn.run("api.asgi:app", host=host, port=port, workers=args.workers, log_level="info",
-                http=PROTOCOL)
-    return 0
+    from api.workers import serve_workers
+
+    return serve_workers("api.asgi:app", host, port, args.workers)
