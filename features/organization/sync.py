@@ -318,6 +318,8 @@ def sync_organization(store: Store, incoming: Incoming, version: str, today: dat
             transaction.rollback()
         else:
             transaction.commit()
+    if result.changed and not dry_run:
+        store.refresh_statistics(t.ORGANIZATION_TABLES)
     return result
 
 

@@ -23,3 +23,20 @@ def scratch_database(server_url: str, prefix: str = "waypoint_test") -> Iterator
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def planner_row_counts(url: str, tables: list[str]) -> dict[str, float]:
+    """PostgreSQL's planner statistics: the row count ``pg_class.reltuples`` it assumes per
+    table (-1 for a table never analyzed)."""
+    from sqlalchemy import bindparam, create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT relname, reltuples FROM pg_class "
+                                      "WHERE relname IN :names AND relkind = 'r'")
+                                 .bindparams(bindparam("names", expanding=True)),
+                                 {"names": tables}).all()
+    finally:
+        engine.dispose()
+    return {str(name): float(count) for name, count in found}
