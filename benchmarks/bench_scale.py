@@ -67,7 +67,8 @@ def exact_twin(rec: Recommender) -> Recommender:
     catalog = rec.catalog
     index = rec.options.index.model_copy(update=_exact(catalog.index.index))
     twin._catalog = OpportunityCatalog(catalog.opportunities, catalog.requirements,
-                                       catalog.targets, catalog.vectors, index, catalog.mentors)
+                                       catalog.targets, catalog.vectors, index, catalog.mentors,
+                                       common_skills=catalog.common_skills)
     people = rec.employee_index
     twin.employee_index = EmployeeIndex(people.employees, people.index.vectors,
                                         **_exact(people.index))

@@ -252,6 +252,14 @@ class ServingParams(_Section):
     (docs/live.md, "Relevance")."""
     reasons: int = Field(ge=0)
     """Plain-language reasons per item."""
+    common_skill_share: float = Field(gt=0.0, le=1.0)
+    """A skill at least this share of the company's roles require is common (*office
+    software*, *troubleshoot*): meeting it alone lists an item on the employee side only
+    near the person's occupation (same SOC minor group, or an O*NET career move; docs/live.md,
+    "Relevance")."""
+    common_skill_min_roles: int = Field(ge=1)
+    """... and at least this many roles: in a company of a handful of roles every skill would
+    pass the share (one role of ten is 10%)."""
     index: IndexParams
     mix: ListMixParams
     """The default mix by kind of an employee's list (not applied to a one-kind list)."""

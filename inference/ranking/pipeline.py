@@ -16,7 +16,8 @@ measure is what is served.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,7 @@ Scorer = Callable[[np.ndarray], np.ndarray]
 
 _SKILL_COVERAGE = FEATURE_NAMES.index("skill_coverage")
 _ASPIRATION_MATCH = FEATURE_NAMES.index("aspiration_match")
+_CAREER_CHANGER_ADJACENCY = FEATURE_NAMES.index("career_changer_adjacency")
 
 
 def requirements_met(skills: Mapping[str, tuple[float, float]],
@@ -54,6 +56,49 @@ def meets_a_requirement(skills: Mapping[str, tuple[float, float]],
     return requirements_met(skills, requirements) > 0
 
 
+def common_skills(profiles: Iterable[RequirementProfile], share: float,
+                  min_profiles: int = 1) -> frozenset[str]:
+    """Skills that at least ``share`` of these requirement profiles, and at least
+    ``min_profiles`` of them, require (the company's roles, each counted once): *office
+    software* (45% of the demo's roles), *troubleshoot*, *work ergonomically*, *listen
+    actively*. Meeting one of them alone says little about an item
+    (`meets_a_telling_requirement`)."""
+    counts: Counter[str] = Counter()
+    total = 0
+    for profile in profiles:
+        total += 1
+        counts.update({req.skill_uri for req in profile.requirements})
+    if total == 0:
+        return frozenset()
+    return frozenset(uri for uri, n in counts.items()
+                     if n >= share * total and n >= min_profiles)
+
+
+def meets_a_telling_requirement(skills: Mapping[str, tuple[float, float]],
+                                requirements: RequirementProfile,
+                                common: frozenset[str]) -> bool:
+    """Whether what the person meets of the requirements says something about the item: two
+    or more skills, or one that is not `common_skills` (a rotary drill operator's one shared
+    skill with a customer-service gig, *work ergonomically*, does not)."""
+    met = [req.skill_uri for req in requirements.requirements
+           if (found := skills.get(req.skill_uri)) is not None
+           and held_at_level(found[0], req.level)]
+    return len(met) >= 2 or any(uri not in common for uri in met)
+
+
+def near_occupation(ctx: EmployeeContext, target: Target, adjacency: float) -> bool:
+    """Whether the item's occupation is close to the person's: the same SOC minor group
+    (``25-2022`` middle-school and ``25-2057`` special-education teachers: ``25-2``), or one
+    O*NET lists as a career move from theirs (``career_changer_adjacency > 0``). The job
+    family (the SOC major group) is too broad for it: a courier and a data-entry keyer share
+    *Office and Administrative Support*."""
+    if adjacency > 0.0:
+        return True
+    role = ctx.current_role
+    mine, theirs = (role.onet_code if role else None), target.onet_code
+    return bool(mine and theirs and mine[:4] == theirs[:4])
+
+
 def shares_enough(skills: Mapping[str, tuple[float, float]],
                   requirements: RequirementProfile, min_shared: int) -> bool:
     """Whether a candidate meets ``min_shared`` of the required skills, or every one where
@@ -66,7 +111,9 @@ def relevant_rows(x: np.ndarray, *, aspirations: bool, meets: np.ndarray | None 
                   ) -> np.ndarray:
     """Mask of the feature rows worth showing: the person meets at least one of the item's
     required skills at its level (``meets``, by `meets_a_requirement`: a matched skill the
-    card names; without ``meets``, any share of a required skill, ``skill_coverage > 0``),
+    card names; on the employee side, by `meets_a_telling_requirement` unless the item is
+    `near_occupation`; without ``meets``, any share of a required skill,
+    ``skill_coverage > 0``),
     or, with ``aspirations`` (the employee side), the item matches one of their stated
     aspirations (``aspiration_match >= ASPIRATION_RELEVANT``: where they want to go, even
     with nothing in common yet).
@@ -86,7 +133,8 @@ class OpportunityCatalog:
     def __init__(self, opportunities: Sequence[Opportunity],
                  requirements: Sequence[RequirementProfile], targets: Sequence[Target],
                  vectors: np.ndarray, index: IndexParams,
-                 mentors: Mapping[str, tuple[int, str]] | None = None) -> None:
+                 mentors: Mapping[str, tuple[int, str]] | None = None,
+                 common_skills: frozenset[str] = frozenset()) -> None:
         if not len(opportunities) == len(requirements) == len(targets) == len(vectors):
             raise ValueError("one requirement profile, target and vector per opportunity")
         self.opportunities = list(opportunities)
@@ -95,6 +143,9 @@ class OpportunityCatalog:
         self.vectors = vectors
         self.mentors = dict(mentors or {})
         """Mentor id -> (level, role id), to keep mentoring from juniors and same-job peers out."""
+        self.common_skills = common_skills
+        """Skills so many roles require that meeting one alone does not make an item relevant
+        outside the person's own occupation group (`common_skills`)."""
         self.index = OpportunityIndex(self.opportunities, vectors,
                                       exact_threshold=index.exact_threshold,
                                       hnsw_m=index.hnsw_m,
@@ -197,7 +248,9 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
     """Retrieve ``depth`` open opportunities in the employee's level window (not their own role,
     not ones they own or mentor, not ones they dismissed, only what ``wanted`` lets through, no
     mentoring by someone junior or by a peer in the same job), compute their features as of
-    ``ctx.as_of``, keep the relevant ones (`relevant_rows`), score and order; of several items
+    ``ctx.as_of``, keep the relevant ones (`relevant_rows`: an item not `near_occupation`
+    needs two met skills or one that is not among the catalog's `common_skills`), score and
+    order; of several items
     with the same kind and title only the best-scored stays (two openings of one role read as
     one item); then, with ``mix`` and unless the list is of one kind, the default mix by kind
     (`mixed_order`)."""
@@ -229,7 +282,10 @@ def rank_opportunities(catalog: OpportunityCatalog, ctx: EmployeeContext, score:
     rows = [c.row for c in found]
     x = catalog.features.matrix(ctx, rows, catalog.vectors[rows], adjacency)
     keep = relevant_rows(x, aspirations=True, meets=np.array(
-        [meets_a_requirement(ctx.skills, catalog.requirements[r]) for r in rows], dtype=bool))
+        [meets_a_telling_requirement(ctx.skills, catalog.requirements[r], catalog.common_skills)
+         or (near_occupation(ctx, catalog.targets[r], float(x[i, _CAREER_CHANGER_ADJACENCY]))
+             and meets_a_requirement(ctx.skills, catalog.requirements[r]))
+         for i, r in enumerate(rows)], dtype=bool))
     if not keep.any():
         return Slate([], np.empty((0, 0)), np.empty(0))
     found = [c for c, k in zip(found, keep.tolist(), strict=True) if k]

@@ -99,6 +99,7 @@ from inference.ranking.pipeline import (
     OpportunityCatalog,
     Scorer,
     Slate,
+    common_skills,
     rank_opportunities,
     relevant_rows,
     shares_enough,
@@ -257,7 +258,10 @@ class Recommender:
             self.vectorizer.requirement_profiles(requirements), self.options.index,
             mentors={o.mentor_id: (self.employees[o.mentor_id].level,
                                    self.employees[o.mentor_id].role_id)
-                     for o in opportunities if o.mentor_id in self.employees})
+                     for o in opportunities if o.mentor_id in self.employees},
+            common_skills=common_skills(self.role_requirements.values(),
+                                        self.options.common_skill_share,
+                                        self.options.common_skill_min_roles))
 
     def live_catalog(self, *, force: bool = False) -> OpportunityCatalog:
         """The current catalog; rebuilt when the store's change counter moved since the last

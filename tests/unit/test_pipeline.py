@@ -19,7 +19,9 @@ from inference.ranking.pipeline import (
     ASPIRATION_RELEVANT,
     ListFilter,
     OpportunityCatalog,
+    common_skills,
     meets_a_requirement,
+    meets_a_telling_requirement,
     mixed_order,
     rank_opportunities,
     relevant_rows,
@@ -251,3 +253,63 @@ def test_a_candidate_is_listed_on_two_shared_skills_or_all_of_fewer() -> None:
     single = make_requirements("s", {"uri:a": (0.8, 0.5, True)})
     assert shares_enough(one, single, 2)                      # all of the one requirement
     assert shares_enough({}, make_requirements("none", {}), 2)  # nothing known: no rule
+
+
+def test_common_skills_are_those_a_share_of_the_roles_require() -> None:
+    roles = [make_requirements(f"role-{i}", {SKILLS[0]: (1.0, 0.5, True),
+                                             SKILLS[10 + i]: (1.0, 0.5, True)})
+             for i in range(10)]
+    roles.append(make_requirements("role-x", {SKILLS[10]: (1.0, 0.5, True)}))
+    assert common_skills(roles, 0.5) == frozenset({SKILLS[0]})             # 10 of 11
+    assert common_skills(roles, 0.15) == frozenset({SKILLS[0], SKILLS[10]})  # 2 of 11
+    assert common_skills([], 0.05) == frozenset()
+    assert common_skills(roles, 0.15, min_profiles=3) == frozenset({SKILLS[0]})  # 2 < 3
+    common = frozenset({SKILLS[0]})
+    held = {SKILLS[0]: (0.7, 0.8), SKILLS[1]: (0.7, 0.8)}
+    only_common = make_requirements("o", {SKILLS[0]: (1.0, 0.5, True), SKILLS[30]: (1.0, 0.5,
+                                                                                   True)})
+    assert not meets_a_telling_requirement(held, only_common, common)
+    assert meets_a_requirement(held, only_common)
+    assert meets_a_telling_requirement(held, make_requirements("o", {
+        SKILLS[0]: (1.0, 0.5, True), SKILLS[1]: (1.0, 0.5, True)}), common)  # two met
+    assert meets_a_telling_requirement(held, make_requirements("o", {
+        SKILLS[1]: (1.0, 0.5, True)}), common)                              # one, not common
+    assert not meets_a_telling_requirement(held, make_requirements("o", {
+        SKILLS[1]: (1.0, 0.9, True)}), common)                              # below its level
+
+
+def test_one_common_skill_lists_an_item_only_near_the_persons_occupation() -> None:
+    """A courier holding *office software* (the common one here) and one other skill: an
+    opening that shares only the common skill is listed when it is in the courier's SOC minor
+    group or an O*NET career move from it, not otherwise."""
+    common, other, missing = SKILLS[0], SKILLS[1], SKILLS[30]
+    mine = make_role(id="role-me", title="Courier and Messenger", onet_code="43-5021.00")
+    roles = {r.id: r for r in (
+        mine,
+        make_role(id="role-far", title="Software Developer", onet_code="15-1252.00"),
+        make_role(id="role-near", title="Postal Clerk", onet_code="43-5051.00"),
+        make_role(id="role-moved", title="Dispatcher", onet_code="43-6014.00"))}
+    spec = {"far": ("role-far", {common: (1.0, 0.5, True), missing: (1.0, 0.5, True)}),
+            "near": ("role-near", {common: (1.0, 0.5, True), missing: (1.0, 0.5, True)}),
+            "moved": ("role-moved", {common: (1.0, 0.5, True), missing: (1.0, 0.5, True)}),
+            "two": ("role-far", {common: (1.0, 0.5, True), other: (1.0, 0.5, True)}),
+            "telling": ("role-far", {other: (1.0, 0.5, True), missing: (1.0, 0.5, True)})}
+    opportunities = [make_opportunity(id=k, title=k, role_id=role, level=3)
+                     for k, (role, _) in spec.items()]
+    requirements = [make_requirements(k, skills) for k, (_, skills) in spec.items()]
+    catalog = OpportunityCatalog(
+        opportunities, requirements,
+        [target_from_opportunity(o, roles) for o in opportunities],
+        SkillProfileVectorizer().requirement_profiles(requirements), load_params().serving.index,
+        common_skills=frozenset({common}))
+    me = make_employee(id="me", level=3, role_id="role-me")
+    profile = make_profile("me", AS_OF, skills={common: 0.7, other: 0.7})
+    ctx = employee_context(me, profile, history_before(AS_OF), AS_OF, current_role=mine,
+                           vector=SkillProfileVectorizer().employee(profile))
+    adjacency = {("43-5021.00", "43-6014.00"): 3}  # O*NET: couriers move to dispatching
+    slate = rank_opportunities(catalog, ctx, _by_id, 50, adjacency=adjacency)
+    assert {opportunities[r].id for r in slate.rows} == {"near", "moved", "two", "telling"}
+    # without the common-skill rule (an empty set) every item that shares a skill is listed
+    plain = OpportunityCatalog(opportunities, requirements, catalog.targets, catalog.vectors,
+                               load_params().serving.index)
+    assert len(rank_opportunities(plain, ctx, _by_id, 50, adjacency=adjacency).rows) == 5
