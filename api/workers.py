@@ -84,13 +84,24 @@ class Supervisor:
         self.processes: list[BaseProcess] = []
 
     def check_port(self) -> None:
-        """Fail early, with the address, where the port is taken by a process that did not
-        ask to share it."""
+        """Fail early, with the address, where the port is taken: by a process that did not
+        ask to share it (the bind fails), or by another server that did (a second
+        ``waypoint serve --workers`` on the same port would silently share its connections
+        with the first: ``SO_REUSEPORT`` lets any process of the same user join)."""
         try:
             reuse_port_socket(self.host, self.port).close()
         except OSError as exc:
             raise WaypointError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}"
                                 ) from None
+        probe = "127.0.0.1" if self.host in ("0.0.0.0", "") else (
+            "::1" if self.host == "::" else self.host)
+        try:
+            with socket.create_connection((probe, self.port), timeout=1.0):
+                pass
+        except OSError:
+            return  # nobody answers: the port is free to serve
+        raise WaypointError(f"cannot listen on {self.host}:{self.port}: another server "
+                            "already accepts connections there")
 
     def start_one(self, index: int) -> BaseProcess:
         process = self._context.Process(

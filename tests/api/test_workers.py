@@ -133,6 +133,14 @@ def test_a_port_taken_by_a_process_that_does_not_share_it_is_a_clear_error() -> 
             Supervisor(APP, "127.0.0.1", port, 2).check_port()
 
 
+def test_a_second_supervisor_on_a_served_port_refuses_to_join_it() -> None:
+    port = _free_port()
+    with supervisor(port, workers=2):
+        _wait_for_workers(port, 2)
+        with pytest.raises(WaypointError, match="another server already accepts"):
+            Supervisor(APP, "127.0.0.1", port, 2).check_port()
+
+
 def test_workers_must_be_positive() -> None:
     with pytest.raises(WaypointError, match="at least 1"):
         Supervisor(APP, "127.0.0.1", 8000, 0)
