@@ -62,7 +62,11 @@ def run_worker(app: str, host: str, port: int, log_level: str) -> None:
     from api.http_protocol import PROTOCOL
 
     config = uvicorn.Config(app, log_level=log_level, http=PROTOCOL)
-    sock = reuse_port_socket(host, port)
+    try:
+        sock = reuse_port_socket(host, port)
+    except OSError as exc:  # taken since the supervisor checked: a start-up failure, no retry
+        print(f"cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        sys.exit(STARTUP_FAILURE)
     sock.listen(config.backlog)
     server = uvicorn.Server(config)
     server.run(sockets=[sock])

@@ -141,6 +141,18 @@ def test_a_second_supervisor_on_a_served_port_refuses_to_join_it() -> None:
             Supervisor(APP, "127.0.0.1", port, 2).check_port()
 
 
+def test_a_worker_that_cannot_bind_is_a_start_up_failure() -> None:
+    """Taken between the supervisor's check and the worker's bind: exit 3, not a restart loop."""
+    from api.workers import STARTUP_FAILURE, run_worker
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(SystemExit) as stopped:
+            run_worker(APP, "127.0.0.1", taken.getsockname()[1], "warning")
+    assert stopped.value.code == STARTUP_FAILURE
+
+
 def test_workers_must_be_positive() -> None:
     with pytest.raises(WaypointError, match="at least 1"):
         Supervisor(APP, "127.0.0.1", 8000, 0)
