@@ -43,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,69 +202,67 @@ def server(env: dict[str, str], workers: int, port: int, log: Path) -> Iterator[
                 proc.wait(10)
 
 
-async def run_load_raw(url: str, requests: list[tuple[str, str]], concurrency: int,
-                       seconds: float, max_requests: int) -> Result:
-    host, port = url.removeprefix("http://").split(":")
+Send = Callable[[int, str, str], Awaitable[bool]]
+"""One GET by client ``k`` of ``path`` with ``token``: whether it answered 200."""
+
+
+async def closed_loop(send: Send, requests: list[tuple[str, str]], concurrency: int,
+                      seconds: float, max_requests: int) -> Result:
+    """``concurrency`` clients, each sending its next request as soon as the last answered."""
     latencies: list[float] = []
     errors = 0
     sent = 0
     stop_at = time.monotonic() + seconds
-    connections = [RawConnection(host, int(port)) for _ in range(concurrency)]
 
     async def client(k: int) -> None:
         nonlocal errors, sent
         i = k
-        connection = connections[k]
         while time.monotonic() < stop_at and sent < max_requests:
             sent += 1
             path, token = requests[i % len(requests)]
             i += concurrency
             start = time.perf_counter()
-            try:
-                ok = await connection.get(path, token) == 200
-            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
-                await connection.close()
-                ok = False
+            ok = await send(k, path, token)
             latencies.append((time.perf_counter() - start) * 1000)
             errors += not ok
 
     began = time.monotonic()
     await asyncio.gather(*(client(k) for k in range(concurrency)))
-    elapsed = time.monotonic() - began
-    for connection in connections:
-        await connection.close()
-    return Result(len(latencies), errors, elapsed, latencies)
+    return Result(len(latencies), errors, time.monotonic() - began, latencies)
+
+
+async def run_load_raw(url: str, requests: list[tuple[str, str]], concurrency: int,
+                       seconds: float, max_requests: int) -> Result:
+    host, port = url.removeprefix("http://").split(":")
+    connections = [RawConnection(host, int(port)) for _ in range(concurrency)]
+
+    async def send(k: int, path: str, token: str) -> bool:
+        try:
+            return await connections[k].get(path, token) == 200
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            await connections[k].close()
+            return False
+
+    try:
+        return await closed_loop(send, requests, concurrency, seconds, max_requests)
+    finally:
+        for connection in connections:
+            await connection.close()
 
 
 async def run_load(url: str, requests: list[tuple[str, str]], concurrency: int, seconds: float,
                    max_requests: int) -> Result:
-    latencies: list[float] = []
-    errors = 0
-    sent = 0
-    stop_at = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
 
-        async def client(k: int) -> None:
-            nonlocal errors, sent
-            i = k
-            while time.monotonic() < stop_at and sent < max_requests:
-                sent += 1
-                path, token = requests[i % len(requests)]
-                i += concurrency
-                start = time.perf_counter()
-                try:
-                    response = await http.get(path, headers={"Authorization": f"Bearer {token}"})
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                latencies.append((time.perf_counter() - start) * 1000)
-                errors += not ok
+        async def send(k: int, path: str, token: str) -> bool:
+            try:
+                response = await http.get(path, headers={"Authorization": f"Bearer {token}"})
+            except httpx.HTTPError:
+                return False
+            return response.status_code == 200
 
-        began = time.monotonic()
-        await asyncio.gather(*(client(k) for k in range(concurrency)))
-        elapsed = time.monotonic() - began
-    return Result(len(latencies), errors, elapsed, latencies)
+        return await closed_loop(send, requests, concurrency, seconds, max_requests)
 
 
 async def warm_up(url: str, requests: list[tuple[str, str]], deadline_s: float) -> None:
