@@ -22,8 +22,10 @@ import logging
 import os
 import pickle
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 S = TypeVar("S")
 P = TypeVar("P")
 R = TypeVar("R")
+WINDOW = 64
+"""Parts in flight at once when a runner streams (`BatchRunner.stream`)."""
 
 
 class BatchRunner(Protocol):
@@ -46,6 +50,21 @@ class BatchRunner(Protocol):
         runs (a runner in this process may take a ``state`` already at hand instead)."""
         ...
 
+    def stream(self, work: Callable[[S, P], R], parts: Iterable[P],
+               setup: Callable[[], S] | None = None, state: S | None = None,
+               window: int = WINDOW) -> Iterator[R]:
+        """``work(state, part)`` for each part, yielded in part order as they are done; the
+        parts are read lazily, at most about ``window`` of them held at once, so that neither
+        the parts nor the results of a large stage need to fit in memory together."""
+        ...
+
+
+def windows(parts: Iterable[P], size: int) -> Iterator[list[P]]:
+    """``parts`` in consecutive lists of up to ``size``."""
+    items = iter(parts)
+    while chunk := list(islice(items, max(1, size))):
+        yield chunk
+
 
 class RayUnavailable(WaypointError):
     pass
@@ -57,18 +76,21 @@ class InProcess:
 
     def map(self, work: Callable[[S, P], R], parts: Sequence[P],
             setup: Callable[[], S] | None = None, state: S | None = None) -> list[R]:
+        return list(self.stream(work, parts, setup=setup, state=state))
+
+    def stream(self, work: Callable[[S, P], R], parts: Iterable[P],
+               setup: Callable[[], S] | None = None, state: S | None = None,
+               window: int = WINDOW) -> Iterator[R]:
         if state is None:
             if setup is None:
-                raise ValueError("InProcess.map needs a state or a setup")
+                raise ValueError("InProcess needs a state or a setup")
             state = setup()
         started = time.perf_counter()
-        out: list[R] = []
         for i, part in enumerate(parts, start=1):
-            out.append(work(state, part))
-            if i % 10 == 0 or i == len(parts):
-                log.info("%s: %d/%d parts (%.0fs)", getattr(work, "__name__", "work"), i,
-                         len(parts), time.perf_counter() - started)
-        return out
+            yield work(state, part)
+            if i % 10 == 0:
+                log.info("%s: %d parts (%.0fs)", getattr(work, "__name__", "work"), i,
+                         time.perf_counter() - started)
 
 
 IN_PROCESS = InProcess()
@@ -102,22 +124,38 @@ class InProcesses:
             setup: Callable[[], S] | None = None, state: S | None = None) -> list[R]:
         if setup is None or self.workers < 2 or len(parts) < 2:
             return IN_PROCESS.map(work, parts, setup=setup, state=state)
+        return list(self.stream(work, parts, setup=setup, state=state))
+
+    def stream(self, work: Callable[[S, P], R], parts: Iterable[P],
+               setup: Callable[[], S] | None = None, state: S | None = None,
+               window: int = WINDOW) -> Iterator[R]:
+        if setup is None or self.workers < 2:
+            yield from IN_PROCESS.stream(work, parts, setup=setup, state=state)
+            return
         try:  # a spawned process gets only what pickles (a closure or lambda does not)
             pickle.dumps((work, setup))
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             log.warning("%s: not picklable (%s); running in this process", self.name, exc)
-            return IN_PROCESS.map(work, parts, setup=setup, state=state)
+            yield from IN_PROCESS.stream(work, parts, setup=setup, state=state)
+            return
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import Future, ProcessPoolExecutor
 
-        started = time.perf_counter()
+        started, done = time.perf_counter(), 0
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(parts)), mp_context=context,
+        pending: deque[Future[R]] = deque()
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                  initializer=_init_worker, initargs=(setup,)) as pool:
-            out = list(pool.map(_run_part, [work] * len(parts), parts))
+            for part in parts:
+                pending.append(pool.submit(_run_part, work, part))
+                if len(pending) >= max(window, self.workers):
+                    yield pending.popleft().result()
+                    done += 1
+            while pending:
+                yield pending.popleft().result()
+                done += 1
         log.info("%s: %d parts on %d processes (%.0fs)", getattr(work, "__name__", "work"),
-                 len(parts), min(self.workers, len(parts)), time.perf_counter() - started)
-        return out
+                 done, self.workers, time.perf_counter() - started)
 
 
 class PartWorker:
@@ -161,27 +199,49 @@ class OnRay:
 
     def map(self, work: Callable[[S, P], R], parts: Sequence[P],
             setup: Callable[[], S] | None = None, state: S | None = None) -> list[R]:
+        return list(self.stream(work, parts, setup=setup, state=state,
+                                window=max(1, len(parts))))
+
+    def stream(self, work: Callable[[S, P], R], parts: Iterable[P],
+               setup: Callable[[], S] | None = None, state: S | None = None,
+               window: int = WINDOW) -> Iterator[R]:
+        """Each window of parts is one Ray Data pipeline over an actor pool, its results
+        streamed back in order (``preserve_order``) rather than collected in the driver."""
         if setup is None:
-            raise ValueError("OnRay.map needs a setup (the state is built in each actor)")
-        if not parts:
-            return []
+            raise ValueError("OnRay needs a setup (the state is built in each actor)")
+        for chunk in windows(parts, window):
+            yield from self._pipeline(work, chunk, setup)
+
+    def _pipeline(self, work: Callable[[S, P], R], parts: Sequence[P],
+                  setup: Callable[[], S]) -> Iterator[R]:
         self.connect()
         import ray.data
 
         size = self.pool_size(len(parts))
         rows = [{"index": i, "part": pickle.dumps(p)} for i, p in enumerate(parts)]
         started = time.perf_counter()
-        dataset = ray.data.from_items(rows, override_num_blocks=min(len(rows), 4 * size))
-        done = dataset.map_batches(
-            PartWorker, fn_constructor_kwargs={"setup": setup, "work": work}, batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=size), num_cpus=self.cpus_per_actor,
-        ).take_all()
-        results: list[R | None] = [None] * len(parts)
-        for row in done:
-            results[int(row["index"])] = pickle.loads(row["result"])
+        context = ray.data.DataContext.get_current()
+        ordered = context.execution_options.preserve_order
+        context.execution_options.preserve_order = True  # a dataset copies it when made
+        try:
+            dataset = ray.data.from_items(rows, override_num_blocks=min(len(rows), 4 * size))
+            done = dataset.map_batches(
+                PartWorker, fn_constructor_kwargs={"setup": setup, "work": work},
+                batch_size=1, compute=ray.data.ActorPoolStrategy(size=size),
+                num_cpus=self.cpus_per_actor)
+        finally:
+            context.execution_options.preserve_order = ordered
+        early: dict[int, R] = {}  # rows ahead of their turn, should the order not hold
+        expected = 0
+        for row in done.iter_rows():
+            early[int(row["index"])] = pickle.loads(row["result"])
+            while expected in early:
+                yield early.pop(expected)
+                expected += 1
+        if expected != len(parts):
+            raise RuntimeError(f"Ray returned {expected} of {len(parts)} parts in order")
         log.info("%s on Ray: %d parts, %d actors (%.0fs)", getattr(work, "__name__", "work"),
                  len(parts), size, time.perf_counter() - started)
-        return results  # type: ignore[return-value]  # every index is filled
 
 
 def runner_for(use_ray: bool = False, actors: int | None = None,

@@ -1,5 +1,6 @@
 """The profiles artifact layout (``models/profiles/``, and ``profiles/`` in a bundle): its one
-writer (`write_profile_artifacts`, used by ``waypoint skills profiles``) and its one reader.
+writer (`ProfileArtifactWriter`, streamed by ``waypoint skills profiles``;
+`write_profile_artifacts` over rows at hand) and its one reader.
 
 Training reads the dated observations (to rebuild any employee's profile as of a past date);
 serving reads the current profiles and the requirement profiles of roles and opportunities.
@@ -96,12 +97,84 @@ def read_profile_artifacts(folder: Path, *, observations: bool = False,
     return result
 
 
+def _line(row: BaseModel | Mapping[str, Any]) -> str:
+    data = row.model_dump(mode="json") if isinstance(row, BaseModel) else dict(row)
+    return json.dumps(data) + "\n"
+
+
+class ProfileArtifactWriter:
+    """The layout written as it is produced, for a stage too large to hold: rows go to the
+    gzip files of a staging folder beside ``folder`` as they come (`inferred`,
+    `observations`, `profiles`), and `finish` writes the rest and renames the folder into
+    place. Used as a context manager: leaving it by an exception, or without `finish`,
+    removes the staging folder, so the previous profiles stay intact."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=".profiles-", dir=folder.parent))
+        self.counts = {"inferred_skills": 0, "observations": 0, "employee_profiles": 0}
+        self._files = {name: gzip.open(self.staging / name, "wt", encoding="utf-8")  # noqa: SIM115 - closed by _close
+                       for name in (INFERRED, OBSERVATIONS, PROFILES)}
+        self._done = False
+
+    def __enter__(self) -> ProfileArtifactWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
+        if not self._done:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+
+    def inferred(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        handle = self._files[INFERRED]
+        for row in rows:
+            handle.write(_line(row))
+            self.counts["inferred_skills"] += 1
+
+    def observations(self, employee_id: str, items: Iterable[Observation]) -> None:
+        handle = self._files[OBSERVATIONS]
+        for obs in items:
+            handle.write(_line({"employee_id": employee_id, **obs.model_dump(mode="json")}))
+            self.counts["observations"] += 1
+
+    def profiles(self, rows: Iterable[EmployeeProfile]) -> None:
+        handle = self._files[PROFILES]
+        for row in rows:
+            handle.write(_line(row))
+            self.counts["employee_profiles"] += 1
+
+    def finish(self, *, as_of: date, role_requirements: Iterable[RequirementProfile],
+               opportunity_requirements: Iterable[RequirementProfile],
+               occupation_matches: Mapping[str, Any], summary: Mapping[str, Any],
+               ) -> dict[str, Any]:
+        """Write the requirements, the occupation matches and the summary (with ``as_of`` and
+        the row counts added, returned), then put the folder in place."""
+        self._close()
+        counts = {**self.counts, "requirements": _write_jsonl(self.staging / REQUIREMENTS, [
+            *({"kind": "role", **p.model_dump(mode="json")} for p in role_requirements),
+            *({"kind": "opportunity", **p.model_dump(mode="json")}
+              for p in opportunity_requirements)])}
+        (self.staging / OCCUPATION_MATCHES).write_text(
+            json.dumps(dict(occupation_matches), indent=2) + "\n")
+        written = {"as_of": as_of.isoformat(), **dict(summary), "rows": counts}
+        (self.staging / SUMMARY).write_text(json.dumps(written, indent=2) + "\n")
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.staging.rename(self.folder)
+        self._done = True
+        return written
+
+
 def _write_jsonl(path: Path, rows: Iterable[BaseModel | Mapping[str, Any]]) -> int:
     count = 0
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         for row in rows:
-            data = row.model_dump(mode="json") if isinstance(row, BaseModel) else dict(row)
-            handle.write(json.dumps(data) + "\n")
+            handle.write(_line(row))
             count += 1
     return count
 
@@ -113,30 +186,13 @@ def write_profile_artifacts(
     opportunity_requirements: Iterable[RequirementProfile],
     occupation_matches: Mapping[str, Any], summary: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Write the whole layout to ``folder`` atomically; returns the summary written (with
-    ``as_of`` and the row counts added)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".profiles-", dir=folder.parent))
-    try:
-        counts = {
-            "inferred_skills": _write_jsonl(staging / INFERRED, inferred),
-            "observations": _write_jsonl(staging / OBSERVATIONS, (
-                {"employee_id": emp_id, **obs.model_dump(mode="json")}
-                for emp_id, items in sorted(observations.items()) for obs in items)),
-            "employee_profiles": _write_jsonl(staging / PROFILES, profiles),
-            "requirements": _write_jsonl(staging / REQUIREMENTS, [
-                *({"kind": "role", **p.model_dump(mode="json")} for p in role_requirements),
-                *({"kind": "opportunity", **p.model_dump(mode="json")}
-                  for p in opportunity_requirements)]),
-        }
-        (staging / OCCUPATION_MATCHES).write_text(
-            json.dumps(dict(occupation_matches), indent=2) + "\n")
-        written = {"as_of": as_of.isoformat(), **dict(summary), "rows": counts}
-        (staging / SUMMARY).write_text(json.dumps(written, indent=2) + "\n")
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-        return written
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    """Write the whole layout to ``folder`` atomically (`ProfileArtifactWriter` over rows at
+    hand; observations by employee id); returns the summary written."""
+    with ProfileArtifactWriter(folder) as writer:
+        writer.inferred(inferred)
+        for employee_id, items in sorted(observations.items()):
+            writer.observations(employee_id, items)
+        writer.profiles(profiles)
+        return writer.finish(as_of=as_of, role_requirements=role_requirements,
+                             opportunity_requirements=opportunity_requirements,
+                             occupation_matches=occupation_matches, summary=summary)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from inference.skills.engine import SkillEngine
 from tests.integration.test_batch_on_ray import profiles_with, unpacked
 from tests.support.organization_factory import SMALL_COMPANY, TODAY, reference_store
-from training.batch import IN_PROCESS, InProcesses, runner_for
+from training.batch import IN_PROCESS, BatchRunner, InProcesses, runner_for
 from training.organization.importer import import_organization
 
 pytestmark = pytest.mark.model
@@ -39,3 +40,27 @@ def test_work_that_does_not_pickle_runs_in_this_process() -> None:
     out = InProcesses(workers=2).map(lambda state, part: state + part + offset, [1, 2, 3],
                                      setup=lambda: 100)
     assert out == [111, 112, 113]
+
+
+def _square(state: int, part: int) -> int:
+    return state + part * part
+
+
+def _zero() -> int:
+    return 0
+
+
+@pytest.mark.parametrize("runner", [IN_PROCESS, InProcesses(workers=2)],
+                         ids=["in-process", "processes"])
+def test_a_stream_reads_its_parts_lazily_and_answers_in_order(runner: BatchRunner) -> None:
+    pulled: list[int] = []
+
+    def parts() -> Iterator[int]:
+        for part in range(40):
+            pulled.append(part)
+            yield part
+
+    stream = runner.stream(_square, parts(), setup=_zero, window=4)
+    first = next(stream)
+    assert first == 0 and len(pulled) <= 5  # a window of parts ahead, not all forty
+    assert [first, *stream] == [p * p for p in range(40)]

@@ -72,3 +72,22 @@ def test_profiles_stage_writes_profiles_as_of_a_date(tmp_path: Path, sqlite_url:
                  read(tmp_path / "later" / "employee_profiles.jsonl.gz")[0]["entries"]}
     assert "v2" in ada_later[PYTHON]["evidence_ids"]
     store.dispose()
+
+
+def test_the_stage_writes_the_same_whatever_its_page_of_employees(
+        tmp_path: Path, sqlite_url: str, small_skill_engine: SkillEngine) -> None:
+    # the stage streams employees a page at a time (evidence, moves, observations, profiles):
+    # where the pages end must not change a byte of what it writes
+    store = Store(sqlite_url)
+    store.create_schema()
+    store.replace_organization(tiny_organization(), version="t")
+    data_dir = write_reference_dataset(tmp_path / "ref")
+    written = {}
+    for page in (1, 2, 1000):
+        out = tmp_path / f"page-{page}"
+        build_all_profiles(store, small_skill_engine, data_dir, date(2026, 6, 1), out,
+                           profile_params(), employee_page=page, profile_chunk=1)
+        written[page] = {p.name: gzip.decompress(p.read_bytes()) for p in out.glob("*.gz")}
+    assert len(written[1]) == 4 and written[1] == written[2] == written[1000]
+    assert read(tmp_path / "page-1" / "employee_profiles.jsonl.gz")
+    assert not list(tmp_path.glob(".inferred-texts-*"))  # the working file is gone

@@ -25,7 +25,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -35,10 +36,10 @@ import numpy as np
 
 from features.domain import (
     Course,
+    Employee,
     EmployeeProfile,
     Evidence,
     EvidenceKind,
-    Move,
     OnetRatingKind,
     Opportunity,
     RelationType,
@@ -57,7 +58,6 @@ from features.profiles import (
     held_titles,
     named_skills,
 )
-from features.ranking_history import records_begin
 from features.store import Store
 from features.taxonomy import (
     ESCO_FILES,
@@ -66,9 +66,10 @@ from features.taxonomy import (
     read_occupation_skills,
     read_onet_ratings,
 )
-from inference.artifacts.profiles import write_profile_artifacts
+from inference.artifacts.profiles import ProfileArtifactWriter
 from inference.skills.engine import SkillEngine
 from training.batch import IN_PROCESS, BatchRunner, same
+from training.skills.inferred_texts import LOOKUP_PAGE, InferredTexts, TextKey
 
 log = logging.getLogger(__name__)
 EVIDENCE_SOURCE = {
@@ -78,6 +79,11 @@ EVIDENCE_SOURCE = {
     EvidenceKind.COURSE_COMPLETION: SourceKind.COURSE_DESCRIPTION,
 }
 
+
+EMPLOYEE_PAGE = 5000
+"""Employees read from the store at a time (with their evidence and moves)."""
+PROFILE_WINDOW = 8
+"""Parts of employees in flight at once for their profiles."""
 
 TextBatch = tuple[SourceKind, tuple[str, ...]]
 """One encoder batch: a source kind and up to ``chunk`` of its distinct texts."""
@@ -216,102 +222,204 @@ def profile_texts(evidence: Iterable[Evidence], courses: Sequence[Course],
     return texts
 
 
+def employee_pages(store: Store, size: int) -> Iterator[list[Employee]]:
+    """Every employee, in primary-key order, ``size`` at a time."""
+    offset = 0
+    while page := store.employees(limit=size, offset=offset):
+        yield page
+        offset += len(page)
+
+
+def all_evidence(store: Store, page: int) -> Iterator[Evidence]:
+    """Every evidence record, read for ``page`` employees at a time."""
+    for employees in employee_pages(store, page):
+        found = store.evidence_of(e.id for e in employees)
+        for emp in employees:
+            yield from found.get(emp.id, ())
+
+
+def infer_into(cache: InferredTexts, engine: SkillEngine | None,
+               texts: Mapping[SourceKind, Iterable[str]], chunk: int = 512,
+               runner: BatchRunner = IN_PROCESS,
+               engine_loader: Callable[[], SkillEngine] | None = None) -> None:
+    """`infer_texts`, streamed into ``cache`` batch by batch as the runner finishes them."""
+    batches = text_batches(texts, chunk)
+    if engine_loader is None or len(batches) < 2:
+        runner = IN_PROCESS if engine is not None else runner
+    found = runner.stream(infer_batch, batches, setup=engine_loader, state=engine)
+    for (source, items), skills in zip(batches, found, strict=True):
+        cache.add(((source, text), item) for text, item in zip(items, skills, strict=True))
+
+
 def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of: date,
                        out_dir: Path, params: ProfileParams,
                        crosswalk: Mapping[str, str | None] | None = None,
                        runner: BatchRunner = IN_PROCESS,
                        engine_loader: Callable[[], SkillEngine] | None = None,
-                       text_chunk: int = 512, profile_chunk: int = 2000) -> dict[str, Any]:
+                       text_chunk: int = 512, profile_chunk: int = 2000,
+                       employee_page: int = EMPLOYEE_PAGE) -> dict[str, Any]:
     """Skills for every text, then requirement and employee profiles, written to ``out_dir``.
     With a Ray ``runner`` the inference (encoder batches of ``text_chunk`` texts) and the
     employee profiles (parts of ``profile_chunk`` people) run as Ray Data pipelines, each actor
-    loading its engine with ``engine_loader``; the results are the same."""
+    loading its engine with ``engine_loader``; the results are the same.
+
+    The stage streams, so that its memory does not grow with the organization: the distinct
+    texts are gathered (strings only) and their skills go to an on-disk `InferredTexts` as the
+    runner finishes each batch; then employees are read ``employee_page`` at a time with their
+    evidence and moves, and their inferred rows, observations and profiles are written to the
+    artifact files as they are made."""
     started = time.perf_counter()
-    employees, roles = store.employees(), store.roles()
-    opportunities, courses = store.opportunities(), store.courses()
-    evidence, moves = store.evidence(), store.moves()
+    roles, opportunities, courses = store.roles(), store.opportunities(), store.courses()
+    with InferredTexts(out_dir.parent if out_dir.parent.is_dir() else None) as cache, \
+            ProfileArtifactWriter(out_dir) as writer:
+        texts = profile_texts(all_evidence(store, employee_page), courses, roles, opportunities)
+        distinct = sum(len(v) for v in texts.values())
+        infer_into(cache, engine, texts, text_chunk, runner, engine_loader)
+        del texts
+        inference_seconds = time.perf_counter() - started
+        log.info("profiles: %d distinct texts inferred (%.0fs)", distinct, inference_seconds)
 
-    texts = profile_texts(evidence, courses, roles, opportunities)
-    inferred = infer_texts(engine, texts, text_chunk, runner, engine_loader)
-    inference_seconds = time.perf_counter() - started
+        relations: dict[str, dict[str, RelationType]] = defaultdict(dict)
+        for rel in read_occupation_skills(data_dir / ESCO_FILES["occupation_skills"]):
+            relations[rel.occupation_uri][rel.skill_uri] = rel.relation
+        occupation_of = role_occupations(roles, engine, data_dir, crosswalk or {})
+        onet = onet_ratings_by_code(engine, data_dir)
+        described = cache.get([*((SourceKind.COURSE_DESCRIPTION, c.description) for c in courses),
+                               *((SourceKind.JOB_DESCRIPTION, r.description) for r in roles)])
 
-    relations: dict[str, dict[str, RelationType]] = defaultdict(dict)
-    for rel in read_occupation_skills(data_dir / ESCO_FILES["occupation_skills"]):
-        relations[rel.occupation_uri][rel.skill_uri] = rel.relation
-    occupation_of = role_occupations(roles, engine, data_dir, crosswalk or {})
-    onet = onet_ratings_by_code(engine, data_dir)
+        role_profiles: dict[str, RequirementProfile] = {}
+        for role in roles:
+            occ = occupation_of.get(role.id)
+            role_profiles[role.id] = build_requirements(
+                role.id, described.get((SourceKind.JOB_DESCRIPTION, role.description), ()),
+                relations.get(occ[0], {}) if occ else {},
+                onet.get(role.onet_code or "", []), role.level,
+                max_requirements=params.max_requirements,
+                min_inferred_score=params.asserted_engine_score)
+        opportunity_profiles = opportunity_requirements(
+            cache, opportunities, {role.id: role for role in roles}, occupation_of, relations,
+            onet, params)
 
-    role_profiles: dict[str, RequirementProfile] = {}
-    for role in roles:
-        occ = occupation_of.get(role.id)
-        role_profiles[role.id] = build_requirements(
-            role.id, inferred.get((SourceKind.JOB_DESCRIPTION, role.description), ()),
-            relations.get(occ[0], {}) if occ else {},
-            onet.get(role.onet_code or "", []), role.level,
-            max_requirements=params.max_requirements,
-            min_inferred_score=params.asserted_engine_score)
-    opportunity_profiles: list[RequirementProfile] = []
-    role_by_id = {role.id: role for role in roles}
-    for opp in opportunities:
-        opp_role = role_by_id.get(opp.role_id or "")
-        occ = occupation_of.get(opp_role.id) if opp_role else None
-        opportunity_profiles.append(build_requirements(
-            opp.id, inferred.get((SourceKind.JOB_DESCRIPTION, opp.description), ()),
-            relations.get(occ[0], {}) if occ else {},
-            onet.get(opp_role.onet_code or "", []) if opp_role else [], opp.level,
-            explicit=opp.skill_uris, max_requirements=params.max_requirements,
-            min_inferred_score=params.asserted_engine_score))
+        course_skills = {c.id: c.skill_uris for c in courses}
+        course_text = {c.id: c.description for c in courses}
+        context = EmployeeContext(
+            cache=cache, course_skills=course_skills, course_text=course_text,
+            role_titles={role.id: role.title for role in roles}, role_profiles=role_profiles,
+            role_levels={role.id: role.level for role in roles}, since=store.records_begin(),
+            params=params, writer=writer)
+        entries: list[int] = []
+        for found in runner.stream(
+                profile_batch, employee_parts(store, context, employee_page, profile_chunk),
+                setup=partial(same, (as_of, params)), window=PROFILE_WINDOW):
+            writer.profiles(found)
+            entries += [len(p.entries) for p in found]
 
-    course_skills = {c.id: c.skill_uris for c in courses}
-    course_text = {c.id: c.description for c in courses}
-    moves_by_employee: dict[str, list[Move]] = defaultdict(list)
-    for move in moves:
-        moves_by_employee[move.employee_id].append(move)
-    titles = held_titles(employees, moves_by_employee, {role.id: role.title for role in roles})
-    by_employee: dict[str, list[Observation]] = defaultdict(list)
-    evidence_rows: list[dict[str, Any]] = []
-    for item in evidence:
-        source = EVIDENCE_SOURCE[item.kind]
-        named = named_skills(item, course_skills)
-        found = (inferred.get((source, item.text), ()) if item.text.strip() and not named
-                 else ())
-        if item.kind is EvidenceKind.COURSE_COMPLETION and not found and not named:
-            found = inferred.get((SourceKind.COURSE_DESCRIPTION,
-                                  course_text.get(item.course_id or "", "")), ())
-        evidence_rows.append({"kind": "evidence", "id": item.id, "employee_id": item.employee_id,
-                              "occurred_on": item.occurred_on.isoformat(), "source": source.value,
-                              "named_skill_uris": list(named),
-                              "skills": [s.model_dump(mode="json") for s in found]})
-        by_employee[item.employee_id].extend(evidence_observations(
-            item, found, course_skills, params, titles.get(item.employee_id, ())))
-    role_levels = {role.id: role.level for role in roles}
-    since = records_begin(moves, opportunities)
-    for emp in employees:
-        by_employee[emp.id].extend(held_role_observations(
-            emp, moves_by_employee.get(emp.id, []), role_profiles, role_levels, since))
-    profiles = build_profiles([emp.id for emp in employees], by_employee, as_of, params, runner,
-                              profile_chunk)
+        for kind, source, items in (
+                ("course", SourceKind.COURSE_DESCRIPTION,
+                 [(c.id, c.description) for c in courses]),
+                ("role", SourceKind.JOB_DESCRIPTION, [(r.id, r.description) for r in roles]),
+                ("opportunity", SourceKind.JOB_DESCRIPTION,
+                 [(o.id, o.description) for o in opportunities])):
+            for lo in range(0, len(items), employee_page):
+                page = items[lo:lo + employee_page]
+                found_skills = cache.get((source, text) for _, text in page)
+                writer.inferred({"kind": kind, "id": subject_id,
+                                 "skills": [s.model_dump(mode="json")
+                                            for s in found_skills.get((source, text), ())]}
+                                for subject_id, text in page)
+        return writer.finish(
+            as_of=as_of, role_requirements=role_profiles.values(),
+            opportunity_requirements=opportunity_profiles, occupation_matches=occupation_of,
+            summary={
+                "encoder": engine.encoder.name,
+                "distinct_texts": distinct,
+                "inference_seconds": round(inference_seconds, 1),
+                "total_seconds": round(time.perf_counter() - started, 1),
+                "roles_matched_to_esco": f"{len(occupation_of)}/{len(roles)}",
+                "mean_skills_per_employee": round(float(np.mean(entries)), 1) if entries else 0.0,
+                "runner": runner.name, "params": params.model_dump(mode="json")})
 
-    described = [{"kind": kind, "id": subject_id,
-                  "skills": [s.model_dump(mode="json") for s in inferred.get(
-                      (source, text), ())]}
-                 for kind, source, items in (
-                     ("course", SourceKind.COURSE_DESCRIPTION,
-                      [(c.id, c.description) for c in courses]),
-                     ("role", SourceKind.JOB_DESCRIPTION, [(r.id, r.description) for r in roles]),
-                     ("opportunity", SourceKind.JOB_DESCRIPTION,
-                      [(o.id, o.description) for o in opportunities]))
-                 for subject_id, text in items]
-    entries = [len(p.entries) for p in profiles]
-    return write_profile_artifacts(
-        out_dir, as_of=as_of, inferred=[*evidence_rows, *described], observations=by_employee,
-        profiles=profiles, role_requirements=role_profiles.values(),
-        opportunity_requirements=opportunity_profiles, occupation_matches=occupation_of,
-        summary={
-            "encoder": engine.encoder.name,
-            "distinct_texts": sum(len(v) for v in texts.values()),
-            "inference_seconds": round(inference_seconds, 1),
-            "total_seconds": round(time.perf_counter() - started, 1),
-            "roles_matched_to_esco": f"{len(occupation_of)}/{len(roles)}",
-            "mean_skills_per_employee": round(float(np.mean(entries)), 1) if entries else 0.0,
-            "runner": runner.name, "params": params.model_dump(mode="json")})
+
+def opportunity_requirements(
+        cache: InferredTexts, opportunities: Sequence[Opportunity], role_by_id: Mapping[str, Role],
+        occupation_of: Mapping[str, tuple[str, float]],
+        relations: Mapping[str, Mapping[str, RelationType]],
+        onet: Mapping[str, list[OnetSkillRating]], params: ProfileParams,
+) -> list[RequirementProfile]:
+    """The requirement profile of each opportunity: its description's skills, its role's
+    ESCO occupation and O*NET ratings, the skills it names."""
+    out: list[RequirementProfile] = []
+    for lo in range(0, len(opportunities), LOOKUP_PAGE):
+        page = opportunities[lo:lo + LOOKUP_PAGE]
+        found = cache.get((SourceKind.JOB_DESCRIPTION, o.description) for o in page)
+        for opp in page:
+            opp_role = role_by_id.get(opp.role_id or "")
+            occ = occupation_of.get(opp_role.id) if opp_role else None
+            out.append(build_requirements(
+                opp.id, found.get((SourceKind.JOB_DESCRIPTION, opp.description), ()),
+                relations.get(occ[0], {}) if occ else {},
+                onet.get(opp_role.onet_code or "", []) if opp_role else [], opp.level,
+                explicit=opp.skill_uris, max_requirements=params.max_requirements,
+                min_inferred_score=params.asserted_engine_score))
+    return out
+
+
+@dataclass(frozen=True)
+class EmployeeContext:
+    """What turning a page of employees into observations needs besides their own records."""
+
+    cache: InferredTexts
+    course_skills: Mapping[str, tuple[str, ...]]
+    course_text: Mapping[str, str]
+    role_titles: Mapping[str, str]
+    role_profiles: Mapping[str, RequirementProfile]
+    role_levels: Mapping[str, int]
+    since: date | None
+    params: ProfileParams
+    writer: ProfileArtifactWriter
+
+
+def employee_parts(store: Store, context: EmployeeContext, page_size: int, chunk: int,
+                   ) -> Iterator[ProfileBatch]:
+    """Employees ``page_size`` at a time with their evidence and moves: each one's evidence
+    rows (the skills read from its text) and dated observations are written as the page is
+    read, and the page is handed on in parts of ``chunk`` people for their profiles."""
+    for employees in employee_pages(store, page_size):
+        ids = [emp.id for emp in employees]
+        evidence, moves = store.evidence_of(ids), store.moves_of(ids)
+        keys: list[TextKey] = []
+        for items in evidence.values():
+            for item in items:
+                keys.append((EVIDENCE_SOURCE[item.kind], item.text))
+                if item.kind is EvidenceKind.COURSE_COMPLETION:
+                    keys.append((SourceKind.COURSE_DESCRIPTION,
+                                 context.course_text.get(item.course_id or "", "")))
+        found = context.cache.get(keys)
+        titles = held_titles(employees, moves, context.role_titles)
+        page: list[tuple[str, tuple[Observation, ...]]] = []
+        for emp in employees:
+            observations: list[Observation] = []
+            rows: list[dict[str, Any]] = []
+            for item in evidence.get(emp.id, ()):
+                source = EVIDENCE_SOURCE[item.kind]
+                named = named_skills(item, context.course_skills)
+                skills = (found.get((source, item.text), ()) if item.text.strip() and not named
+                          else ())
+                if item.kind is EvidenceKind.COURSE_COMPLETION and not skills and not named:
+                    skills = found.get((SourceKind.COURSE_DESCRIPTION,
+                                        context.course_text.get(item.course_id or "", "")), ())
+                rows.append({"kind": "evidence", "id": item.id, "employee_id": item.employee_id,
+                             "occurred_on": item.occurred_on.isoformat(),
+                             "source": source.value, "named_skill_uris": list(named),
+                             "skills": [s.model_dump(mode="json") for s in skills]})
+                observations += evidence_observations(item, skills, context.course_skills,
+                                                      context.params, titles.get(emp.id, ()))
+            observations += held_role_observations(emp, moves.get(emp.id, []),
+                                                   context.role_profiles, context.role_levels,
+                                                   context.since)
+            context.writer.inferred(rows)
+            if observations:
+                context.writer.observations(emp.id, observations)
+            page.append((emp.id, tuple(observations)))
+        for lo in range(0, len(page), chunk):
+            yield tuple(page[lo:lo + chunk])
