@@ -28,9 +28,13 @@ def test_spearman_and_top1_by_hand() -> None:
     assert spearman(np.array([3.0, 2.0, 1.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(-1)
     # ranks (1, 2, 3, 4) against (1, 3, 2, 4): 1 - 6 * 2 / (4 * 15) = 0.8
     assert spearman(np.arange(4.0), np.array([1.0, 3.0, 2.0, 4.0])) == pytest.approx(0.8)
-    assert spearman(np.ones(3), np.arange(3.0)) is None
+    # a scorer that cannot tell them apart orders them no better than chance
+    assert spearman(np.ones(3), np.arange(3.0)) == 0.0
+    assert spearman(np.arange(3.0), np.ones(3)) is None  # nothing to order
     assert top1(np.array([0.1, 0.9, 0.5]), np.array([0, 1, 0])) == 1.0
-    assert top1(np.array([0.9, 0.9, 0.5]), np.array([0, 1, 0])) == 0.0  # ties: first row
+    # a tie at the top: the share of the tied who are best, whatever the row order
+    assert top1(np.array([0.9, 0.9, 0.5]), np.array([0, 1, 0])) == 0.5
+    assert top1(np.array([0.9, 0.9, 0.5]), np.array([1, 0, 0])) == 0.5
 
 
 def tiny() -> RankingDataset:

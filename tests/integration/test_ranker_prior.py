@@ -89,11 +89,12 @@ def test_clearly_better_needs_a_margin_beyond_noise_and_more_with_more_candidate
 def test_the_prior_is_the_consensus_unless_a_single_feature_is_clearly_better(
         split: tuple[RankingDataset, RankingDataset, RankingDataset]) -> None:
     train, valid, _ = split
-    rows = training_view(train, "success").features
-    candidates = candidate_priors(rows, NAMES)
+    view = training_view(train, "success")
+    rows, sizes = view.features, view.group_sizes
+    candidates = candidate_priors(rows, NAMES, sizes)
     assert candidates[0].name == "consensus"
     assert {f for f, _ in candidates[0].terms} == set(CONSENSUS)
-    prior = choose_prior(rows, valid, NAMES, 10, 10)
+    prior = choose_prior(rows, sizes, valid, NAMES, 10, 10)
     assert prior is not None
     base = validation_values(valid, candidates[0].target(valid.features, NAMES, 1.0), 10, 10)
     if prior.name != "consensus":
@@ -106,8 +107,9 @@ def test_the_ranker_is_the_prior_alone_unless_boosting_is_clearly_better_on_the_
     train, valid, _ = split
     params = ranker_params(min_data_in_leaf=5, num_threads=1, prior_scales=[0.0, 1.0, 4.0])
     booster = train_lambdarank(train, valid, params, NAMES)
-    rows = training_view(train, "success").features
-    prior = choose_prior(rows, valid, NAMES, 10, 10)
+    view = training_view(train, "success")
+    rows, sizes = view.features, view.group_sizes
+    prior = choose_prior(rows, sizes, valid, NAMES, 10, 10)
     assert prior is not None
     alone = prior_tree(prior, 1.0, rows, NAMES, seed=params.seed, threads=1)
     _, judge = alternate_halves(valid)

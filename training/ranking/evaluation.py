@@ -16,7 +16,9 @@ scorer (the ranker or a baseline) orders the applicants, and that order is compa
 
 with NDCG over the whole slate (the gain and discount of `inference.ranking.metrics`), top-1
 accuracy (the scorer's first applicant is the chosen / best-graded / truly best one) and the
-Spearman rank correlation between score and label (slates where both vary). "Retrieved" keeps
+Spearman rank correlation between score and label (slates where the label varies; a
+scorer constant on a slate counts 0 there, and a tie at the top counts the share of the tied
+who are best, so every scorer is averaged over the same decisions). "Retrieved" keeps
 the retrieved-list figures (NDCG@k, MRR, Recall@k over the retrieved lists with the
 dataset's grades), for continuity only: they reward telling applicants from retrieved
 non-applicants, which is not the same as ranking good moves first.
@@ -88,21 +90,28 @@ def load_truth(path: Path) -> dict[TruthKey, float]:
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float | None:
-    """Spearman rank correlation (average ranks for ties), or None when either side is
-    constant."""
+    """Spearman rank correlation of scores ``a`` with target ``b`` (average ranks for ties);
+    None when the target is constant (nothing to order), 0.0 when the scores are: a scorer
+    that cannot tell the applicants apart orders them no better than chance, and counting it
+    so keeps every scorer's mean over the same decisions (leaving such decisions out let a
+    feature that is often constant skip the slates it cannot order)."""
     if len(a) < 2:
         return None
     ra, rb = rankdata(a), rankdata(b)
     sa, sb = float(np.std(ra)), float(np.std(rb))
-    if sa == 0.0 or sb == 0.0:
+    if sb == 0.0:
         return None
+    if sa == 0.0:
+        return 0.0
     return float(np.mean((ra - ra.mean()) * (rb - rb.mean())) / (sa * sb))
 
 
 def top1(scores: np.ndarray, target: np.ndarray) -> float:
-    """1.0 when the best-scored item (ties: first row) has the highest ``target`` value."""
-    first = int(np.argsort(-scores, kind="stable")[0])
-    return float(target[first] == np.max(target))
+    """The chance that the best-scored item has the highest ``target`` value: 1.0 or 0.0, and
+    for a tie at the top the share of the tied items that have it (the first of them at
+    random), so that the order of the rows cannot decide it."""
+    tied = scores == np.max(scores)
+    return float(np.mean(target[tied] == np.max(target)))
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ On the demo history a LambdaRank model trained from scratch on who was chosen le
 skill fit, whatever else went with being chosen (tenure, time in role), and on the outcome
 backtest it orders applicants no better than one skill feature alone (docs/ranking.md,
 "The prior"). So the ranker starts from a prior: the unweighted consensus of the requirement-
-coverage features (`CONSENSUS`, each in units of its standard deviation over the training
-applicants), or one skill feature (`training.ranking.evaluation.SKILL_FEATURES`) alone when it
+coverage features (`CONSENSUS`, each in units of its spread within the training applicants'
+slates), or one skill feature (`training.ranking.evaluation.SKILL_FEATURES`) alone when it
 orders the *validation* period's applicants clearly better by the gate's own metric (`PRIMARY`,
 the within-applicant outcome NDCG; who was chosen when no outcome is known there), by a margin a
 paired test over the validation decisions calls clear (`clearly_better`). On the demo data the
@@ -61,8 +61,8 @@ class Prior:
     name: str
     terms: tuple[tuple[str, float], ...]
     """(feature, weight): weight = direction (+1 higher is a better fit, -1 for ``skill_gap``
-    and ``missing_essentials``) / (number of terms x the feature's standard deviation over the
-    training applicants)."""
+    and ``missing_essentials``) / (number of terms x the feature's spread within the
+    training applicants' slates, `within_slate_sd`)."""
 
     def target(self, x: np.ndarray, names: Sequence[str], scale: float) -> np.ndarray:
         index = list(names)
@@ -109,13 +109,31 @@ def clearly_better(candidate: np.ndarray, default: np.ndarray, comparisons: int 
     return bool(diff.mean() > z * diff.std(ddof=1) / np.sqrt(len(diff)))
 
 
-def candidate_priors(train_rows: np.ndarray, names: Sequence[str]) -> list[Prior]:
+def within_slate_sd(column: np.ndarray, group_sizes: np.ndarray) -> float:
+    """The pooled standard deviation of ``column`` within its slates (``group_sizes``
+    consecutive rows each): how far a feature spreads among the people one decision orders,
+    not between roles (a role with forty requirements and one with five differ in
+    ``missing_essentials`` by far more than any two applicants to either). Missing values are
+    left out; 0.0 when no slate has two values."""
+    squares, degrees = 0.0, 0
+    for values in np.split(column, np.cumsum(group_sizes)[:-1]):
+        present = values[~np.isnan(values)]
+        if len(present) > 1:
+            squares += float(np.sum((present - present.mean()) ** 2))
+            degrees += len(present) - 1
+    return float(np.sqrt(squares / degrees)) if degrees else 0.0
+
+
+def candidate_priors(train_rows: np.ndarray, names: Sequence[str],
+                     group_sizes: np.ndarray) -> list[Prior]:
     """The consensus (first, when at least two skill features vary) and each varying skill
-    feature alone, in units of its standard deviation over ``train_rows``."""
+    feature alone, in units of its spread within the training applicants' slates
+    (`within_slate_sd`; ``group_sizes`` cut ``train_rows`` into slates): the prior orders
+    the people of one slate, so an equal weight must mean an equal pull within a slate."""
     units: dict[str, tuple[float, float]] = {}
     for feature, direction in SKILL_FEATURES.items():
         if feature in names and len(train_rows):
-            sd = float(np.nanstd(train_rows[:, list(names).index(feature)]))
+            sd = within_slate_sd(train_rows[:, list(names).index(feature)], group_sizes)
             if sd > 0.0:
                 units[feature] = (direction, sd)
     singles = [Prior(name=f, terms=((f, d / sd),)) for f, (d, sd) in units.items()]
@@ -127,12 +145,12 @@ def candidate_priors(train_rows: np.ndarray, names: Sequence[str]) -> list[Prior
     return [consensus, *singles]
 
 
-def choose_prior(train_rows: np.ndarray, valid: RankingDataset, names: Sequence[str],
-                 k: int, recall_k: int) -> Prior | None:
+def choose_prior(train_rows: np.ndarray, group_sizes: np.ndarray, valid: RankingDataset,
+                 names: Sequence[str], k: int, recall_k: int) -> Prior | None:
     """The consensus prior, unless a single skill feature `clearly_better` orders the
     validation applicants (`validation_values`); units from ``train_rows`` (the training
     applicants' feature rows). None when no skill feature varies."""
-    candidates = candidate_priors(train_rows, names)
+    candidates = candidate_priors(train_rows, names, group_sizes)
     if not candidates:
         return None
     default = candidates[0]

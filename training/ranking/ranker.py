@@ -111,7 +111,8 @@ def train_lambdarank(train: RankingDataset, valid: RankingDataset, params: Ranke
     if not len(valid.group_sizes):
         return boosting.boost(view_train, training_view(valid, params.labels), params, names,
                               [None])[0]
-    prior = (choose_prior(view_train.features, valid, names, params.eval_at, params.recall_k)
+    prior = (choose_prior(view_train.features, view_train.group_sizes, valid, names,
+                          params.eval_at, params.recall_k)
              if any(scale > 0.0 for scale in params.prior_scales) else None)
     stop, judge = alternate_halves(valid)
     scales = params.prior_scales if prior is not None else [0.0]
