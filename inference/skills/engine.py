@@ -93,6 +93,11 @@ _ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 MATCH_MEMO = 4096
 """Texts whose label matches an engine keeps (cleared when full)."""
+SEARCH_MEMO = 100_000
+"""Segment texts whose nearest skills an engine keeps when not ``contextual`` (cleared when
+full; about 75 MB): over 20,000 review texts of the 100,000-employee organization in batches
+of 512, a third of the 223k segments each batch searched (75k) had been searched by an earlier
+batch."""
 
 
 def looks_like_text(text: str, min_letter_ratio: float) -> bool:
@@ -156,6 +161,11 @@ class SkillEngine:
         self.technology = TechnologyTable(index.catalog)
         self._matches: dict[str, tuple[LabelMatch, ...]] = {}
         """text -> its `_label_matches` (each text's are needed twice: to segment, to score)."""
+        self._searched: dict[str, dict[int, float]] = {}
+        """segment text -> its nearest skills (`_search`) when segments are encoded one by one
+        (not ``contextual``): a segment's vector, and so its neighbours, depend on its text
+        alone, and the same clauses recur across many texts (reviews written from the same
+        phrases)."""
 
     @property
     def catalog(self):  # type: ignore[no-untyped-def]
@@ -170,12 +180,11 @@ class SkillEngine:
                    batch_size: int = 128) -> list[SkillInference]:
         """Infer skills for many texts at once; segments shared between texts are encoded once."""
         prepared = [self._prepare(text) for text in texts]
-        rows, vectors = self._segment_vectors(prepared, batch_size)
-        if self.config.two_stage_search:
-            neighbours = self.index.top_skills_two_stage(
-                vectors, k=self.config.k_per_segment, candidates=self.config.rank_candidates)
+        if self.config.contextual:
+            rows, vectors = self._segment_vectors(prepared, batch_size)
+            neighbours = self._search(vectors)
         else:
-            neighbours = self.index.top_skills(vectors, k=self.config.k_per_segment)
+            rows, neighbours = self._static_neighbours(prepared, batch_size)
         results = []
         for (cleaned, segmentation), found in zip(prepared, rows, strict=True):
             hits = [neighbours[r] for r in found]
@@ -220,6 +229,36 @@ class SkillEngine:
         return demote_duplicates(out, self.index.skill_centroids, config.distinct_max_similarity)
 
     # ------------------------------------------------------------------ internals
+
+    def _search(self, vectors: np.ndarray) -> list[dict[int, float]]:
+        """Each segment vector's nearest skills, scored as the engine's config says."""
+        if self.config.two_stage_search:
+            return self.index.top_skills_two_stage(
+                vectors, k=self.config.k_per_segment, candidates=self.config.rank_candidates)
+        return self.index.top_skills(vectors, k=self.config.k_per_segment)
+
+    def _static_neighbours(self, prepared: Sequence[tuple[str, Segmentation]], batch_size: int,
+                           ) -> tuple[list[list[int]], list[dict[int, float]]]:
+        """`_segment_vectors` + `_search` for a static encoder, each distinct segment text
+        encoded and searched once, and not again while it is remembered (`SEARCH_MEMO`
+        segments): per text the row of each of its segments, and each row's neighbours."""
+        unique: dict[str, int] = {}
+        for _, segmentation in prepared:
+            for seg in segmentation.segments:
+                unique.setdefault(seg.text, len(unique))
+        segments = list(unique)
+        found = [self._searched.get(text) for text in segments]
+        missing = [i for i, hits in enumerate(found) if hits is None]
+        if missing:
+            vectors = self.encoder.encode([segments[i] for i in missing], batch_size=batch_size)
+            if len(self._searched) + len(missing) > SEARCH_MEMO:
+                self._searched.clear()
+            for i, hits in zip(missing, self._search(vectors), strict=True):
+                found[i] = hits
+                self._searched[segments[i]] = hits
+        rows = [[unique[seg.text] for seg in segmentation.segments]
+                for _, segmentation in prepared]
+        return rows, [hits or {} for hits in found]  # every one is found by now
 
     def _segment_vectors(self, prepared: Sequence[tuple[str, Segmentation]], batch_size: int,
                          ) -> tuple[list[list[int]], np.ndarray]:

@@ -125,3 +125,20 @@ def test_top_five_are_different_things(small_skill_engine: SkillEngine) -> None:
     assert len(found) == 5
     assert max_pair(found) < threshold
     assert found[0] == plain[0]
+
+
+def test_a_segment_searched_before_gives_the_same_skills(small_skill_engine: SkillEngine,
+                                                         ) -> None:
+    # the engine remembers each segment's nearest skills across calls: texts read again, alone
+    # or among others, must come out exactly as a fresh engine reads them
+    texts = ["Writes SQL queries against the warehouse. Gives talks at conferences.",
+             "Gives talks at conferences.", "Presents to large audiences with confidence."]
+    fresh = SkillEngine(small_skill_engine.index, small_skill_engine.encoder,
+                        small_skill_engine.config)
+    first = fresh.infer_many(texts, JOB)
+    assert fresh._searched  # the memo is what this test is about
+    again = fresh.infer_many(list(reversed(texts)), JOB)[::-1]
+    alone = [SkillEngine(small_skill_engine.index, small_skill_engine.encoder,
+                         small_skill_engine.config).infer(text, JOB) for text in texts]
+    assert first == again == alone
+    assert any(result.skills for result in first)

@@ -247,8 +247,14 @@ def infer_into(cache: InferredTexts, engine: SkillEngine | None,
     if engine_loader is None or len(batches) < 2:
         runner = IN_PROCESS if engine is not None else runner
     found = runner.stream(infer_batch, batches, setup=engine_loader, state=engine)
-    for (source, items), skills in zip(batches, found, strict=True):
+    started, done, total = time.perf_counter(), 0, sum(len(items) for _, items in batches)
+    for number, ((source, items), skills) in enumerate(zip(batches, found, strict=True), 1):
         cache.add(((source, text), item) for text, item in zip(items, skills, strict=True))
+        done += len(items)
+        if number % 20 == 0 or number == len(batches):
+            seconds = time.perf_counter() - started
+            log.info("skills profiles: %d/%d texts inferred (%.0f s, %.0f texts/s)", done,
+                     total, seconds, done / max(seconds, 1e-9))
 
 
 def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of: date,
