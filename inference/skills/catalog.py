@@ -51,6 +51,10 @@ class SkillCatalog:
             self._build_texts()
         self.aliases: dict[str, tuple[int, ...]] = {}
         self.preferred_keys: set[str] = set()
+        self.alias_prefixes: frozenset[str] = frozenset()
+        """Every alias key and each of its leading runs of whole words ("plan software" of
+        "plan software testing"): a window of text that is none of these cannot grow into a
+        label, so verbatim matching stops widening it (`inference.skills.matching`)."""
         self._build_aliases()
 
     @classmethod
@@ -101,6 +105,9 @@ class SkillCatalog:
                 merged[key] = tuple(dict.fromkeys(owners))
         self.aliases = merged
         self.preferred_keys = set(preferred)
+        self.alias_prefixes = frozenset(
+            " ".join(words[:n]) for key in merged for words in [key.split(" ")]
+            for n in range(1, len(words) + 1))
 
     @property
     def offsets(self) -> np.ndarray:

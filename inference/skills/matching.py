@@ -69,6 +69,8 @@ def find_labels(text: str, catalog: SkillCatalog,
             if i + n > len(tokens):
                 break
             key = tokens[i + n - 1][2] if n == 1 else f"{key} {tokens[i + n - 1][2]}"
+            if key not in catalog.alias_prefixes:
+                break  # no label begins with these words: a wider window cannot be one
             owners = catalog.aliases.get(key)
             if not owners:
                 continue
