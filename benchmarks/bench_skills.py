@@ -67,6 +67,7 @@ def main() -> None:
 
     best = best_cpu = float("inf")
     for _ in range(args.repeats):
+        engine.forget()  # each repeat reads the sentences afresh, not from the engine's memo
         t0, c0 = time.perf_counter(), time.process_time()
         for lo in range(0, len(sentences), args.batch):
             engine.infer_many(sentences[lo:lo + args.batch], SourceKind.JOB_DESCRIPTION)
@@ -74,6 +75,7 @@ def main() -> None:
         best_cpu = min(best_cpu, time.process_time() - c0)
 
     latencies = []
+    engine.forget()  # one at a time, as new texts arrive
     for text in sentences[:args.single]:
         t0 = time.perf_counter()
         engine.infer(text, SourceKind.JOB_DESCRIPTION)

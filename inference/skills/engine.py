@@ -157,15 +157,30 @@ class SkillEngine:
                  config: EngineConfig | None = None) -> None:
         self.index = index
         self.encoder = encoder
-        self.config = config or EngineConfig()
-        self.technology = TechnologyTable(index.catalog)
-        self._matches: dict[str, tuple[LabelMatch, ...]] = {}
-        """text -> its `_label_matches` (each text's are needed twice: to segment, to score)."""
         self._searched: dict[str, dict[int, float]] = {}
         """segment text -> its nearest skills (`_search`) when segments are encoded one by one
         (not ``contextual``): a segment's vector, and so its neighbours, depend on its text
         alone, and the same clauses recur across many texts (reviews written from the same
-        phrases)."""
+        phrases). Forgotten when the config changes (its search settings decide them)."""
+        self.config = config or EngineConfig()
+        self.technology = TechnologyTable(index.catalog)
+        self._matches: dict[str, tuple[LabelMatch, ...]] = {}
+        """text -> its `_label_matches` (each text's are needed twice: to segment, to score)."""
+
+    @property
+    def config(self) -> EngineConfig:
+        return self._config
+
+    @config.setter
+    def config(self, value: EngineConfig) -> None:
+        self._config = value
+        self._searched.clear()
+
+    def forget(self) -> None:
+        """Drop what the engine remembers of texts and segments it has read, so that a speed
+        benchmark repeating the same texts measures reading them, not remembering them."""
+        self._searched.clear()
+        self._matches.clear()
 
     @property
     def catalog(self):  # type: ignore[no-untyped-def]

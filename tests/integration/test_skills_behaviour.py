@@ -142,3 +142,8 @@ def test_a_segment_searched_before_gives_the_same_skills(small_skill_engine: Ski
                          small_skill_engine.config).infer(text, JOB) for text in texts]
     assert first == again == alone
     assert any(result.skills for result in first)
+    fresh.forget()
+    assert not fresh._searched
+    fresh.infer_many(texts, JOB)
+    fresh.config = small_skill_engine.config  # a new config forgets: its settings decide them
+    assert not fresh._searched
