@@ -244,8 +244,8 @@ def infer_into(cache: InferredTexts, engine: SkillEngine | None,
                engine_loader: Callable[[], SkillEngine] | None = None) -> None:
     """`infer_texts`, streamed into ``cache`` batch by batch as the runner finishes them."""
     batches = text_batches(texts, chunk)
-    if engine_loader is None or len(batches) < 2:
-        runner = IN_PROCESS if engine is not None else runner
+    if engine is not None and (engine_loader is None or len(batches) < 2):
+        runner = IN_PROCESS  # the engine at hand: nothing to spread, or no way to load it
     found = runner.stream(infer_batch, batches, setup=engine_loader, state=engine)
     started, done, total = time.perf_counter(), 0, sum(len(items) for _, items in batches)
     for number, ((source, items), skills) in enumerate(zip(batches, found, strict=True), 1):
@@ -326,8 +326,8 @@ def build_all_profiles(store: Store, engine: SkillEngine, data_dir: Path, as_of:
                 ("role", SourceKind.JOB_DESCRIPTION, [(r.id, r.description) for r in roles]),
                 ("opportunity", SourceKind.JOB_DESCRIPTION,
                  [(o.id, o.description) for o in opportunities])):
-            for lo in range(0, len(items), employee_page):
-                page = items[lo:lo + employee_page]
+            for lo in range(0, len(items), LOOKUP_PAGE):
+                page = items[lo:lo + LOOKUP_PAGE]
                 found_skills = cache.get((source, text) for _, text in page)
                 writer.inferred({"kind": kind, "id": subject_id,
                                  "skills": [s.model_dump(mode="json")
